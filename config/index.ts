@@ -1,0 +1,162 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { awsClusterSettings, azureClusterSettings, ClusterSettings, MeshSettings, meshSettings } from "./schema";
+
+export * from "./schema";
+
+const project = "burstmesh";
+
+/** Everything a stack reads from config, validated. */
+export type StackConfig = { role: "trust"; mesh: MeshSettings } | { role: "cluster"; mesh: MeshSettings; cluster: ClusterSettings };
+
+/** Raw config as the engine hands it to the program: full key (`burstmesh:peers`) to string value. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+/** A configuration mistake; a RunError so that Pulumi prints the message without a stack trace. */
+export class ConfigError extends pulumi.RunError {}
+
+/**
+ * The project-level defaults declared in Pulumi.yaml. The engine applies them on `pulumi up`; the
+ * program applies them again so that it behaves the same where no engine does (unit tests).
+ */
+export function projectDefaults(projectFile = path.join(__dirname, "..", "Pulumi.yaml")): Record<string, unknown> {
+  const declared = (parseYaml(fs.readFileSync(projectFile, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+  const defaults: Record<string, unknown> = {};
+  for (const [key, declaration] of Object.entries(declared)) {
+    const fullKey = key.includes(":") ? key : `${project}:${key}`;
+    if (declaration !== null && typeof declaration === "object" && !Array.isArray(declaration)) {
+      const { default: byDefault, value } = declaration as { default?: unknown; value?: unknown };
+      if (byDefault !== undefined || value !== undefined) defaults[fullKey] = byDefault ?? value;
+    } else {
+      defaults[fullKey] = declaration;
+    }
+  }
+  return defaults;
+}
+
+/** Reads every key this program knows from the engine's config. */
+export function readPulumiConfig(keys: readonly string[] = knownKeys()): RawConfig {
+  const raw: Record<string, string | undefined> = {};
+  for (const fullKey of keys) {
+    const [namespace, key] = fullKey.split(":") as [string, string];
+    raw[fullKey] = new pulumi.Config(namespace).get(key);
+  }
+  return raw;
+}
+
+/** Reads, defaults and validates this stack's config; throws a ConfigError naming every bad key. */
+export function loadConfig(raw: RawConfig = readPulumiConfig(), defaults = projectDefaults()): StackConfig {
+  const issues: string[] = [];
+  const value = (fullKey: string, schema: z.ZodType): unknown => decode(fullKey, raw[fullKey], defaults[fullKey], schema, issues);
+
+  const role = value(`${project}:role`, roleSchema);
+  const mesh = parseSection(meshSettings, (key) => value(`${project}:${key}`, fieldSchema(meshSettings, key)), issues);
+  if (role !== "trust" && role !== "cluster") {
+    issues.push(`${project}:role: must be 'trust' or 'cluster' (got '${String(role)}')`);
+  }
+  if (role !== "cluster") return finish(issues, () => ({ role: "trust", mesh: mesh! }));
+
+  const cloud = value(`${project}:cloud`, z.string());
+  const clusterSchema = cloud === "aws" ? awsClusterSettings : cloud === "azure" ? azureClusterSettings : undefined;
+  if (!clusterSchema) {
+    issues.push(`${project}:cloud: must be 'aws' or 'azure' (got ${cloud === undefined ? "nothing" : `'${String(cloud)}'`})`);
+    return finish(issues, () => never());
+  }
+  const cluster = parseSection(
+    clusterSchema as z.ZodObject,
+    (key) => {
+      if (key === "region") return value("aws:region", z.string());
+      if (key === "location") return value("azure-native:location", z.string());
+      return value(`${project}:${key}`, fieldSchema(clusterSchema as z.ZodObject, key));
+    },
+    issues,
+    { region: "aws:region", location: "azure-native:location" },
+  ) as ClusterSettings | undefined;
+  if (cluster && mesh) checkMembership(cluster, mesh, issues);
+  return finish(issues, () => ({ role: "cluster", mesh: mesh!, cluster: cluster! }));
+}
+
+const roleSchema = z.enum(["trust", "cluster"]);
+
+/** Every config key the program reads, so that the engine's values can be collected in one pass. */
+export function knownKeys(): string[] {
+  const own = [...Object.keys(meshSettings.shape), ...Object.keys(awsClusterSettings.shape), ...Object.keys(azureClusterSettings.shape)]
+    .filter((key) => key !== "region" && key !== "location")
+    .map((key) => `${project}:${key}`);
+  return [...new Set([`${project}:role`, ...own, "aws:region", "azure-native:location"])];
+}
+
+function checkMembership(cluster: ClusterSettings, mesh: MeshSettings, issues: string[]): void {
+  const members = mesh.members.join(", ");
+  if (!mesh.members.includes(cluster.clusterName)) {
+    issues.push(`${project}:clusterName: '${cluster.clusterName}' is not one of ${project}:members (${members})`);
+  }
+  cluster.peers.forEach((peer, index) => {
+    if (peer === cluster.clusterName) {
+      issues.push(`${project}:peers[${index}]: lists this cluster's own name '${peer}'; peers are the other member clusters`);
+    } else if (!mesh.members.includes(peer)) {
+      issues.push(`${project}:peers[${index}]: '${peer}' is not one of ${project}:members (${members})`);
+    } else if (cluster.peers.indexOf(peer) !== index) {
+      issues.push(`${project}:peers[${index}]: lists '${peer}' twice`);
+    }
+  });
+}
+
+/** Validates one section key by key, so that each issue names the config key it belongs to. */
+function parseSection<T extends z.ZodObject>(
+  schema: T,
+  valueOf: (key: string) => unknown,
+  issues: string[],
+  keyNames: Record<string, string> = {},
+): z.infer<T> | undefined {
+  const input = Object.fromEntries(Object.keys(schema.shape).map((key) => [key, valueOf(key)]));
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const [key, ...rest] = issue.path.map(String);
+    const name = keyNames[key ?? ""] ?? `${project}:${key}`;
+    const where = rest.map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`)).join("");
+    const message = issue.code === "invalid_type" && issue.input === undefined && !/required/.test(issue.message) ? "is required" : issue.message;
+    issues.push(`${name}${where}: ${message}`);
+  }
+  return undefined;
+}
+
+function fieldSchema(schema: z.ZodObject, key: string): z.ZodType {
+  return schema.shape[key] as z.ZodType;
+}
+
+/**
+ * Turns the engine's string into the value the schema expects: text keys stay as written (so that
+ * "1.30" stays a string), every other key is JSON, as the engine encodes numbers, lists and objects.
+ */
+function decode(fullKey: string, raw: string | undefined, fallback: unknown, schema: z.ZodType, issues: string[]): unknown {
+  if (raw === undefined) return fallback;
+  if (isText(schema)) return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    issues.push(`${fullKey}: must be a number, list or object (got '${raw}')`);
+    return undefined;
+  }
+}
+
+function isText(schema: z.ZodType): boolean {
+  const type = (schema as { def: { type: string; innerType?: z.ZodType } }).def;
+  if (type.type === "optional" || type.type === "default") return isText(type.innerType!);
+  return type.type === "string" || type.type === "enum" || type.type === "literal";
+}
+
+function finish(issues: string[], build: () => StackConfig): StackConfig {
+  if (issues.length > 0) {
+    throw new ConfigError(`Invalid configuration for stack '${pulumi.getStack()}':\n${issues.map((issue) => `  - ${issue}`).join("\n")}`);
+  }
+  return build();
+}
+
+function never(): never {
+  throw new Error("unreachable: a config issue was recorded");
+}

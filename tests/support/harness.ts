@@ -1,0 +1,221 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { RawConfig } from "../../config";
+import { callMocks, resourceMocks } from "./mocks";
+import { repoRoot } from "./stackFiles";
+
+/** What a mocked run registered for one resource. */
+export interface RecordedResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** Inputs as the engine saw them; secret values keep their secret wrapper (see `isSecret`). */
+  inputs: Record<string, unknown>;
+  /** What the mock returned as the resource's state. */
+  state: Record<string, unknown>;
+  parent: string;
+  provider: string;
+  /** URNs this resource depends on (explicit `dependsOn` and the resources behind its inputs). */
+  dependencies: string[];
+  /** True for `Resource.get` reads rather than registrations. */
+  read: boolean;
+}
+
+export interface StackOutput {
+  value: unknown;
+  secret: boolean;
+}
+
+export interface StackRun {
+  resources: RecordedResource[];
+  outputs: Record<string, StackOutput>;
+  logs: { severity: "info" | "warn"; message: string }[];
+}
+
+export interface PublishedStack {
+  outputs: Record<string, unknown>;
+  secretOutputNames?: string[];
+}
+
+export interface RunOptions {
+  /** The stack name, e.g. `eks`. */
+  stack: string;
+  /** The stack's raw config (see `stackFileConfig`). */
+  config: RawConfig;
+  /** Outputs of other stacks, by fully qualified name (`organization/burstmesh/mesh`). */
+  published?: Record<string, PublishedStack>;
+}
+
+export const organization = "organization";
+export const project = "burstmesh";
+
+/** Fully qualified name of one of this project's stacks, as a StackReference spells it. */
+export function stackRef(stack: string): string {
+  return `${organization}/${project}/${stack}`;
+}
+
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+const sigKey = "4dabf18193072939515e22adb298388d";
+
+/** True when a recorded input value is a Pulumi secret. */
+export function isSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[sigKey] === secretSig;
+}
+
+/** The plain value behind recorded inputs, with every secret wrapper removed. */
+export function reveal<T = unknown>(value: unknown): T {
+  if (isSecret(value)) return reveal((value as { value: unknown }).value);
+  if (Array.isArray(value)) return value.map((item) => reveal(item)) as T;
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, reveal(item)])) as T;
+  }
+  return value as T;
+}
+
+/**
+ * Runs the program in index.ts under Pulumi mocks with the given config and published stack outputs,
+ * and returns what it registered and exported. Cloud, TLS and Kubernetes behaviour comes from
+ * tests/support/mocks.
+ */
+export async function runStack(options: RunOptions): Promise<StackRun> {
+  const resources: RecordedResource[] = [];
+  const logs: StackRun["logs"] = [];
+  const published = options.published ?? {};
+
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config).filter(([, v]) => v !== undefined)) as Record<string, string>);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: async (args) => {
+        if (args.type === "pulumi:pulumi:StackReference") {
+          const stack = published[args.inputs.name as string];
+          return {
+            id: args.inputs.name,
+            state: { name: args.inputs.name, outputs: stack?.outputs ?? {}, secretOutputNames: stack?.secretOutputNames ?? [] },
+          };
+        }
+        const mock = resourceMocks[args.type];
+        const state = mock ? await mock(args) : {};
+        return { id: args.id || `${args.name}-id`, state: { ...args.inputs, ...state } };
+      },
+      call: async (args) => {
+        const mock = callMocks[args.token];
+        if (!mock) throw new Error(`no mock for invoke ${args.token}`);
+        return mock(args.inputs);
+      },
+    },
+    project,
+    options.stack,
+    false,
+    organization,
+  );
+  recordRegistrations(resources);
+  const restoreLog = captureLogs(logs);
+
+  try {
+    const entry = path.join(repoRoot, "index.ts");
+    delete require.cache[require.resolve(entry)];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(entry) as unknown;
+    const exported = typeof program === "function" ? await (program as () => unknown)() : program;
+    const outputs = await resolveOutputs((exported ?? {}) as Record<string, unknown>);
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return { resources, outputs, logs };
+  } finally {
+    restoreLog();
+  }
+}
+
+async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, StackOutput>> {
+  const outputs: Record<string, StackOutput> = {};
+  for (const [name, value] of Object.entries(exported)) {
+    const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
+    const resolved = await new Promise<unknown>((resolve) => output.apply((plain) => resolve(plain)));
+    outputs[name] = { value: resolved, secret: await pulumi.isSecret(output) };
+  }
+  return outputs;
+}
+
+type Callback = (err: unknown, response: unknown) => void;
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getObject(): unknown;
+}
+
+/** Wraps the mock monitor so that every registration is recorded with its parent and dependencies. */
+function recordRegistrations(resources: RecordedResource[]): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
+    readResource(req: RegisterRequest & { getId(): string; getProperties(): unknown }, callback: Callback): Promise<void>;
+    resources: Map<string, { urn: string; state: unknown }>;
+  };
+  const record = (req: RegisterRequest, inputs: unknown, read: boolean) => (err: unknown, response: unknown) => {
+    if (!err) {
+      const urn = (response as { getUrn(): string }).getUrn();
+      const state = (monitor.resources.get(urn)?.state ?? {}) as Record<string, unknown>;
+      resources.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn,
+        inputs: deserialize(inputs),
+        state: deserialize(state),
+        parent: req.getParent(),
+        provider: req.getProvider(),
+        dependencies: read ? [] : req.getDependenciesList(),
+        read,
+      });
+    }
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (err, response) => {
+      record(req, req.getObject(), false)(err, response);
+      callback(err, response);
+    });
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) =>
+    read(req, (err, response) => {
+      record(req, req.getProperties(), true)(err, response);
+      callback(err, response);
+    });
+}
+
+function deserialize(struct: unknown): Record<string, unknown> {
+  if (struct && typeof (struct as { toJavaScript?: unknown }).toJavaScript === "function") {
+    return pulumi.runtime.deserializeProperties(struct as Parameters<typeof pulumi.runtime.deserializeProperties>[0]) as Record<string, unknown>;
+  }
+  return (struct ?? {}) as Record<string, unknown>;
+}
+
+function captureLogs(logs: StackRun["logs"]): () => void {
+  const { info, warn } = pulumi.log;
+  pulumi.log.info = async (message: string) => {
+    logs.push({ severity: "info", message });
+  };
+  pulumi.log.warn = async (message: string) => {
+    logs.push({ severity: "warn", message });
+  };
+  return () => {
+    pulumi.log.info = info;
+    pulumi.log.warn = warn;
+  };
+}
+
+/** The resources of one type, optionally only those whose name matches. */
+export function ofType(run: StackRun, type: string, name?: string | RegExp): RecordedResource[] {
+  return run.resources.filter(
+    (r) => r.type === type && (name === undefined || (typeof name === "string" ? r.name === name : name.test(r.name))),
+  );
+}
+
+/** Exactly one resource of a type (and name); fails the test otherwise. */
+export function single(run: StackRun, type: string, name?: string | RegExp): RecordedResource {
+  const found = ofType(run, type, name);
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+  }
+  return found[0]!;
+}

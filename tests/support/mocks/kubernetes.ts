@@ -1,0 +1,4 @@
+import type { ResourceMock } from ".";
+
+export const resourceMocks: Record<string, ResourceMock> = {};
+

@@ -1,0 +1,29 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { RawConfig } from "../../config";
+
+export const repoRoot = path.join(__dirname, "..", "..");
+
+/** The config of `Pulumi.<stack>.yaml`, encoded as the engine hands it to a program. */
+export function stackFileConfig(stack: string): Record<string, string> {
+  const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
+  const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+  return encodeConfig(config);
+}
+
+/** Encodes plain values the way the engine does: strings as they are, everything else as JSON. */
+export function encodeConfig(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+  );
+}
+
+/** A stack file's config with some keys replaced (a value of `undefined` removes the key). */
+export function withConfig(stack: string, changes: Record<string, unknown>): RawConfig {
+  const config: Record<string, string | undefined> = { ...stackFileConfig(stack) };
+  for (const [key, value] of Object.entries(changes)) {
+    config[key] = value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return config;
+}
