@@ -1,0 +1,71 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv, { ValidateFunction } from "ajv";
+import { parseAllDocuments } from "yaml";
+import { repoRoot } from "./stackFiles";
+
+/**
+ * Istio 1.30.3's own CRD schemas and chart values, where a checkout has them beside it
+ * (`../shared/reference/istio-1.30.3`). They are a second opinion on top of the typed models the
+ * components are written against: tests that use them skip, saying so, where the files are absent.
+ */
+export const referenceDir = path.join(repoRoot, "..", "shared", "reference", "istio-1.30.3");
+
+export function hasReference(): boolean {
+  return fs.existsSync(path.join(referenceDir, "crd-all.gen.yaml"));
+}
+
+interface CrdVersion {
+  name: string;
+  schema: { openAPIV3Schema: Record<string, unknown> };
+}
+
+let validators: Map<string, ValidateFunction> | undefined;
+
+/**
+ * Validates a whole Istio object (apiVersion, kind, metadata, spec) against the CRD schema of its
+ * kind and version. Unlike the API server, which prunes fields it does not know, this rejects them,
+ * so a misspelt field name fails here. Returns the errors, or [] when the object is valid.
+ */
+export function istioSchemaErrors(object: { apiVersion: string; kind: string; spec?: unknown }): string[] {
+  validators ??= loadValidators();
+  const validate = validators.get(`${object.apiVersion}/${object.kind}`);
+  if (!validate) return [`no CRD schema for ${object.apiVersion} ${object.kind}`];
+  if (validate({ spec: object.spec })) return [];
+  return (validate.errors ?? []).map((error) => `${error.instancePath || "/"} ${error.message ?? ""} ${JSON.stringify(error.params)}`);
+}
+
+/** Top-level keys the gateway chart's values schema accepts (its top level is strict). */
+export function gatewayChartTopLevelKeys(): string[] {
+  const schema = JSON.parse(fs.readFileSync(path.join(referenceDir, "gateway.values.schema.json"), "utf8")) as {
+    $defs?: { values?: { properties?: Record<string, unknown> } };
+    properties?: Record<string, unknown>;
+  };
+  return Object.keys(schema.$defs?.values?.properties ?? schema.properties ?? {});
+}
+
+function loadValidators(): Map<string, ValidateFunction> {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
+  const result = new Map<string, ValidateFunction>();
+  for (const document of parseAllDocuments(fs.readFileSync(path.join(referenceDir, "crd-all.gen.yaml"), "utf8"))) {
+    const crd = document.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: CrdVersion[] } };
+    if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) continue;
+    for (const version of crd.spec.versions) {
+      const schema = closed(version.schema.openAPIV3Schema) as { properties?: Record<string, unknown> };
+      const specOnly = { type: "object", properties: { spec: schema.properties?.spec ?? {} }, additionalProperties: false };
+      result.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, ajv.compile(specOnly));
+    }
+  }
+  return result;
+}
+
+/** Makes every object schema that lists its properties reject properties it does not list. */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const copy = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, closed(value)])) as Record<string, unknown>;
+  if (copy.properties && copy.additionalProperties === undefined && !copy["x-kubernetes-preserve-unknown-fields"]) {
+    copy.additionalProperties = false;
+  }
+  return copy;
+}
