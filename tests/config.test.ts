@@ -1,11 +1,106 @@
 import { strict as assert } from "node:assert";
-import { loadConfig } from "../config";
-import { stackFileConfig } from "./support/stackFiles";
+import * as path from "node:path";
+import { ConfigError, loadConfig, projectDefaults, RawConfig } from "../config";
+import { repoRoot, stackFileConfig, withConfig } from "./support/stackFiles";
+
+/** The config error a raw config gets, as one string. */
+function configErrorOf(raw: RawConfig): string {
+  try {
+    loadConfig(raw);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail("expected the config to be rejected");
+}
 
 describe("config", () => {
-  it("reads every stack file with the Pulumi.yaml defaults applied", () => {
-    const eks = loadConfig(stackFileConfig("eks"));
-    assert.equal(eks.role, "cluster");
-    assert.equal(eks.mesh.istioVersion, "1.30.3");
+  describe("the stack files", () => {
+    it("mesh is the trust stack and gets the mesh-wide defaults of Pulumi.yaml", () => {
+      const mesh = loadConfig(stackFileConfig("mesh"));
+      assert.equal(mesh.role, "trust");
+      assert.deepEqual(mesh.mesh, {
+        istioVersion: "1.30.3",
+        meshId: "burstmesh",
+        trustDomain: "cluster.local",
+        members: ["eks", "aks"],
+        trustStack: "mesh",
+        certOrganization: "burstmesh",
+        rootCertValidityHours: 87600,
+        intermediateCertValidityHours: 17520,
+      });
+    });
+
+    it("eks is an AWS member cluster peered with aks", () => {
+      const eks = loadConfig(stackFileConfig("eks"));
+      assert.ok(eks.role === "cluster" && eks.cluster.cloud === "aws");
+      assert.equal(eks.cluster.region, "eu-central-1");
+      assert.equal(eks.cluster.clusterName, "eks");
+      assert.deepEqual(eks.cluster.peers, ["aks"]);
+      assert.equal(eks.cluster.kubernetesVersion, "1.34", "a version such as 1.30 must stay a string, not become 1.3");
+      assert.deepEqual(eks.cluster.nodePool, { instanceTypes: ["m6i.xlarge"], minCount: 2, desiredCount: 3, maxCount: 6, diskSizeGb: 50 });
+    });
+
+    it("aks is an Azure member cluster peered with eks, on its own network", () => {
+      const aks = loadConfig(stackFileConfig("aks"));
+      const eks = loadConfig(stackFileConfig("eks"));
+      assert.ok(aks.role === "cluster" && aks.cluster.cloud === "azure" && eks.role === "cluster");
+      assert.equal(aks.cluster.location, "westeurope");
+      assert.deepEqual(aks.cluster.peers, ["eks"]);
+      assert.notEqual(aks.cluster.network, eks.cluster.network);
+    });
+
+    it("stack values override the project defaults", () => {
+      const config = loadConfig(withConfig("eks", { "burstmesh:istioVersion": "1.30.4", "burstmesh:intermediateCertValidityHours": 720 }));
+      assert.equal(config.mesh.istioVersion, "1.30.4");
+      assert.equal(config.mesh.intermediateCertValidityHours, 720);
+    });
+
+    it("takes its defaults from Pulumi.yaml, the one place they are written", () => {
+      const defaults = projectDefaults(path.join(repoRoot, "Pulumi.yaml"));
+      assert.equal(defaults["burstmesh:istioVersion"], "1.30.3");
+      assert.deepEqual(defaults["burstmesh:members"], ["eks", "aks"]);
+      const otherDefaults = { ...defaults, "burstmesh:meshId": "other-mesh" };
+      assert.equal(loadConfig(stackFileConfig("mesh"), otherDefaults).mesh.meshId, "other-mesh");
+    });
+  });
+
+  describe("bad values are rejected with the key and what is expected", () => {
+    const cases: [string, string, Record<string, unknown>, RegExp][] = [
+      ["an unknown cloud", "eks", { "burstmesh:cloud": "gcp" }, /burstmesh:cloud: must be 'aws' or 'azure' \(got 'gcp'\)/],
+      ["a missing cloud", "eks", { "burstmesh:cloud": undefined }, /burstmesh:cloud: must be 'aws' or 'azure' \(got nothing\)/],
+      ["an unknown role", "mesh", { "burstmesh:role": "ca" }, /burstmesh:role: must be 'trust' or 'cluster'/],
+      ["a cluster name that is not DNS-1123", "eks", { "burstmesh:clusterName": "EKS_1" }, /burstmesh:clusterName: must be a DNS-1123 label/],
+      ["a cluster listed among its own peers", "eks", { "burstmesh:peers": ["aks", "eks"] }, /burstmesh:peers\[1\]: lists this cluster's own name 'eks'/],
+      ["a peer that is not a member", "eks", { "burstmesh:peers": ["gke"] }, /burstmesh:peers\[0\]: 'gke' is not one of burstmesh:members \(eks, aks\)/],
+      ["a peer listed twice", "eks", { "burstmesh:peers": ["aks", "aks"] }, /burstmesh:peers\[1\]: lists 'aks' twice/],
+      ["a cluster that is not a member", "eks", { "burstmesh:clusterName": "eks2" }, /burstmesh:clusterName: 'eks2' is not one of burstmesh:members/],
+      ["a member listed twice", "mesh", { "burstmesh:members": ["eks", "aks", "eks"] }, /burstmesh:members\[2\]: lists cluster 'eks' twice/],
+      ["an invalid VPC CIDR", "eks", { "burstmesh:vpcCidr": "10.20.0.0/33" }, /burstmesh:vpcCidr: must be an IPv4 CIDR block/],
+      ["an invalid API CIDR", "aks", { "burstmesh:apiAllowedCidrs": ["203.0.113.0"] }, /burstmesh:apiAllowedCidrs\[0\]: must be an IPv4 CIDR block/],
+      ["min nodes above desired", "eks", { "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 4, desiredCount: 3, maxCount: 6, diskSizeGb: 50 } }, /burstmesh:nodePool\.desiredCount: must be at least minCount \(4\)/],
+      ["desired nodes above max", "aks", { "burstmesh:nodePool": { vmSize: "Standard_D4s_v5", minCount: 2, desiredCount: 7, maxCount: 6, diskSizeGb: 64 } }, /burstmesh:nodePool\.desiredCount: must be at most maxCount \(6\)/],
+      ["min nodes below one", "eks", { "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 0, desiredCount: 1, maxCount: 2, diskSizeGb: 50 } }, /burstmesh:nodePool\.minCount: must be at least 1/],
+      ["an Istio version that is not x.y.z", "eks", { "burstmesh:istioVersion": "1.30" }, /burstmesh:istioVersion: must be an Istio release version x\.y\.z/],
+      ["a certificate validity of zero", "mesh", { "burstmesh:rootCertValidityHours": 0 }, /burstmesh:rootCertValidityHours: must be a positive whole number/],
+      ["a negative certificate validity", "mesh", { "burstmesh:intermediateCertValidityHours": -24 }, /burstmesh:intermediateCertValidityHours: must be a positive whole number/],
+      ["a missing AWS region", "eks", { "aws:region": undefined }, /aws:region: is required when burstmesh:cloud is aws/],
+      ["a missing Azure location", "aks", { "azure-native:location": undefined }, /azure-native:location: is required when burstmesh:cloud is azure/],
+      ["a single availability zone", "eks", { "burstmesh:availabilityZoneCount": 1 }, /burstmesh:availabilityZoneCount: must be at least 2/],
+      ["a non-JSON list", "eks", { "burstmesh:peers": "aks" }, /burstmesh:peers: must be a number, list or object \(got 'aks'\)/],
+    ];
+    for (const [what, stack, changes, expected] of cases) {
+      it(`rejects ${what}`, () => {
+        assert.match(configErrorOf(withConfig(stack, changes)), expected);
+      });
+    }
+
+    it("reports every bad key at once, naming the stack", () => {
+      const message = configErrorOf(withConfig("eks", { "burstmesh:vpcCidr": "nope", "burstmesh:istioVersion": "latest", "aws:region": undefined }));
+      assert.match(message, /^Invalid configuration for stack '[^']+':/);
+      assert.match(message, /burstmesh:vpcCidr/);
+      assert.match(message, /burstmesh:istioVersion/);
+      assert.match(message, /aws:region/);
+    });
   });
 });
