@@ -4,13 +4,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { awsClusterSettings, azureClusterSettings, ClusterSettings, MeshSettings, meshSettings } from "./schema";
+import { DrillSettings, parseServiceConfig, ServiceSettings } from "./services";
 
 export * from "./schema";
+export * from "./services";
 
 const project = "burstmesh";
 
 /** Everything a stack reads from config, validated. */
-export type StackConfig = { role: "trust"; mesh: MeshSettings } | { role: "cluster"; mesh: MeshSettings; cluster: ClusterSettings };
+export type StackConfig =
+  | { role: "trust"; mesh: MeshSettings }
+  | { role: "cluster"; mesh: MeshSettings; cluster: ClusterSettings; services: ServiceSettings[]; drill: DrillSettings };
 
 /** Raw config as the engine hands it to the program: full key (`burstmesh:peers`) to string value. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -76,7 +80,14 @@ export function loadConfig(raw: RawConfig = readPulumiConfig(), defaults = proje
     { region: "aws:region", location: "azure-native:location" },
   ) as ClusterSettings | undefined;
   if (cluster && mesh) checkMembership(cluster, mesh, issues);
-  return finish(issues, () => ({ role: "cluster", mesh: mesh!, cluster: cluster! }));
+  const overflow = parseServiceConfig(value(`${project}:services`, z.unknown()), value(`${project}:drill`, z.unknown()), {
+    members: mesh?.members,
+    region: cluster ? (cluster.cloud === "aws" ? cluster.region : cluster.location) : undefined,
+  });
+  if (!overflow.ok) issues.push(...overflow.issues);
+  return finish(issues, () =>
+    overflow.ok ? { role: "cluster", mesh: mesh!, cluster: cluster!, services: overflow.services, drill: overflow.drill } : never(),
+  );
 }
 
 const roleSchema = z.enum(["trust", "cluster"]);
@@ -86,7 +97,7 @@ export function knownKeys(): string[] {
   const own = [...Object.keys(meshSettings.shape), ...Object.keys(awsClusterSettings.shape), ...Object.keys(azureClusterSettings.shape)]
     .filter((key) => key !== "region" && key !== "location")
     .map((key) => `${project}:${key}`);
-  return [...new Set([`${project}:role`, ...own, "aws:region", "azure-native:location"])];
+  return [...new Set([`${project}:role`, ...own, `${project}:services`, `${project}:drill`, "aws:region", "azure-native:location"])];
 }
 
 function checkMembership(cluster: ClusterSettings, mesh: MeshSettings, issues: string[]): void {

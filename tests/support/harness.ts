@@ -120,6 +120,9 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     const outputs = await resolveOutputs((exported ?? {}) as Record<string, unknown>);
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     return { resources, outputs, logs };
+  } catch (error) {
+    // What was registered before the failure, for tests that a bad input creates nothing.
+    throw Object.assign(error as object, { resources });
   } finally {
     restoreLog();
   }

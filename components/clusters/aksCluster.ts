@@ -1,0 +1,151 @@
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as resources from "@pulumi/azure-native/resources";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { apiServerOf } from "../kubeconfig";
+import type { MemberCluster } from "./memberCluster";
+
+/** The AKS system node pool. */
+export interface AksNodePoolArgs {
+  /** VM size of the nodes, such as `Standard_D4s_v5`. */
+  vmSize: pulumi.Input<string>;
+  /** Fewest nodes the cluster autoscaler scales down to. */
+  minCount: pulumi.Input<number>;
+  /** Nodes the pool starts with (between `minCount` and `maxCount`). */
+  desiredCount: pulumi.Input<number>;
+  /** Most nodes the cluster autoscaler scales up to. */
+  maxCount: pulumi.Input<number>;
+  /** OS disk size of each node, in GB. */
+  diskSizeGb: pulumi.Input<number>;
+}
+
+export interface AksClusterArgs {
+  /**
+   * Name of the AKS cluster in Azure; also its DNS prefix. Defaults to the component's name.
+   */
+  clusterName?: string;
+  /** Azure location of the resource group and the cluster, such as `westeurope`. */
+  location: pulumi.Input<string>;
+  /** Name of the resource group this component creates for the cluster. */
+  resourceGroupName: pulumi.Input<string>;
+  /** Kubernetes version of the control plane and the node pool, such as `1.34`. */
+  kubernetesVersion: pulumi.Input<string>;
+  /**
+   * CIDRs allowed to reach the Kubernetes API server. Empty (the default) sets no authorized ranges
+   * (the API server is open to all addresses).
+   */
+  apiAllowedCidrs?: pulumi.Input<string>[];
+  /** The system node pool (autoscaled between `minCount` and `maxCount`). */
+  nodePool: AksNodePoolArgs;
+}
+
+/** Name of the system node pool (Linux pool names: lowercase letters and digits, at most 12). */
+export const systemPoolName = "system";
+
+/** The API server access profile: authorized ranges when any are given, otherwise none at all. */
+export function apiServerAccessProfile<T>(allowed: readonly T[]): { authorizedIPRanges: T[] } | undefined {
+  return allowed.length > 0 ? { authorizedIPRanges: [...allowed] } : undefined;
+}
+
+/** The API server URL of an AKS cluster, from its `fqdn`. */
+export function aksEndpoint(fqdn: string): string {
+  return `https://${fqdn}:443`;
+}
+
+/** The kubeconfig in a `listManagedClusterUserCredentials` result: the first credential, base64-decoded. */
+export function decodeCredential(credentials: { kubeconfigs?: { name: string; value: string }[] }): string {
+  const first = credentials.kubeconfigs?.[0];
+  if (!first?.value) throw new Error("AKS returned no user credentials");
+  return Buffer.from(first.value, "base64").toString("utf8");
+}
+
+/**
+ * An AKS cluster on @pulumi/azure-native: a resource group, a managed cluster with a system-assigned
+ * identity, Kubernetes RBAC and an autoscaled system node pool, its user kubeconfig (secret), and a
+ * Kubernetes provider that depends on the cluster (whose node pool is part of it).
+ */
+export class AksCluster extends pulumi.ComponentResource implements MemberCluster {
+  readonly cloud = "azure" as const;
+  readonly clusterName: pulumi.Output<string>;
+  readonly region: pulumi.Output<string>;
+  readonly endpoint: pulumi.Output<string>;
+  readonly certificateAuthorityData: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly provider: k8s.Provider;
+
+  readonly resourceGroup: resources.ResourceGroup;
+  readonly cluster: containerservice.ManagedCluster;
+
+  constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("burstmesh:clusters:AksCluster", name, {}, opts);
+    const clusterName = args.clusterName ?? name;
+
+    this.resourceGroup = new resources.ResourceGroup(
+      `${name}-rg`,
+      { resourceGroupName: args.resourceGroupName, location: args.location },
+      { parent: this },
+    );
+
+    this.cluster = new containerservice.ManagedCluster(
+      `${name}-aks`,
+      {
+        resourceName: clusterName,
+        resourceGroupName: this.resourceGroup.name,
+        location: args.location,
+        dnsPrefix: clusterName,
+        kubernetesVersion: args.kubernetesVersion,
+        identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+        enableRBAC: true,
+        // Local accounts stay enabled (disableLocalAccounts is left unset, default false): the user
+        // credential below is then a static kubeconfig that works without kubelogin. With Azure AD
+        // integration and local accounts disabled it would need the kubelogin exec plugin instead.
+        agentPoolProfiles: [
+          {
+            name: systemPoolName,
+            mode: containerservice.AgentPoolMode.System,
+            type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+            osType: containerservice.OSType.Linux,
+            vmSize: args.nodePool.vmSize,
+            osDiskSizeGB: args.nodePool.diskSizeGb,
+            orchestratorVersion: args.kubernetesVersion,
+            enableAutoScaling: true,
+            minCount: args.nodePool.minCount,
+            maxCount: args.nodePool.maxCount,
+            count: args.nodePool.desiredCount,
+          },
+        ],
+        networkProfile: {
+          loadBalancerSku: containerservice.LoadBalancerSku.Standard,
+          networkPlugin: containerservice.NetworkPlugin.Azure,
+          networkPluginMode: containerservice.NetworkPluginMode.Overlay,
+        },
+        apiServerAccessProfile: apiServerAccessProfile(args.apiAllowedCidrs ?? []),
+      },
+      { parent: this },
+    );
+
+    // Taking the name from the cluster's output makes the invoke wait for the cluster (and skip it
+    // in a preview where the cluster does not exist yet).
+    const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+      { resourceGroupName: this.resourceGroup.name, resourceName: this.cluster.name },
+      { parent: this, dependsOn: [this.cluster] },
+    );
+
+    this.clusterName = this.cluster.name;
+    this.region = pulumi.output(args.location);
+    this.endpoint = this.cluster.fqdn.apply(aksEndpoint);
+    this.kubeconfig = pulumi.secret(credentials.apply(decodeCredential));
+    // The CA certificate is public (every TLS client of the API server sees it), so it need not
+    // inherit the kubeconfig's secrecy.
+    this.certificateAuthorityData = pulumi.unsecret(this.kubeconfig.apply((k) => apiServerOf(k).certificateAuthorityData));
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.cluster] });
+
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      region: this.region,
+      endpoint: this.endpoint,
+      certificateAuthorityData: this.certificateAuthorityData,
+      kubeconfig: this.kubeconfig,
+    });
+  }
+}

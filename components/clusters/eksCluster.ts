@@ -1,0 +1,371 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { buildKubeconfig } from "../kubeconfig";
+import type { MemberCluster } from "./memberCluster";
+
+/** The EKS managed node group. */
+export interface EksNodePoolArgs {
+  /** EC2 instance types the node group may launch, such as `m6i.large`. */
+  instanceTypes: pulumi.Input<pulumi.Input<string>[]>;
+  /** Fewest nodes the group scales down to. */
+  minCount: pulumi.Input<number>;
+  /** Nodes the group runs (must lie between `minCount` and `maxCount`). */
+  desiredCount: pulumi.Input<number>;
+  /** Most nodes the group scales up to. */
+  maxCount: pulumi.Input<number>;
+  /** Root volume size of each node, in GiB. */
+  diskSizeGb: pulumi.Input<number>;
+}
+
+export interface EksClusterArgs {
+  /**
+   * Name of the EKS cluster in AWS (and in the subnet tags `kubernetes.io/cluster/<name>`).
+   * Defaults to the component's name.
+   */
+  clusterName?: string;
+  /**
+   * AWS region for the VPC, the cluster and the nodes, such as `eu-central-1`. Every regional
+   * resource is pinned to it, whatever region the AWS provider defaults to.
+   */
+  region: pulumi.Input<string>;
+  /** Kubernetes minor version of the control plane and the node group, such as `1.34`. */
+  kubernetesVersion: pulumi.Input<string>;
+  /**
+   * IPv4 CIDR of the VPC, /16 to /24 and aligned (such as `10.20.0.0/16`). It is carved into one
+   * private and one public subnet per availability zone (see `carveSubnets`).
+   */
+  vpcCidr: pulumi.Input<string>;
+  /**
+   * How many availability zones to spread the subnets over: the first N available zones of the
+   * region. At least 2 (EKS requires subnets in two zones). Default 2.
+   */
+  availabilityZoneCount?: number;
+  /**
+   * `single`: one NAT gateway (in the first zone) for all private subnets, cheaper, but node egress
+   * fails with that zone. `perZone`: one NAT gateway per zone. Default `single`.
+   */
+  natGateways?: "single" | "perZone";
+  /**
+   * CIDRs allowed to reach the public Kubernetes API endpoint. Empty (the default) means
+   * unrestricted (`0.0.0.0/0`). Nodes reach the API through the private endpoint, so they need no
+   * entry here.
+   */
+  apiAllowedCidrs?: pulumi.Input<string>[];
+  /** The managed node group, placed in the private subnets. */
+  nodePool: EksNodePoolArgs;
+}
+
+/** AWS managed policies the EKS cluster role gets, exactly these. */
+export const clusterRolePolicies = ["AmazonEKSClusterPolicy"] as const;
+/** AWS managed policies the node role gets, exactly these. */
+export const nodeRolePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"] as const;
+
+/** ARN of an AWS managed IAM policy in the given partition (`aws`, `aws-cn`, `aws-us-gov`, ...). */
+export function managedPolicyArn(partition: string, policyName: string): string {
+  return `arn:${partition}:iam::aws:policy/${policyName}`;
+}
+
+/** IAM trust policy (JSON) that lets an AWS service principal, such as `eks.amazonaws.com`, assume a role. */
+export function serviceTrustPolicy(servicePrincipal: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: servicePrincipal }, Action: "sts:AssumeRole" }],
+  });
+}
+
+/** The tag key that marks a resource as belonging to (`shared`) or owned by a Kubernetes cluster. */
+export function clusterTagKey(clusterName: string): string {
+  return `kubernetes.io/cluster/${clusterName}`;
+}
+
+/**
+ * Tags of a cluster subnet: the cluster tag, and the role tag the AWS load-balancer integrations use
+ * to pick subnets (`kubernetes.io/role/elb` for internet-facing, `kubernetes.io/role/internal-elb`
+ * for internal load balancers).
+ */
+export function subnetTags(clusterName: string, tier: "public" | "private", name: string): Record<string, string> {
+  return {
+    Name: name,
+    [clusterTagKey(clusterName)]: "shared",
+    [tier === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"]: "1",
+  };
+}
+
+/** What the public API endpoint admits: the allowed CIDRs, or everyone when none are given. */
+export function publicAccessCidrs<T>(allowed: readonly T[]): (T | string)[] {
+  return allowed.length > 0 ? [...allowed] : ["0.0.0.0/0"];
+}
+
+/** The first `count` zones, failing clearly when the region has fewer. */
+export function pickZones(available: readonly string[], count: number): string[] {
+  if (available.length < count) {
+    throw new Error(`availabilityZoneCount is ${count} but the region has only ${available.length} available zones (${available.join(", ")})`);
+  }
+  return available.slice(0, count);
+}
+
+/** Subnet CIDRs per zone, index i for the i-th zone. */
+export interface SubnetLayout {
+  private: string[];
+  public: string[];
+}
+
+/**
+ * Carves a VPC CIDR into one private and one public subnet per zone. The VPC is split into
+ * 2^ceil(log2(zones + 1)) equal blocks: the first `zones` blocks are the private subnets (large: the
+ * VPC CNI gives every pod a VPC address from them), and the last block is split evenly into the
+ * public subnets (which only hold NAT gateways and load balancers). Blocks in between stay free.
+ * A /16 over 3 zones gives private /18s and public /20s. Throws when the CIDR is malformed, not
+ * aligned, or too small for subnets of at least /28 (the smallest AWS allows).
+ */
+export function carveSubnets(vpcCidr: string, zones: number): SubnetLayout {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(vpcCidr);
+  const octets = match ? match.slice(1, 5).map(Number) : [];
+  const prefix = match ? Number(match[5]) : NaN;
+  if (!match || octets.some((o) => o > 255) || prefix > 32) throw new Error(`vpcCidr '${vpcCidr}' is not an IPv4 CIDR block`);
+  if (prefix < 16 || prefix > 24) throw new Error(`vpcCidr '${vpcCidr}' must be between /16 and /24`);
+  if (!Number.isInteger(zones) || zones < 1) throw new Error(`zone count must be a positive whole number (got ${zones})`);
+  const base = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const vpcSize = 2 ** (32 - prefix);
+  if (base % vpcSize !== 0) throw new Error(`vpcCidr '${vpcCidr}' has host bits set; use ${formatCidr(base - (base % vpcSize), prefix)}`);
+
+  const privatePrefix = prefix + Math.ceil(Math.log2(zones + 1));
+  const publicPrefix = privatePrefix + Math.ceil(Math.log2(zones));
+  if (publicPrefix > 28) throw new Error(`vpcCidr '${vpcCidr}' is too small for ${zones} zones (public subnets would be /${publicPrefix}, AWS allows at most /28)`);
+  const privateSize = 2 ** (32 - privatePrefix);
+  const publicSize = 2 ** (32 - publicPrefix);
+  const publicBase = base + vpcSize - privateSize;
+  return {
+    private: Array.from({ length: zones }, (_, i) => formatCidr(base + i * privateSize, privatePrefix)),
+    public: Array.from({ length: zones }, (_, i) => formatCidr(publicBase + i * publicSize, publicPrefix)),
+  };
+}
+
+function formatCidr(address: number, prefix: number): string {
+  const octets = [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256);
+  return `${octets.join(".")}/${prefix}`;
+}
+
+/**
+ * Admin kubeconfig for an EKS cluster: the user runs `aws eks get-token` (exec credential plugin),
+ * so the kubeconfig holds no token and works for whoever runs Pulumi with AWS credentials.
+ */
+export function eksKubeconfig(cluster: { name: string; endpoint: string; certificateAuthorityData: string; region: string }): string {
+  return buildKubeconfig(
+    { name: cluster.name, server: cluster.endpoint, certificateAuthorityData: cluster.certificateAuthorityData },
+    {
+      exec: {
+        apiVersion: "client.authentication.k8s.io/v1beta1",
+        command: "aws",
+        args: ["eks", "get-token", "--cluster-name", cluster.name, "--region", cluster.region],
+      },
+    },
+  );
+}
+
+/**
+ * An EKS cluster on raw @pulumi/aws: VPC over N zones (public and private subnets, internet gateway,
+ * NAT), cluster and node IAM roles, the control plane with API access entries, a managed node group
+ * in the private subnets, and a Kubernetes provider that depends on the node group.
+ */
+export class EksCluster extends pulumi.ComponentResource implements MemberCluster {
+  readonly cloud = "aws" as const;
+  readonly clusterName: pulumi.Output<string>;
+  readonly region: pulumi.Output<string>;
+  readonly endpoint: pulumi.Output<string>;
+  readonly certificateAuthorityData: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly provider: k8s.Provider;
+
+  readonly vpc: aws.ec2.Vpc;
+  readonly publicSubnets: aws.ec2.Subnet[];
+  readonly privateSubnets: aws.ec2.Subnet[];
+  readonly natGateways: aws.ec2.NatGateway[];
+  readonly clusterRole: aws.iam.Role;
+  readonly nodeRole: aws.iam.Role;
+  readonly cluster: aws.eks.Cluster;
+  readonly nodeGroup: aws.eks.NodeGroup;
+
+  constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    const zoneCount = args.availabilityZoneCount ?? 2;
+    if (!Number.isInteger(zoneCount) || zoneCount < 2) {
+      throw new Error(`EksCluster ${name}: availabilityZoneCount must be a whole number >= 2 (got ${zoneCount})`);
+    }
+    super("burstmesh:clusters:EksCluster", name, {}, opts);
+    const clusterName = args.clusterName ?? name;
+    const natMode = args.natGateways ?? "single";
+    const region = args.region;
+    const parent = { parent: this };
+
+    // Network.
+    const zones = aws
+      .getAvailabilityZonesOutput(
+        { state: "available", region, filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+        parent,
+      )
+      .names.apply((names) => pickZones(names, zoneCount));
+    const layout = pulumi.output(args.vpcCidr).apply((cidr) => carveSubnets(cidr, zoneCount));
+
+    this.vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        region,
+        cidrBlock: args.vpcCidr,
+        // Both are needed for the private API endpoint the nodes use.
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: { Name: `${clusterName}-vpc` },
+      },
+      parent,
+    );
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { region, vpcId: this.vpc.id, tags: { Name: `${clusterName}-igw` } }, parent);
+
+    const indexes = Array.from({ length: zoneCount }, (_, i) => i);
+    this.publicSubnets = indexes.map(
+      (i) =>
+        new aws.ec2.Subnet(
+          `${name}-public-${i}`,
+          {
+            region,
+            vpcId: this.vpc.id,
+            availabilityZone: zones.apply((z) => z[i]!),
+            cidrBlock: layout.apply((l) => l.public[i]!),
+            tags: subnetTags(clusterName, "public", `${clusterName}-public-${i}`),
+          },
+          parent,
+        ),
+    );
+    this.privateSubnets = indexes.map(
+      (i) =>
+        new aws.ec2.Subnet(
+          `${name}-private-${i}`,
+          {
+            region,
+            vpcId: this.vpc.id,
+            availabilityZone: zones.apply((z) => z[i]!),
+            cidrBlock: layout.apply((l) => l.private[i]!),
+            tags: subnetTags(clusterName, "private", `${clusterName}-private-${i}`),
+          },
+          parent,
+        ),
+    );
+
+    const publicRouteTable = new aws.ec2.RouteTable(
+      `${name}-public-rt`,
+      { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { Name: `${clusterName}-public` } },
+      parent,
+    );
+    this.publicSubnets.forEach(
+      (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-public-rta-${i}`, { region, subnetId: subnet.id, routeTableId: publicRouteTable.id }, parent),
+    );
+
+    const natZones = natMode === "perZone" ? indexes : [0];
+    this.natGateways = natZones.map((i) => {
+      const eip = new aws.ec2.Eip(`${name}-nat-eip-${i}`, { region, domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, parent);
+      return new aws.ec2.NatGateway(
+        `${name}-nat-${i}`,
+        { region, allocationId: eip.allocationId, subnetId: this.publicSubnets[i]!.id, tags: { Name: `${clusterName}-nat-${i}` } },
+        { parent: this, dependsOn: [igw] },
+      );
+    });
+    const privateRouteTables = this.natGateways.map(
+      (nat, i) =>
+        new aws.ec2.RouteTable(
+          `${name}-private-rt-${i}`,
+          { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: { Name: `${clusterName}-private-${i}` } },
+          parent,
+        ),
+    );
+    const privateAssociations = this.privateSubnets.map(
+      (subnet, i) =>
+        new aws.ec2.RouteTableAssociation(
+          `${name}-private-rta-${i}`,
+          { region, subnetId: subnet.id, routeTableId: (privateRouteTables[i] ?? privateRouteTables[0]!).id },
+          parent,
+        ),
+    );
+
+    // IAM.
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    const attach = (role: aws.iam.Role, roleLabel: string, policies: readonly string[]) =>
+      policies.map(
+        (policy) =>
+          new aws.iam.RolePolicyAttachment(
+            `${name}-${roleLabel}-${policy}`,
+            { role: role.name, policyArn: partition.apply((p) => managedPolicyArn(p, policy)) },
+            parent,
+          ),
+      );
+    this.clusterRole = new aws.iam.Role(
+      `${name}-cluster-role`,
+      { assumeRolePolicy: serviceTrustPolicy("eks.amazonaws.com"), description: `EKS control plane of ${clusterName}` },
+      parent,
+    );
+    const clusterAttachments = attach(this.clusterRole, "cluster", clusterRolePolicies);
+    this.nodeRole = new aws.iam.Role(
+      `${name}-node-role`,
+      { assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"), description: `EKS nodes of ${clusterName}` },
+      parent,
+    );
+    const nodeAttachments = attach(this.nodeRole, "node", nodeRolePolicies);
+
+    // Control plane and nodes.
+    this.cluster = new aws.eks.Cluster(
+      `${name}-eks`,
+      {
+        name: clusterName,
+        region,
+        version: args.kubernetesVersion,
+        roleArn: this.clusterRole.arn,
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+        vpcConfig: {
+          subnetIds: [...this.privateSubnets, ...this.publicSubnets].map((s) => s.id),
+          endpointPublicAccess: true,
+          // Nodes talk to the API privately, so a restricted public endpoint does not lock them out.
+          endpointPrivateAccess: true,
+          publicAccessCidrs: publicAccessCidrs(args.apiAllowedCidrs ?? []),
+        },
+        tags: { Name: clusterName },
+      },
+      { parent: this, dependsOn: clusterAttachments },
+    );
+
+    this.nodeGroup = new aws.eks.NodeGroup(
+      `${name}-nodes`,
+      {
+        region,
+        clusterName: this.cluster.name,
+        // Follows the control plane: an upgrade of the cluster upgrades the nodes after it.
+        version: this.cluster.version,
+        nodeRoleArn: this.nodeRole.arn,
+        subnetIds: this.privateSubnets.map((s) => s.id),
+        instanceTypes: args.nodePool.instanceTypes,
+        diskSize: args.nodePool.diskSizeGb,
+        scalingConfig: { minSize: args.nodePool.minCount, desiredSize: args.nodePool.desiredCount, maxSize: args.nodePool.maxCount },
+        tags: { Name: `${clusterName}-node` },
+      },
+      // Nodes need their policies and a route to the internet (NAT) to join the cluster.
+      { parent: this, dependsOn: [...nodeAttachments, ...privateAssociations] },
+    );
+
+    this.clusterName = this.cluster.name;
+    this.region = pulumi.output(region);
+    this.endpoint = this.cluster.endpoint;
+    this.certificateAuthorityData = this.cluster.certificateAuthority.data;
+    this.kubeconfig = pulumi.secret(
+      pulumi
+        .all([this.cluster.name, this.cluster.endpoint, this.certificateAuthorityData, this.region])
+        .apply(([n, endpoint, ca, r]) => eksKubeconfig({ name: n, endpoint, certificateAuthorityData: ca, region: r })),
+    );
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.nodeGroup] });
+
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      region: this.region,
+      endpoint: this.endpoint,
+      certificateAuthorityData: this.certificateAuthorityData,
+      kubeconfig: this.kubeconfig,
+    });
+  }
+}

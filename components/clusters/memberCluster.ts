@@ -1,0 +1,20 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** What the rest of the stack needs from a member cluster, whichever cloud it runs on. */
+export interface MemberCluster {
+  /** The cloud the cluster runs on. */
+  readonly cloud: "aws" | "azure";
+  /** The cloud's cluster name. */
+  readonly clusterName: pulumi.Output<string>;
+  /** AWS region / Azure location (= the nodes' `topology.kubernetes.io/region` label). */
+  readonly region: pulumi.Output<string>;
+  /** API server URL, `https://...`. */
+  readonly endpoint: pulumi.Output<string>;
+  /** The cluster CA, PEM base64-encoded once, as in a kubeconfig's `certificate-authority-data`. */
+  readonly certificateAuthorityData: pulumi.Output<string>;
+  /** Admin kubeconfig, a Pulumi secret. */
+  readonly kubeconfig: pulumi.Output<string>;
+  /** Kubernetes provider for the cluster; it depends on the node pool. */
+  readonly provider: k8s.Provider;
+}

@@ -1,0 +1,85 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { crossNetworkGateway } from "./istio/objects";
+import { eastWestGatewayValues, istioChartRepo, istioNamespace, releaseNames } from "./istio/values";
+
+/** The load-balancer address of a Service: the first ingress hostname (AWS), else its IP (Azure). */
+export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStatus | undefined): string | undefined {
+  const ingress = status?.loadBalancer?.ingress?.[0];
+  return ingress?.hostname || ingress?.ip || undefined;
+}
+
+/** Arguments of {@link EastWestGateway}. None has a default. */
+export interface EastWestGatewayArgs {
+  /** Provider of the cluster the gateway runs in; every Kubernetes object goes through it. */
+  provider: k8s.Provider;
+  /** Istio release `x.y.z`: the exact version of the `gateway` chart, the same as istiod's. */
+  istioVersion: string;
+  /** The network this gateway is the entry of (`topology.istio.io/network` on its Service and pods). */
+  network: string;
+  /** The cloud the cluster runs on: `aws` gets an internet-facing NLB, `azure` the default public LB. */
+  cloud: "aws" | "azure";
+}
+
+/**
+ * The east-west gateway of one network: Helm release `istio-eastwestgateway` (chart `gateway`) in
+ * `istio-system` behind a public L4 load balancer, and the `cross-network-gateway` Gateway that
+ * passes mTLS from other networks through to this network's services.
+ *
+ * Create it after istiod (`dependsOn: [primary.ready]`): the gateway's pods get their proxy image
+ * from istiod's injection webhook.
+ */
+export class EastWestGateway extends pulumi.ComponentResource {
+  /** The gateway release. */
+  public readonly release: k8s.helm.v3.Release;
+  /** The gateway's load-balancer address, as peers reach it: hostname on AWS, IP on Azure. */
+  public readonly address: pulumi.Output<string>;
+
+  constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (!/^\d+\.\d+\.\d+$/.test(args.istioVersion)) {
+      throw new Error(`EastWestGateway: istioVersion must be an exact release x.y.z (got '${args.istioVersion}')`);
+    }
+    if (args.cloud !== "aws" && args.cloud !== "azure") throw new Error(`EastWestGateway: unknown cloud '${String(args.cloud)}'`);
+    super("burstmesh:mesh:EastWestGateway", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+
+    // Not skipAwait: Helm waits until the LoadBalancer Service has an address, and the release (and
+    // so the cloud load balancer) stays in the dependency graph so that it is deleted before the
+    // cluster and its VPC.
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: releaseNames.eastWestGateway,
+        chart: "gateway",
+        version: args.istioVersion,
+        repositoryOpts: { repo: istioChartRepo },
+        namespace: istioNamespace,
+        values: eastWestGatewayValues({ network: args.network, cloud: args.cloud }),
+        // A new NLB or public IP can take minutes to get its address.
+        timeout: 900,
+        maxHistory: 10,
+      },
+      { ...child, dependsOn: opts?.dependsOn },
+    );
+
+    new k8s.apiextensions.CustomResource(`${name}-cross-network-gateway`, crossNetworkGateway(), { ...child, dependsOn: [this.release] });
+
+    // Read the Service the chart created. The ID waits on the release's status so that a preview of a
+    // release not yet installed (status unknown) skips the read instead of failing on a Service that
+    // does not exist yet; the engine reads during previews whenever the ID is known.
+    const serviceId = this.release.status.apply(() => `${istioNamespace}/${releaseNames.eastWestGateway}`);
+    const service = k8s.core.v1.Service.get(`${name}-service`, serviceId, { ...child, dependsOn: [this.release] });
+    this.address = service.status.apply((status) => {
+      const address = loadBalancerAddress(status);
+      if (!address) {
+        throw new Error(
+          `EastWestGateway: Service ${istioNamespace}/${releaseNames.eastWestGateway} has no load-balancer address yet; ` +
+            "check the cloud load balancer's events (kubectl -n istio-system describe service istio-eastwestgateway) and run 'pulumi up' again",
+        );
+      }
+      return address;
+    });
+
+    this.registerOutputs({ address: this.address });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Helm values for Istio's `base`, `istiod` and `gateway` charts, as plain functions that tests call
+ * without mocks. Every key set here exists in Istio 1.30.3's chart values (istiod and base nest their
+ * defaults under `_internal_defaults_do_not_set`, but values are still set at the top level), and the
+ * gateway values pass the gateway chart's values schema, whose top level is strict.
+ */
+
+/** Where Istio publishes its Helm charts. */
+export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";
+
+/** The namespace Istio's control plane, `cacerts` and the east-west gateway live in. */
+export const istioNamespace = "istio-system";
+
+/** Helm release names, fixed so that names are deterministic and match Istio's documentation. */
+export const releaseNames = { base: "istio-base", istiod: "istiod", eastWestGateway: "istio-eastwestgateway" } as const;
+
+/** The pod/Service label of the east-west gateway, which the `cross-network-gateway` Gateway selects. */
+export const eastWestGatewayLabel = { istio: "eastwestgateway" } as const;
+
+/** Label that tells istiod which network a namespace, pod or gateway Service belongs to. */
+export const networkLabel = "topology.istio.io/network";
+
+/** Envoy status port of the gateway (`/healthz/ready`). */
+export const statusPort = 15021;
+
+/** Port of mTLS traffic between networks (AUTO_PASSTHROUGH, SNI routed). */
+export const crossNetworkPort = 15443;
+
+/**
+ * Node port of the gateway's status port on AWS. The in-tree NLB (see {@link awsNlbAnnotations})
+ * registers nodes (instance targets) and health-checks `instance:<healthcheck-port>`, so the health
+ * check must aim at the node port that kube-proxy forwards to the pods' 15021, not at 15021 itself
+ * (nothing listens on the node's 15021). Fixed, so that the annotation can name it. Must be free in
+ * the cluster's node-port range (30000-32767).
+ */
+export const awsStatusNodePort = 31021;
+
+/** Values of the `base` chart (CRDs, the istio-reader service account, the default-revision webhook). */
+export function baseValues(): Record<string, unknown> {
+  return {
+    // As Istio's Helm install guide does: the validating webhook of the default revision.
+    defaultRevision: "default",
+    // The istio-reader-service-account that ReaderToken issues a token for; on by default, set here
+    // because the remote-secret mechanism depends on it.
+    global: { enableReaderRBAC: true },
+  };
+}
+
+/** What an istiod install needs to know about its cluster and mesh. */
+export interface IstiodSettings {
+  /** Mesh ID, the same in every cluster. */
+  meshId: string;
+  /** SPIFFE trust domain, the same in every cluster. */
+  trustDomain: string;
+  /** This cluster's ID in the mesh; unique, and the key peers' remote secrets use for it. */
+  clusterName: string;
+  /** This cluster's network; unique per cluster here (multi-network). */
+  network: string;
+}
+
+/** Values of the `istiod` chart for a multi-primary, multi-network member. */
+export function istiodValues(settings: IstiodSettings): Record<string, unknown> {
+  return {
+    global: {
+      meshID: settings.meshId,
+      multiCluster: { clusterName: settings.clusterName },
+      network: settings.network,
+    },
+    meshConfig: { trustDomain: settings.trustDomain },
+    // Two replicas at least: the chart's PodDisruptionBudget (minAvailable 1) then lets node drains
+    // through without taking the control plane (and sidecar injection) down.
+    autoscaleEnabled: true,
+    autoscaleMin: 2,
+    autoscaleMax: 5,
+    // Requests sized for a production istiod (and the HPA's CPU target); no limits, as the chart
+    // sets none: CPU throttling slows config pushes to every proxy in the mesh.
+    resources: { requests: { cpu: "500m", memory: "2048Mi" } },
+    // Spread the replicas over zones where the cluster has several.
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: { app: "istiod" } },
+      },
+    ],
+  };
+}
+
+/** Service annotations for an internet-facing NLB that the in-tree AWS load-balancer code creates. */
+export function awsNlbAnnotations(): Record<string, string> {
+  return {
+    // "nlb" is handled by the AWS cloud provider that every EKS control plane runs. "external" (with
+    // nlb-target-type) is left to the AWS Load Balancer Controller, which burstmesh does not install:
+    // the Service would stay <pending> for ever.
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    // The in-tree code makes the NLB internet-facing unless `aws-load-balancer-internal` is set; the
+    // scheme annotation is read by the AWS Load Balancer Controller only (whose default is internal),
+    // and is here so that the intent survives a move to the controller.
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "HTTP",
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(awsStatusNodePort),
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
+  };
+}
+
+/** What the east-west gateway's values depend on. */
+export interface EastWestGatewaySettings {
+  /** The network this gateway serves. */
+  network: string;
+  /** The cloud, which decides the load balancer's annotations. */
+  cloud: "aws" | "azure";
+}
+
+/**
+ * Values of the `gateway` chart for the east-west gateway.
+ *
+ * The explicit form (labels, env, service ports), not `networkGateway: <network>`: in 1.30.3 the chart's
+ * networkGateway mode always renders all four `networkGatewayPorts` (it `required`s tls-istiod 15012
+ * and tls-webhook 15017), which would publish istiod's xDS and webhook ports on an internet-facing
+ * load balancer. Those ports serve primary-remote installs only; multi-primary needs the status port
+ * and 15443. The explicit form sets exactly what networkGateway mode sets (the network label on the
+ * Service and pods, `ISTIO_META_REQUESTED_NETWORK_VIEW`) and exposes 15021 and 15443 only. istiod
+ * finds the gateway by the Service's network label and its 15443 port.
+ */
+export function eastWestGatewayValues(settings: EastWestGatewaySettings): Record<string, unknown> {
+  const aws = settings.cloud === "aws";
+  return {
+    // `istio` feeds the chart's selector labels; the other labels go on the Service and the pods.
+    labels: { ...eastWestGatewayLabel, [networkLabel]: settings.network },
+    env: { ISTIO_META_REQUESTED_NETWORK_VIEW: settings.network },
+    service: {
+      type: "LoadBalancer",
+      ports: [
+        { name: "status-port", port: statusPort, targetPort: statusPort, protocol: "TCP", ...(aws ? { nodePort: awsStatusNodePort } : {}) },
+        { name: "tls", port: crossNetworkPort, targetPort: crossNetworkPort, protocol: "TCP" },
+      ],
+      annotations: aws ? awsNlbAnnotations() : {},
+    },
+    // Two replicas at least, and a budget that keeps one through node drains: cross-network traffic
+    // has no other way in.
+    autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5 },
+    podDisruptionBudget: { minAvailable: 1 },
+  };
+}

@@ -1,0 +1,120 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { meshPeerAuthentication } from "./istio/objects";
+import { baseValues, istioChartRepo, istiodValues, istioNamespace, networkLabel, releaseNames } from "./istio/values";
+import type { CaBundle } from "./sharedCa";
+
+/** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */
+export const cacertsKeys = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const satisfies readonly (keyof CaBundle)[];
+
+const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/**
+ * The `stringData` of the `cacerts` Secret: exactly the four files of the bundle. Throws when one is
+ * missing or not PEM, or when the chain is not the intermediate followed by the root, since istiod
+ * would otherwise start with a self-signed CA or fail cross-cluster trust.
+ */
+export function cacertsStringData(bundle: CaBundle): Record<(typeof cacertsKeys)[number], string> {
+  const missing = cacertsKeys.filter((key) => typeof bundle?.[key] !== "string" || bundle[key].trim() === "");
+  if (missing.length > 0) throw new Error(`cacerts: the CA bundle lacks ${missing.join(", ")}; istiod needs all four of ${cacertsKeys.join(", ")}`);
+  for (const key of ["ca-cert.pem", "root-cert.pem", "cert-chain.pem"] as const) {
+    if (!pemCertificate.test(bundle[key])) throw new Error(`cacerts: ${key} holds no PEM certificate`);
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(bundle["ca-key.pem"])) throw new Error("cacerts: ca-key.pem holds no PEM private key");
+  const chain = bundle["cert-chain.pem"];
+  const intermediateAt = chain.indexOf(bundle["ca-cert.pem"].trim());
+  const rootAt = chain.indexOf(bundle["root-cert.pem"].trim());
+  if (intermediateAt < 0 || rootAt < 0 || intermediateAt > rootAt) {
+    throw new Error("cacerts: cert-chain.pem must hold ca-cert.pem followed by root-cert.pem");
+  }
+  return Object.fromEntries(cacertsKeys.map((key) => [key, bundle[key]])) as Record<(typeof cacertsKeys)[number], string>;
+}
+
+/** Arguments of {@link IstioPrimary}. None has a default. */
+export interface IstioPrimaryArgs {
+  /** Provider of the cluster Istio is installed in; every Kubernetes object goes through it. */
+  provider: k8s.Provider;
+  /** Istio release `x.y.z`: the exact version of the `base` and `istiod` charts (no ranges). */
+  istioVersion: string;
+  /** Mesh ID (`global.meshID`), the same in every member cluster. */
+  meshId: string;
+  /** SPIFFE trust domain (`meshConfig.trustDomain`), the same in every member cluster. */
+  trustDomain: string;
+  /** This cluster's ID in the mesh (`global.multiCluster.clusterName`); unique, and the key peers use for it. */
+  clusterName: string;
+  /** This cluster's network (`global.network` and the `istio-system` namespace label); unique per cluster. */
+  network: string;
+  /** This cluster's plug-in CA from the trust stack: intermediate certificate and key, root, chain. */
+  cacerts: pulumi.Input<CaBundle>;
+}
+
+/**
+ * An Istio primary: namespace `istio-system` on its network, the plug-in CA Secret `cacerts`, the
+ * `base` and `istiod` Helm releases (multi-primary, multi-network) and mesh-wide STRICT mTLS.
+ */
+export class IstioPrimary extends pulumi.ComponentResource {
+  /** Name of the control-plane namespace (`istio-system`), once it exists. */
+  public readonly namespace: pulumi.Output<string>;
+  /** The `base` release (CRDs and the istio-reader service account). */
+  public readonly base: k8s.helm.v3.Release;
+  /** The `istiod` release. */
+  public readonly istiod: k8s.helm.v3.Release;
+  /** What later resources depend on so that they come after a running istiod (the istiod release). */
+  public readonly ready: pulumi.Resource;
+
+  constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (!/^\d+\.\d+\.\d+$/.test(args.istioVersion)) {
+      throw new Error(`IstioPrimary: istioVersion must be an exact release x.y.z (got '${args.istioVersion}')`);
+    }
+    super("burstmesh:mesh:IstioPrimary", name, {}, opts);
+    const child = { parent: this, provider: args.provider };
+
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: istioNamespace, labels: { [networkLabel]: args.network } } },
+      { ...child, dependsOn: opts?.dependsOn },
+    );
+
+    const cacerts = new k8s.core.v1.Secret(
+      `${name}-cacerts`,
+      {
+        metadata: { name: "cacerts", namespace: namespace.metadata.name },
+        type: "Opaque",
+        stringData: pulumi.secret(pulumi.output(args.cacerts).apply((bundle) => cacertsStringData(bundle))),
+      },
+      child,
+    );
+
+    const chart = (chartName: string, releaseName: string, values: Record<string, unknown>) => ({
+      name: releaseName,
+      chart: chartName,
+      version: args.istioVersion,
+      repositoryOpts: { repo: istioChartRepo },
+      namespace: namespace.metadata.name,
+      values,
+      // Generous for first installs (image pulls, webhook start-up); Helm still waits for readiness.
+      timeout: 600,
+      maxHistory: 10,
+    });
+
+    this.base = new k8s.helm.v3.Release(`${name}-base`, chart("base", releaseNames.base, baseValues()), { ...child, dependsOn: [namespace] });
+
+    this.istiod = new k8s.helm.v3.Release(
+      `${name}-istiod`,
+      chart(
+        "istiod",
+        releaseNames.istiod,
+        istiodValues({ meshId: args.meshId, trustDomain: args.trustDomain, clusterName: args.clusterName, network: args.network }),
+      ),
+      // cacerts before istiod: an istiod that starts without it generates a self-signed CA and keeps it.
+      { ...child, dependsOn: [namespace, cacerts, this.base] },
+    );
+
+    const peerAuthentication = meshPeerAuthentication();
+    new k8s.apiextensions.CustomResource(`${name}-peer-authentication`, peerAuthentication, { ...child, dependsOn: [this.istiod] });
+
+    this.namespace = namespace.metadata.name;
+    this.ready = this.istiod;
+    this.registerOutputs({ namespace: this.namespace });
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * Pure builders of everything an overflow service is made of in one cluster: the workload
+ * (Namespace, Deployment, Service, HPA, PDB) and the traffic policy (Sidecar, DestinationRule,
+ * VirtualService). No Pulumi resources here: the components wire these objects into resources, and
+ * tests call the builders directly.
+ *
+ * The traffic policy follows what works in Envoy (DESIGN.md section 3): each pod's own sidecar
+ * enforces the per-pod capacity and answers 503 at once when it is exceeded, without the
+ * `x-envoy-overloaded` header that would stop clients from retrying; clients eject the saturated
+ * pods (outlier detection), and locality failover with the own network first sends the excess to the
+ * other cluster once too few local pods are left. Retries let the third attempt cross over.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { isHomeCluster, ServiceCapacity, ServiceSettings } from "../../config/services";
+import type { DestinationRule, LocalityLbSetting, Sidecar, TrafficPolicy, VirtualService } from "../istio/types";
+
+/** Node and endpoint labels Istio's locality load balancing reads. */
+export const topologyLabels = {
+  /** Set by istiod on every endpoint from the cluster's network (`global.network`). */
+  network: "topology.istio.io/network",
+  region: "topology.kubernetes.io/region",
+  zone: "topology.kubernetes.io/zone",
+} as const;
+
+/** Envoy's 5xx-driven ejection may take every host of the pool out: the default 10% blocks failover. */
+export const maxEjectionPercent = 10;
+
+/**
+ * Client-side (DestinationRule) connection pool limits, high on purpose: a client circuit breaker
+ * is one budget for local and remote hosts alike, and when it trips the client answers 503 (UO)
+ * itself, never retries it and never ejects anyone, so it must never be what limits traffic. The
+ * per-pod limit lives in the server's Sidecar instead.
+ */
+export const clientConnectionLimit = 100_000;
+
+/** The Istio ProxyConfig every server pod gets: no Envoy debug headers (x-envoy-overloaded). */
+export const serverProxyConfig = { proxyHeaders: { envoyDebugHeaders: { disabled: true } } } as const;
+
+/** The mesh-internal host of a service (Kubernetes DNS: `<name>.<namespace>.svc.cluster.local`). */
+export function serviceHost(service: ServiceSettings): string {
+  return `${service.name}.${service.namespace}.svc.cluster.local`;
+}
+
+/** Pod labels: `app` selects the pods (and names them to Istio), `version` is the image tag. */
+export function workloadLabels(service: ServiceSettings): { app: string; version: string } {
+  return { app: service.name, version: imageVersion(service.image) };
+}
+
+/** Service and container port name: the protocol first, which is how Istio picks the protocol. */
+export function portName(service: ServiceSettings): string {
+  return service.protocol;
+}
+
+/** The per-pod limits of overflow mode, or undefined in the other modes (no per-pod limit). */
+export function overflowThresholds(service: ServiceSettings): ServiceCapacity | undefined {
+  if (service.mode !== "overflow") return undefined;
+  if (!service.capacity) throw new Error(`service '${service.name}': overflow mode needs capacity (config validation should have said so)`);
+  return { ...service.capacity };
+}
+
+/** The HPA bounds for this cluster: home bounds in the home cluster, standby bounds elsewhere. */
+export function replicaBounds(service: ServiceSettings, clusterName: string): { minReplicas: number; maxReplicas: number } {
+  const bounds = isHomeCluster(service, clusterName) ? service.home : service.standby;
+  return { minReplicas: bounds.minReplicas, maxReplicas: bounds.maxReplicas };
+}
+
+function metadata(service: ServiceSettings, name = service.name) {
+  return { name, namespace: service.namespace, labels: { app: service.name, "app.kubernetes.io/part-of": "burstmesh" } };
+}
+
+// --- workload -----------------------------------------------------------------------------------
+
+/** The service's namespace, with sidecar injection on. */
+export function namespaceManifest(service: ServiceSettings): k8s.types.input.core.v1.Namespace {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: service.namespace, labels: { "istio-injection": "enabled", "app.kubernetes.io/part-of": "burstmesh" } },
+  };
+}
+
+/**
+ * The Deployment. No `replicas`: the HPA owns the count (a declared count would be reset on every
+ * `pulumi up`). Each cluster's copy answers with its own cluster name (podinfo's `message`).
+ */
+export function deploymentManifest(service: ServiceSettings, clusterName: string): k8s.types.input.apps.v1.Deployment {
+  const probe = (path: string) => (service.protocol === "grpc" ? { grpc: { port: service.port } } : { httpGet: { path, port: service.port } });
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: metadata(service),
+    spec: {
+      selector: { matchLabels: { app: service.name } },
+      template: {
+        metadata: {
+          labels: workloadLabels(service),
+          annotations: { "proxy.istio.io/config": JSON.stringify(serverProxyConfig) },
+        },
+        spec: {
+          containers: [
+            {
+              name: service.name,
+              image: service.image,
+              ports: [{ name: portName(service), containerPort: service.port, protocol: "TCP" }],
+              env: [
+                // podinfo reads its flags from PODINFO_<FLAG>: `message` in its JSON answer, and the port.
+                { name: "PODINFO_UI_MESSAGE", value: clusterName },
+                { name: "PODINFO_PORT", value: String(service.port) },
+              ],
+              resources: {
+                requests: { cpu: service.resources.requests.cpu, memory: service.resources.requests.memory },
+                limits: { cpu: service.resources.limits.cpu, memory: service.resources.limits.memory },
+              },
+              readinessProbe: { ...probe(service.probes.readinessPath), periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: { ...probe(service.probes.livenessPath), initialDelaySeconds: 5, periodSeconds: 10, failureThreshold: 3 },
+              securityContext: { allowPrivilegeEscalation: false },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** The Service: same name, namespace and port in every cluster, so Istio merges the endpoints. */
+export function serviceManifest(service: ServiceSettings): k8s.types.input.core.v1.Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: metadata(service),
+    spec: {
+      selector: { app: service.name },
+      ports: [{ name: portName(service), port: service.port, targetPort: service.port, protocol: "TCP", appProtocol: service.protocol }],
+    },
+  };
+}
+
+/**
+ * The HPA, the first capacity lever: it scales on the app container's CPU (not the sidecar's, which
+ * also burns CPU answering 503s), within home bounds at home and standby bounds elsewhere.
+ */
+export function hpaManifest(service: ServiceSettings, clusterName: string): k8s.types.input.autoscaling.v2.HorizontalPodAutoscaler {
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: metadata(service),
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service.name },
+      ...replicaBounds(service, clusterName),
+      metrics: [
+        {
+          type: "ContainerResource",
+          containerResource: {
+            name: "cpu",
+            container: service.name,
+            target: { type: "Utilization", averageUtilization: service.targetCpuUtilization },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** At most one pod down at a time for node drains; `maxUnavailable` so that a 1-pod standby can still drain. */
+export function pdbManifest(service: ServiceSettings): k8s.types.input.policy.v1.PodDisruptionBudget {
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: metadata(service),
+    spec: { maxUnavailable: 1, selector: { matchLabels: { app: service.name } } },
+  };
+}
+
+// --- traffic policy (identical in every cluster) ----------------------------------------------------
+
+/**
+ * Overflow mode only: the per-pod capacity, enforced by the pod's own sidecar on inbound traffic.
+ * Beyond `maxConcurrentRequests` in flight plus `maxPendingRequests` queued, the pod answers 503 at
+ * once: the clients retry elsewhere and eject it for a while. Undefined in the other modes.
+ */
+export function capacitySidecar(service: ServiceSettings): Sidecar | undefined {
+  const thresholds = overflowThresholds(service);
+  if (!thresholds) return undefined;
+  return {
+    apiVersion: "networking.istio.io/v1",
+    kind: "Sidecar",
+    metadata: metadata(service),
+    spec: {
+      workloadSelector: { labels: { app: service.name } },
+      inboundConnectionPool: {
+        http: { http2MaxRequests: thresholds.maxConcurrentRequests, http1MaxPendingRequests: thresholds.maxPendingRequests },
+      },
+    },
+  };
+}
+
+/** Locality load balancing per mode (see the DestinationRule). */
+export function localityLbSetting(service: ServiceSettings): LocalityLbSetting {
+  switch (service.mode) {
+    case "overflow":
+      // The own network (cluster) is one priority: it spills as a whole once too few of its pods are
+      // healthy. Zone priorities here would cut the home capacity into per-zone slices that each
+      // spill on their own, long before the cluster is full.
+      return { enabled: true, failoverPriority: [topologyLabels.network] };
+    case "failover":
+      // Health only: stay in the own zone, then the own cluster, then the other cluster.
+      return { enabled: true, failoverPriority: [topologyLabels.network, topologyLabels.region, topologyLabels.zone] };
+    case "distribute":
+      return { enabled: true, distribute: distributeRules(service) };
+  }
+}
+
+/**
+ * One rule per weighted region, each from that region (`<region>/*`, any zone) to every weighted
+ * region with the configured weights: the same list in every cluster, and each cluster's clients
+ * match the rule of their own region. Istio takes the first rule whose `from` matches the client's
+ * locality and sends nothing to regions the rule does not list.
+ */
+export function distributeRules(service: ServiceSettings): { from: string; to: Record<string, number> }[] {
+  const weights = service.distribute;
+  if (!weights) throw new Error(`service '${service.name}': distribute mode needs distribute weights (config validation should have said so)`);
+  const to = Object.fromEntries(Object.entries(weights).map(([region, weight]) => [`${region}/*`, weight]));
+  return Object.keys(weights).map((region) => ({ from: `${region}/*`, to: { ...to } }));
+}
+
+/** The client-side policy: locality load balancing, ejection, generous pools, keepalive. */
+export function trafficPolicy(service: ServiceSettings): TrafficPolicy {
+  return {
+    connectionPool: {
+      tcp: {
+        maxConnections: clientConnectionLimit,
+        // Keeps idle connections to the other cluster's east-west gateway alive through the cloud
+        // load balancers (AWS NLB idle timeout 350 s, Azure load balancer 4 minutes).
+        tcpKeepalive: { time: service.tcpKeepalive.time, interval: service.tcpKeepalive.interval, probes: service.tcpKeepalive.probes },
+      },
+      http: { http1MaxPendingRequests: clientConnectionLimit, http2MaxRequests: clientConnectionLimit, maxRetries: clientConnectionLimit },
+    },
+    loadBalancer: { localityLbSetting: localityLbSetting(service) },
+    // Locality failover only acts when outlier detection is set.
+    outlierDetection: {
+      consecutive5xxErrors: service.outlierDetection.consecutive5xxErrors,
+      consecutiveGatewayErrors: service.outlierDetection.consecutiveGatewayErrors,
+      interval: service.outlierDetection.interval,
+      baseEjectionTime: service.outlierDetection.baseEjectionTime,
+      maxEjectionPercent,
+      // No panic mode: below a healthy threshold Envoy would send to ejected hosts again.
+      minHealthPercent: 0,
+    },
+  };
+}
+
+export function destinationRule(service: ServiceSettings): DestinationRule {
+  return {
+    apiVersion: "networking.istio.io/v1",
+    kind: "DestinationRule",
+    metadata: metadata(service),
+    spec: { host: serviceHost(service), trafficPolicy: trafficPolicy(service) },
+  };
+}
+
+/**
+ * Retries: 503 (a saturated pod), reset and connect-failure (a pod or gateway gone). With
+ * `retryRemoteLocalities`, Envoy skips priorities already tried, so the third attempt may go to the
+ * other cluster even before ejections move the whole pool.
+ */
+export function virtualService(service: ServiceSettings): VirtualService {
+  const host = serviceHost(service);
+  return {
+    apiVersion: "networking.istio.io/v1",
+    kind: "VirtualService",
+    metadata: metadata(service),
+    spec: {
+      hosts: [host],
+      http: [
+        {
+          name: service.mode,
+          route: [{ destination: { host, port: { number: service.port } } }],
+          retries: {
+            attempts: service.retries.attempts,
+            perTryTimeout: service.retries.perTryTimeout,
+            retryOn: service.retries.retryOn,
+            retryRemoteLocalities: true,
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Everything one cluster gets for one service. */
+export interface OverflowObjects {
+  namespace: k8s.types.input.core.v1.Namespace;
+  deployment: k8s.types.input.apps.v1.Deployment;
+  service: k8s.types.input.core.v1.Service;
+  hpa: k8s.types.input.autoscaling.v2.HorizontalPodAutoscaler;
+  pdb: k8s.types.input.policy.v1.PodDisruptionBudget;
+  /** Overflow mode only. */
+  sidecar?: Sidecar;
+  destinationRule: DestinationRule;
+  virtualService: VirtualService;
+}
+
+/**
+ * All objects of one service in one cluster. `region` is this cluster's region: in distribute mode
+ * it must be one of the weighted regions, or this cluster's clients would match no rule.
+ */
+export function overflowObjects(service: ServiceSettings, cluster: { clusterName: string; region: string }): OverflowObjects {
+  if (service.mode === "distribute" && service.distribute && !(cluster.region in service.distribute)) {
+    throw new Error(
+      `service '${service.name}': distribute weights (${Object.keys(service.distribute).join(", ")}) do not include ` +
+        `this cluster's region '${cluster.region}'`,
+    );
+  }
+  return {
+    namespace: namespaceManifest(service),
+    deployment: deploymentManifest(service, cluster.clusterName),
+    service: serviceManifest(service),
+    hpa: hpaManifest(service, cluster.clusterName),
+    pdb: pdbManifest(service),
+    sidecar: capacitySidecar(service),
+    destinationRule: destinationRule(service),
+    virtualService: virtualService(service),
+  };
+}
+
+/** A label-safe version from an image reference: its tag, else `unversioned`. */
+export function imageVersion(image: string): string {
+  const withoutDigest = image.split("@")[0]!;
+  const lastColon = withoutDigest.lastIndexOf(":");
+  const tag = lastColon > withoutDigest.lastIndexOf("/") ? withoutDigest.slice(lastColon + 1) : "";
+  const safe = tag.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+  return safe || "unversioned";
+}

@@ -1,0 +1,191 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+
+/**
+ * The four files of Istio's plug-in CA, as the keys of the `cacerts` Secret in `istio-system`.
+ * istiod 1.30 needs all four.
+ */
+export interface CaBundle {
+  /** The cluster's intermediate CA certificate (PEM). */
+  "ca-cert.pem": string;
+  /** The intermediate CA's private key (PEM). */
+  "ca-key.pem": string;
+  /** The mesh root certificate (PEM), the same for every cluster. */
+  "root-cert.pem": string;
+  /** The intermediate certificate followed by the root certificate (PEM). */
+  "cert-chain.pem": string;
+}
+
+/** Arguments of {@link SharedCA}. None has a default: all come from the mesh-wide config. */
+export interface SharedCAArgs {
+  /** Subject organization (`O`) of the root and of every intermediate certificate. */
+  organization: pulumi.Input<string>;
+  /**
+   * Names of the member clusters, one intermediate CA each. Plain strings, because they name
+   * resources; each must be a DNS-1123 label and appear once. Each becomes the intermediate's
+   * locality (`L`) and the key of its bundle in {@link SharedCA.bundles}.
+   */
+  clusters: string[];
+  /** How long the root certificate is valid, in hours (whole, > 0). */
+  rootValidityHours: pulumi.Input<number>;
+  /** How long each intermediate certificate is valid, in hours (whole, > 0, at most the root's). */
+  intermediateValidityHours: pulumi.Input<number>;
+}
+
+/**
+ * CA keys: RSA 4096, what Istio's own plug-in CA tooling generates for the root and the
+ * intermediates (tools/certs/common.mk: ROOTCA_KEYSZ and INTERMEDIATE_KEYSZ 4096) and the widest
+ * supported choice for istiod and Envoy. The cost, a slower key generation, is paid once in the
+ * trust stack.
+ */
+export const caKey = { algorithm: "RSA", rsaBits: 4096 } as const;
+
+/**
+ * Key usages of the CA certificates, spelled as the tls provider accepts them (snake_case; the
+ * camelCase names in the SDK's doc comments are rejected by the provider's validator). No extended
+ * key usages: istiod verifies the chain with Go's default (server auth), which an intermediate without
+ * extended key usages passes.
+ */
+export const caAllowedUses = ["cert_signing", "crl_signing", "digital_signature"] as const;
+
+/**
+ * Path length of the root: at most one CA below it, so an intermediate can sign workload
+ * certificates but not another CA. This is what actually enforces the limit: the intermediate's
+ * own `maxPathLength: 0` is requested too, but the tls provider (5.6, terraform-provider-tls 4.3)
+ * leaves a path length of 0 out of the certificate (Go's x509 reads MaxPathLen 0 as "unset" unless
+ * MaxPathLenZero is set, which the provider never does).
+ */
+export const rootMaxPathLength = 1;
+
+/** Subject of the root certificate. */
+export function rootSubject(organization: pulumi.Input<string>) {
+  return { organization, commonName: "Root CA" };
+}
+
+/** Subject of a cluster's intermediate certificate: `O=<organization>, CN=Intermediate CA, L=<cluster>`. */
+export function intermediateSubject(organization: pulumi.Input<string>, cluster: string) {
+  return { organization, commonName: "Intermediate CA", locality: cluster };
+}
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Checks the member cluster names (non-empty list, DNS-1123 labels, no repeats) and returns them. */
+export function validateClusters(clusters: readonly string[]): string[] {
+  if (clusters.length === 0) throw new Error("SharedCA: clusters must name at least one member cluster");
+  const seen = new Set<string>();
+  for (const cluster of clusters) {
+    if (!dns1123Label.test(cluster)) throw new Error(`SharedCA: cluster name '${cluster}' is not a DNS-1123 label`);
+    if (seen.has(cluster)) throw new Error(`SharedCA: cluster '${cluster}' is listed twice`);
+    seen.add(cluster);
+  }
+  return [...clusters];
+}
+
+/** Checks the validity periods when they are known now (plain numbers); outputs are left to the config checks. */
+export function validateValidity(rootHours: pulumi.Input<number>, intermediateHours: pulumi.Input<number>): void {
+  for (const [name, hours] of [["rootValidityHours", rootHours], ["intermediateValidityHours", intermediateHours]] as const) {
+    if (typeof hours === "number" && !(Number.isInteger(hours) && hours > 0)) {
+      throw new Error(`SharedCA: ${name} must be a whole number of hours > 0, got ${hours}`);
+    }
+  }
+  if (typeof rootHours === "number" && typeof intermediateHours === "number" && intermediateHours > rootHours) {
+    throw new Error(`SharedCA: intermediateValidityHours (${intermediateHours}) must not exceed rootValidityHours (${rootHours})`);
+  }
+}
+
+const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/**
+ * Joins PEM documents: each trimmed, exactly one newline between them, one at the end.
+ * Throws when a document holds no PEM block, so that an empty value cannot go unnoticed.
+ */
+export function joinPem(...documents: string[]): string {
+  return (
+    documents
+      .map((document, index) => {
+        const trimmed = document.trim();
+        if (!trimmed.match(pemBlock)) throw new Error(`joinPem: document ${index + 1} holds no PEM block`);
+        return trimmed;
+      })
+      .join("\n") + "\n"
+  );
+}
+
+/** The cacerts bundle of one cluster, from its intermediate certificate and key and the root certificate. */
+export function buildCaBundle(pems: { intermediateCertPem: string; intermediateKeyPem: string; rootCertPem: string }): CaBundle {
+  return {
+    "ca-cert.pem": joinPem(pems.intermediateCertPem),
+    "ca-key.pem": joinPem(pems.intermediateKeyPem),
+    "root-cert.pem": joinPem(pems.rootCertPem),
+    "cert-chain.pem": joinPem(pems.intermediateCertPem, pems.rootCertPem),
+  };
+}
+
+/**
+ * The mesh's shared trust: one self-signed root CA and, per member cluster, an intermediate CA signed
+ * by it, delivered as Istio `cacerts` bundles. Lives in the trust stack; the root key stays in that
+ * stack's state and is never exported.
+ *
+ * Child resources have fixed names (`root-key`, `root-cert`, `<cluster>-intermediate-key|csr|cert`),
+ * so a stack holds one SharedCA.
+ */
+export class SharedCA extends pulumi.ComponentResource {
+  /** The root certificate (PEM). Public: not a secret. */
+  public readonly rootCertPem: pulumi.Output<string>;
+  /** The `cacerts` bundle of each member cluster, keyed by cluster name. A secret (it holds the intermediate keys). */
+  public readonly bundles: pulumi.Output<Record<string, CaBundle>>;
+
+  constructor(name: string, args: SharedCAArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("burstmesh:trust:SharedCA", name, {}, opts);
+    const clusters = validateClusters(args.clusters);
+    validateValidity(args.rootValidityHours, args.intermediateValidityHours);
+    const parent = { parent: this };
+
+    const rootKey = new tls.PrivateKey("root-key", { ...caKey }, parent);
+    const rootCert = new tls.SelfSignedCert(
+      "root-cert",
+      {
+        privateKeyPem: rootKey.privateKeyPem,
+        subject: rootSubject(args.organization),
+        isCaCertificate: true,
+        maxPathLength: rootMaxPathLength,
+        allowedUses: [...caAllowedUses],
+        validityPeriodHours: args.rootValidityHours,
+        setSubjectKeyId: true,
+      },
+      parent,
+    );
+
+    const bundles: Record<string, pulumi.Output<CaBundle>> = {};
+    for (const cluster of clusters) {
+      const key = new tls.PrivateKey(`${cluster}-intermediate-key`, { ...caKey }, parent);
+      const csr = new tls.CertRequest(
+        `${cluster}-intermediate-csr`,
+        { privateKeyPem: key.privateKeyPem, subject: intermediateSubject(args.organization, cluster) },
+        parent,
+      );
+      const cert = new tls.LocallySignedCert(
+        `${cluster}-intermediate-cert`,
+        {
+          certRequestPem: csr.certRequestPem,
+          caPrivateKeyPem: rootKey.privateKeyPem,
+          caCertPem: rootCert.certPem,
+          isCaCertificate: true,
+          maxPathLength: 0,
+          allowedUses: [...caAllowedUses],
+          validityPeriodHours: args.intermediateValidityHours,
+          setSubjectKeyId: true,
+        },
+        parent,
+      );
+      bundles[cluster] = pulumi
+        .all([cert.certPem, key.privateKeyPem, rootCert.certPem])
+        .apply(([intermediateCertPem, intermediateKeyPem, rootCertPem]) => buildCaBundle({ intermediateCertPem, intermediateKeyPem, rootCertPem }));
+    }
+
+    // A certificate is public: export it in the clear whatever the provider or engine marks.
+    this.rootCertPem = pulumi.unsecret(rootCert.certPem);
+    this.bundles = pulumi.secret(pulumi.all(bundles));
+    this.registerOutputs({ rootCertPem: this.rootCertPem, bundles: this.bundles });
+  }
+}

@@ -1,0 +1,429 @@
+import { z } from "zod";
+import { dns1123Label } from "./schema";
+
+/**
+ * The overflow services, declared once in project-level config (`burstmesh:services`) so that every
+ * cluster stack deploys the same Deployment, Service and traffic policy, plus the optional overflow
+ * drill (`burstmesh:drill`). Every default lives here, once, next to its field.
+ */
+
+const project = "burstmesh";
+
+/** podinfo, the demo service: answers `GET /` with JSON whose `message` is PODINFO_UI_MESSAGE. */
+export const podinfoImage = "ghcr.io/stefanprodan/podinfo:6.14.1";
+/** fortio, the load generator of the drill (a `FROM scratch` image: the binary and nothing else). */
+export const fortioImage = "fortio/fortio:1.75.2";
+
+export const serviceModes = ["overflow", "failover", "distribute"] as const;
+/**
+ * - `overflow`: stay home until the home pods are saturated, then spill to the other cluster.
+ * - `failover`: stay home while the home pods are healthy; no per-pod limit.
+ * - `distribute`: fixed weights per region, whatever the load.
+ */
+export type ServiceMode = (typeof serviceModes)[number];
+
+export const serviceProtocols = ["http", "http2", "grpc"] as const;
+export type ServiceProtocol = (typeof serviceProtocols)[number];
+
+/** Idle timeouts of the load balancers in front of the east-west gateways, in seconds. */
+export const loadBalancerIdleTimeouts = { awsNlb: 350, azureLb: 240 } as const;
+
+/** Envoy retry conditions Istio accepts in `retryOn` (besides HTTP status codes such as 503). */
+export const retryConditions = [
+  "5xx",
+  "gateway-error",
+  "reset",
+  "reset-before-request",
+  "connect-failure",
+  "envoy-ratelimited",
+  "retriable-4xx",
+  "refused-stream",
+  "retriable-status-codes",
+  "retriable-headers",
+  "http3-post-connect-failure",
+  "cancelled",
+  "deadline-exceeded",
+  "internal",
+  "resource-exhausted",
+  "unavailable",
+] as const;
+
+// --- field schemas --------------------------------------------------------------------------------
+
+/** A Kubernetes Service name: a DNS-1035 label (a DNS-1123 label that starts with a letter). */
+const serviceName = z
+  .string(typeNote("a name"))
+  .regex(
+    /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    "must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters): it names a Kubernetes Service",
+  );
+
+const wholeNumber = (message = "must be a whole number") => z.number(typeNote("a number")).int(message);
+
+/** A Go duration as Istio accepts it (at least 1ms), such as 5s, 1m30s or 500ms. */
+const duration = z
+  .string(typeNote("a duration such as 5s"))
+  .refine((text) => durationSeconds(text) !== undefined, "must be a duration such as 5s, 1m30s or 500ms (at least 1ms)");
+
+const cpuQuantity = z.string(typeNote("a CPU quantity such as 100m")).refine((text) => cpuCores(text) !== undefined, {
+  message: "must be a CPU quantity such as 100m, 0.5 or 2",
+});
+const memoryQuantity = z.string(typeNote("a memory quantity such as 64Mi")).refine((text) => memoryBytes(text) !== undefined, {
+  message: "must be a memory quantity such as 64Mi or 1Gi",
+});
+
+const replicaBounds = (defaults: { minReplicas: number; maxReplicas: number }, minMessage: string) =>
+  z
+    .strictObject({
+      minReplicas: wholeNumber().min(1, minMessage).default(defaults.minReplicas),
+      maxReplicas: wholeNumber().min(1, "must be at least 1").default(defaults.maxReplicas),
+    })
+    .superRefine((bounds, ctx) => {
+      if (bounds.maxReplicas < bounds.minReplicas) {
+        ctx.addIssue({ code: "custom", path: ["maxReplicas"], message: `must be at least minReplicas (${bounds.minReplicas})` });
+      }
+    });
+
+/** A region as the nodes' `topology.kubernetes.io/region` label spells it (eu-central-1, westeurope). */
+const regionName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a region name such as eu-central-1 or westeurope");
+
+const serviceFields = z.strictObject({
+  /** Name of the Deployment, Service, HPA, PDB and Istio objects, the same in every cluster. */
+  name: serviceName,
+  /** Namespace of the service in every cluster (namespace sameness); defaults to the name. */
+  namespace: dns1123Label.optional(),
+  image: z.string(typeNote("an image reference")).min(1, "must name a container image").default(podinfoImage),
+  port: wholeNumber().min(1, "must be a port number (1-65535)").max(65535, "must be a port number (1-65535)").default(9898),
+  /** Sets the Service port's name prefix and appProtocol, which Istio uses to pick the protocol. */
+  protocol: z.enum(serviceProtocols, "must be 'http', 'http2' or 'grpc'").default("http"),
+  /** The member cluster that serves the service while it has capacity. */
+  homeCluster: dns1123Label,
+  mode: z.enum(serviceModes, "must be 'overflow', 'failover' or 'distribute'").default("overflow"),
+  resources: z
+    .strictObject({
+      requests: z.strictObject({ cpu: cpuQuantity.default("100m"), memory: memoryQuantity.default("64Mi") }).prefault({}),
+      limits: z.strictObject({ cpu: cpuQuantity.default("1"), memory: memoryQuantity.default("256Mi") }).prefault({}),
+    })
+    .superRefine((resources, ctx) => {
+      if (cpuCores(resources.requests.cpu)! > cpuCores(resources.limits.cpu)!) {
+        ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `must not exceed limits.cpu (${resources.limits.cpu})` });
+      }
+      if (memoryBytes(resources.requests.memory)! > memoryBytes(resources.limits.memory)!) {
+        ctx.addIssue({ code: "custom", path: ["requests", "memory"], message: `must not exceed limits.memory (${resources.limits.memory})` });
+      }
+    })
+    .prefault({}),
+  /** HPA bounds in the home cluster: sized for normal load. */
+  home: replicaBounds({ minReplicas: 2, maxReplicas: 6 }, "must be at least 1").prefault({}),
+  /** HPA bounds in every other cluster: a warm standby, so overflow does not wait for cold starts. */
+  standby: replicaBounds(
+    { minReplicas: 1, maxReplicas: 6 },
+    "must be at least 1: the standby stays warm so that overflow does not wait for a cold start",
+  ).prefault({}),
+  /** Average CPU utilisation of the app container (percent of its request) the HPA aims for. */
+  targetCpuUtilization: wholeNumber().min(1, "must be a percentage (1-100)").max(100, "must be a percentage (1-100)").default(70),
+  /** Per-pod limits enforced by the pod's own sidecar (overflow mode): beyond them the pod answers 503 at once. */
+  capacity: z
+    .strictObject({
+      maxConcurrentRequests: wholeNumber().positive("must be greater than 0"),
+      maxPendingRequests: wholeNumber().positive("must be greater than 0"),
+    })
+    .optional(),
+  outlierDetection: z
+    .strictObject({
+      consecutive5xxErrors: wholeNumber()
+        .min(1, "must be at least 1 (0 turns ejection, and with it locality failover, off)")
+        .default(5),
+      consecutiveGatewayErrors: wholeNumber()
+        .min(1, "must be at least 1 (0 turns ejection, and with it locality failover, off)")
+        .default(3),
+      interval: duration.default("5s"),
+      baseEjectionTime: duration.default("15s"),
+    })
+    .prefault({}),
+  retries: z
+    .strictObject({
+      attempts: wholeNumber().min(3, "must be at least 3 (the third attempt is the first that may cross to the other cluster)").default(3),
+      perTryTimeout: duration.default("2s"),
+      retryOn: z.string(typeNote("comma-separated retry conditions")).default("503,reset,connect-failure,refused-stream,unavailable"),
+    })
+    .prefault({}),
+  tcpKeepalive: z
+    .strictObject({
+      time: duration
+        .refine(
+          (text) => durationSeconds(text)! < loadBalancerIdleTimeouts.azureLb,
+          `must be below ${loadBalancerIdleTimeouts.azureLb}s: the Azure load balancer drops idle connections after 4 minutes ` +
+            `(the AWS NLB after ${loadBalancerIdleTimeouts.awsNlb}s)`,
+        )
+        .default("120s"),
+      interval: duration.default("30s"),
+      probes: wholeNumber().min(1, "must be at least 1").default(3),
+    })
+    .prefault({}),
+  /** Weight per region (the EKS region and the AKS location), summing to 100; distribute mode only. */
+  distribute: z
+    .record(regionName, wholeNumber().min(1, "must be between 1 and 100 (leave a region out to send it nothing)").max(100, "must be between 1 and 100"))
+    .optional(),
+  /** HTTP paths of the kubelet probes (http and http2 protocols; grpc uses the gRPC health service). */
+  probes: z
+    .strictObject({
+      readinessPath: z.string().startsWith("/", "must be a path starting with '/'").default("/readyz"),
+      livenessPath: z.string().startsWith("/", "must be a path starting with '/'").default("/healthz"),
+    })
+    .prefault({}),
+});
+
+const serviceSchema = serviceFields.transform((service) => ({ ...service, namespace: service.namespace ?? service.name }));
+
+const drillSchema = z
+  .strictObject({
+    /** Run the drill Job in the service's home cluster (set per stack). */
+    enabled: z.boolean(typeNote("true or false")).default(false),
+    /** The service to load; defaults to the first entry of burstmesh:services. */
+    service: serviceName.optional(),
+    /** Total requests per second; 0 means as fast as the connections allow. */
+    qps: z.number(typeNote("a number")).min(0, "must be 0 (as fast as possible) or more").default(0),
+    /** Parallel connections; to overflow, more than home.maxReplicas x (maxConcurrentRequests + maxPendingRequests). */
+    connections: wholeNumber().min(1, "must be at least 1").max(2000, "must be at most 2000").default(128),
+    /** How long the load runs. */
+    duration: duration
+      .refine((text) => durationSeconds(text)! <= 3600, "must be at most 1h")
+      .refine((text) => durationSeconds(text)! >= 1, "must be at least 1s")
+      .default("60s"),
+    /** fortio image that generates the load. */
+    image: z.string(typeNote("an image reference")).min(1, "must name a container image").default(fortioImage),
+    /** Image with a shell and curl that samples who answers and prints the report (podinfo's image is alpine + curl). */
+    reporterImage: z.string(typeNote("an image reference")).min(1, "must name a container image").default(podinfoImage),
+  })
+  .prefault({});
+
+/** One overflow service, defaults applied. */
+export type ServiceSettings = z.output<typeof serviceSchema>;
+/** The overflow drill, defaults applied; `service` is unset only when there are no services. */
+export type DrillSettings = z.output<typeof drillSchema>;
+/** Per-pod capacity of a service (overflow mode). */
+export type ServiceCapacity = NonNullable<ServiceSettings["capacity"]>;
+
+/** What the stack knows when it parses the services. */
+export interface ServiceConfigContext {
+  /** `burstmesh:members`; homeCluster must be one of them. Unknown (skipped) when members is invalid. */
+  members?: readonly string[];
+  /** This cluster's region (distribute mode must weight it). Unknown (skipped) outside a cluster stack. */
+  region?: string;
+}
+
+export type ServiceConfigResult =
+  | { ok: true; services: ServiceSettings[]; drill: DrillSettings }
+  | { ok: false; issues: string[] };
+
+/**
+ * Validates `burstmesh:services` and `burstmesh:drill` as the engine hands them over (JSON text, or
+ * already decoded values; `undefined` when unset) and applies the defaults. Returns the typed
+ * settings, or every issue, each naming the key as a user would set it, such as
+ * `burstmesh:services[0].capacity.maxConcurrentRequests: must be greater than 0`.
+ */
+export function parseServiceConfig(rawServices: unknown, rawDrill: unknown, context: ServiceConfigContext = {}): ServiceConfigResult {
+  const issues: string[] = [];
+  const servicesKey = `${project}:services`;
+  const drillKey = `${project}:drill`;
+  const servicesInput = decodeJson(servicesKey, rawServices, issues) ?? [];
+  const drillInput = decodeJson(drillKey, rawDrill, issues);
+
+  const services: ServiceSettings[] = [];
+  if (!Array.isArray(servicesInput)) {
+    issues.push(`${servicesKey}: must be a list of services`);
+  } else {
+    servicesInput.forEach((entry, index) => {
+      const key = `${servicesKey}[${index}]`;
+      const parsed = serviceSchema.safeParse(entry, { reportInput: true });
+      if (parsed.success) services.push(parsed.data);
+      else issues.push(...formatIssues(key, parsed.error.issues));
+      issues.push(...crossCheck(key, entry, context));
+    });
+    issues.push(...uniqueness(servicesKey, servicesInput));
+  }
+
+  const drillParsed = drillSchema.safeParse(drillInput, { reportInput: true });
+  if (!drillParsed.success) issues.push(...formatIssues(drillKey, drillParsed.error.issues));
+  const drill = drillParsed.success ? { ...drillParsed.data, service: drillParsed.data.service ?? services[0]?.name } : undefined;
+  if (Array.isArray(servicesInput)) {
+    const names = [...new Set(servicesInput.map((entry) => (isRecord(entry) ? entry.name : undefined)).filter((name) => typeof name === "string"))];
+    const named = isRecord(drillInput) && typeof drillInput.service === "string" ? drillInput.service : undefined;
+    const target = services.find((service) => service.name === (named ?? services[0]?.name));
+    if (named !== undefined && !names.includes(named)) {
+      issues.push(`${drillKey}.service: '${named}' is not one of the services in ${servicesKey} (${names.join(", ") || "none"})`);
+    } else if (drill?.enabled && target?.protocol === "grpc") {
+      issues.push(
+        `${drillKey}.service: '${target.name}' speaks gRPC; the drill loads and samples over plain HTTP (fortio, curl), ` +
+          `so pick an http or http2 service`,
+      );
+    } else if (named === undefined && names.length === 0 && isRecord(drillInput) && drillInput.enabled === true) {
+      issues.push(`${drillKey}.service: there is no service in ${servicesKey} to drill`);
+    }
+  }
+
+  if (issues.length > 0 || !drill) return { ok: false, issues };
+  return { ok: true, services, drill };
+}
+
+/** Whether this cluster is the service's home (else it runs the warm standby). */
+export function isHomeCluster(service: ServiceSettings, clusterName: string): boolean {
+  return service.homeCluster === clusterName;
+}
+
+// --- checks that span fields or need the stack's context ---------------------------------------------
+
+function crossCheck(key: string, entry: unknown, context: ServiceConfigContext): string[] {
+  if (!isRecord(entry)) return [];
+  const issues: string[] = [];
+  const field = <K extends keyof typeof serviceFields.shape>(name: K) => {
+    const result = serviceFields.shape[name].safeParse(entry[name]);
+    return result.success ? (result.data as z.output<(typeof serviceFields.shape)[K]>) : undefined;
+  };
+  const mode = field("mode");
+  const protocol = field("protocol");
+
+  const home = field("homeCluster");
+  if (home !== undefined && context.members && !context.members.includes(home)) {
+    issues.push(`${key}.homeCluster: '${home}' is not one of ${project}:members (${context.members.join(", ")})`);
+  }
+  if (mode === "overflow" && entry.capacity === undefined) {
+    issues.push(`${key}.capacity: is required in overflow mode (per pod: maxConcurrentRequests and maxPendingRequests)`);
+  }
+  if (mode === "distribute" && entry.distribute === undefined) {
+    issues.push(`${key}.distribute: is required in distribute mode (a weight per region, summing to 100)`);
+  }
+  const weights = field("distribute");
+  if (weights !== undefined) {
+    const regions = Object.keys(weights);
+    const total = Object.values(weights).reduce((sum, weight) => sum + weight, 0);
+    if (regions.length === 0) issues.push(`${key}.distribute: must give at least one region a weight`);
+    else if (total !== 100) issues.push(`${key}.distribute: weights must sum to 100 (got ${total})`);
+    if (mode === "distribute" && context.region !== undefined && regions.length > 0 && !regions.includes(context.region)) {
+      issues.push(
+        `${key}.distribute: must give this cluster's region '${context.region}' a weight (got ${regions.join(", ")}); ` +
+          `its clients would match no rule`,
+      );
+    }
+  }
+  const retryOn = isRecord(entry.retries) ? entry.retries.retryOn : undefined;
+  if (typeof retryOn === "string") issues.push(...retryOnIssues(`${key}.retries.retryOn`, retryOn, protocol ?? "http"));
+  return issues;
+}
+
+/** retryOn must name known conditions and cover what overflow relies on. */
+export function retryOnIssues(key: string, retryOn: string, protocol: ServiceProtocol): string[] {
+  const tokens = retryOn.split(",").map((token) => token.trim());
+  const issues: string[] = [];
+  const unknown = tokens.filter((token) => !isStatusCode(token) && !(retryConditions as readonly string[]).includes(token));
+  if (unknown.length > 0) {
+    issues.push(`${key}: ${unknown.map((token) => `'${token}'`).join(", ")} is not an Envoy retry condition or HTTP status code`);
+  }
+  const missing: string[] = [];
+  if (!tokens.some((token) => token === "503" || token === "5xx" || token === "gateway-error")) missing.push("503");
+  if (!tokens.includes("reset")) missing.push("reset");
+  if (!tokens.includes("connect-failure")) missing.push("connect-failure");
+  if (protocol === "grpc" && !tokens.includes("unavailable")) missing.push("unavailable");
+  if (missing.length > 0) {
+    const required = protocol === "grpc" ? "503, reset, connect-failure and unavailable (gRPC reports overload as UNAVAILABLE)" : "503, reset and connect-failure";
+    issues.push(`${key}: must include ${required} so that overloaded and vanished hosts are retried (missing: ${missing.join(", ")})`);
+  }
+  return issues;
+}
+
+function uniqueness(servicesKey: string, entries: unknown[]): string[] {
+  const issues: string[] = [];
+  const names = new Map<string, number>();
+  const namespaces = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    if (!isRecord(entry)) return;
+    const name = typeof entry.name === "string" ? entry.name : undefined;
+    const namespace = typeof entry.namespace === "string" ? entry.namespace : name;
+    if (name !== undefined) {
+      const first = names.get(name);
+      if (first !== undefined) issues.push(`${servicesKey}[${index}].name: '${name}' is already used by ${servicesKey}[${first}]`);
+      else names.set(name, index);
+    }
+    if (namespace !== undefined) {
+      const first = namespaces.get(namespace);
+      if (first !== undefined) {
+        issues.push(
+          `${servicesKey}[${index}].namespace: '${namespace}' is already the namespace of ${servicesKey}[${first}] ` +
+            `(each service owns its namespace)`,
+        );
+      } else namespaces.set(namespace, index);
+    }
+  });
+  return issues;
+}
+
+// --- helpers ---------------------------------------------------------------------------------------
+
+function decodeJson(key: string, raw: unknown, issues: string[]): unknown {
+  if (typeof raw !== "string") return raw;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    issues.push(`${key}: must be a list or object (got '${raw}')`);
+    return undefined;
+  }
+}
+
+function formatIssues(base: string, zodIssues: readonly z.core.$ZodIssue[]): string[] {
+  const out: string[] = [];
+  for (const issue of zodIssues) {
+    const where = base + issue.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("");
+    if (issue.code === "unrecognized_keys") {
+      for (const unknownKey of issue.keys) out.push(`${where}.${unknownKey}: is not a known setting`);
+    } else if (issue.code === "invalid_type" && issue.input === undefined) {
+      out.push(`${where}: is required`);
+    } else if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) {
+      out.push(`${where}: must be ${issue.expected === "array" ? "a list" : issue.expected === "object" ? "an object" : `a ${issue.expected}`}`);
+    } else if (issue.code === "invalid_key") {
+      out.push(`${where}: ${issue.issues[0]?.message ?? "is not a valid key"}`);
+    } else {
+      out.push(`${where}: ${issue.message}`);
+    }
+  }
+  return out;
+}
+
+/** zod's message for a value of the wrong type, in the wording of the other messages. */
+function typeNote(expected: string) {
+  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : `must be ${expected}`) };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isStatusCode(token: string): boolean {
+  return /^[1-5]\d\d$/.test(token);
+}
+
+const durationUnits: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6, ns: 1e-9 };
+
+/** Seconds in a Go duration such as 1m30s, or undefined when it is not one (or below 1ms). */
+export function durationSeconds(text: string): number | undefined {
+  if (!/^(\d+(\.\d+)?(ms|us|µs|ns|h|m|s))+$/.test(text)) return undefined;
+  let seconds = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/g)) seconds += Number(amount) * durationUnits[unit!]!;
+  return seconds >= 1e-3 ? seconds : undefined;
+}
+
+function cpuCores(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text);
+  if (!match) return undefined;
+  const cores = Number(match[1]) / (match[2] ? 1000 : 1);
+  return cores > 0 ? cores : undefined;
+}
+
+const memoryUnits: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+function memoryBytes(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * memoryUnits[match[2] ?? ""]!;
+  return bytes > 0 ? bytes : undefined;
+}

@@ -1,0 +1,85 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterSettings, loadConfig, MeshSettings, StackConfig } from "./config";
+import { AksCluster } from "./components/clusters/aksCluster";
+import { EksCluster } from "./components/clusters/eksCluster";
+import { MemberCluster } from "./components/clusters/memberCluster";
+import { EastWestGateway } from "./components/eastWestGateway";
+import { IstioPrimary } from "./components/istioPrimary";
+import { OverflowDrill } from "./components/overflowDrill";
+import { OverflowService } from "./components/overflowService";
+import { ReaderToken } from "./components/readerToken";
+import { RemoteSecret } from "./components/remoteSecret";
+import { SharedCA } from "./components/sharedCa";
+import { outputNames, readPeers, readTrustBundle } from "./components/stackOutputs";
+
+/** The trust stack: the mesh root CA and one intermediate CA per member cluster. */
+function trustStack(mesh: MeshSettings) {
+  const ca = new SharedCA("mesh-ca", {
+    organization: mesh.certOrganization,
+    clusters: mesh.members,
+    rootValidityHours: mesh.rootCertValidityHours,
+    intermediateValidityHours: mesh.intermediateCertValidityHours,
+  });
+  return { rootCertPem: ca.rootCertPem, [outputNames.cacerts]: ca.bundles };
+}
+
+/** A cluster stack: one member cluster, its Istio primary, its links to the peers, its services. */
+async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
+  const { mesh, cluster, services, drill } = config;
+  const cacerts = await readTrustBundle(mesh.trustStack, cluster.clusterName);
+  const peers = await readPeers(cluster.peers);
+
+  const member = memberCluster(cluster);
+  const provider = member.provider;
+  const istio = new IstioPrimary("istio", {
+    provider,
+    istioVersion: mesh.istioVersion,
+    meshId: mesh.meshId,
+    trustDomain: mesh.trustDomain,
+    clusterName: cluster.clusterName,
+    network: cluster.network,
+    cacerts,
+  });
+  const afterIstio = { dependsOn: istio.ready };
+  const gateway = new EastWestGateway("eastwest", { provider, istioVersion: mesh.istioVersion, network: cluster.network, cloud: cluster.cloud }, afterIstio);
+  const reader = new ReaderToken("reader", { provider }, afterIstio);
+  for (const { name, peer } of peers) {
+    new RemoteSecret(`peer-${name}`, { provider, peerName: name, peer }, afterIstio);
+  }
+
+  const region = cluster.cloud === "aws" ? cluster.region : cluster.location;
+  const overflow = services.map(
+    (service) => new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, afterIstio),
+  );
+  const drilled = services.find((service) => service.name === drill.service);
+  if (drill.enabled && drilled?.homeCluster === cluster.clusterName) {
+    new OverflowDrill(`${drilled.name}-drill`, { provider, service: drilled, drill }, { dependsOn: overflow });
+  }
+
+  return {
+    clusterName: cluster.clusterName,
+    cloud: cluster.cloud,
+    region,
+    network: cluster.network,
+    kubeconfig: member.kubeconfig,
+    eastWestGatewayAddress: gateway.address,
+    [outputNames.meshPeer]: pulumi.secret({
+      clusterName: cluster.clusterName,
+      network: cluster.network,
+      apiServerUrl: member.endpoint,
+      certificateAuthorityData: member.certificateAuthorityData,
+      readerToken: reader.token,
+      gatewayAddress: gateway.address,
+    }),
+    services: Object.fromEntries(overflow.map((o, i) => [services[i]!.name, { host: o.host, mode: o.mode, thresholds: o.thresholds }])),
+  };
+}
+
+function memberCluster(cluster: ClusterSettings): MemberCluster {
+  return cluster.cloud === "aws" ? new EksCluster(cluster.clusterName, cluster) : new AksCluster(cluster.clusterName, cluster);
+}
+
+export = async () => {
+  const config = loadConfig();
+  return config.role === "trust" ? trustStack(config.mesh) : clusterStack(config);
+};

@@ -1,0 +1,205 @@
+/**
+ * `npm run mesh -- up|preview|destroy|status [--stacks a,b] [--max-passes N] [--yes]`
+ *
+ * Wires the stack discovery, the orchestration (`plan.ts`) and the Automation API adapter
+ * (`workspace.ts`). `main` takes its dependencies as arguments so tests can run it offline.
+ */
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { checkSecretsProviders, discoverStacks, selectStacks } from "./discovery";
+import { DEFAULT_MAX_PASSES, Log, meshDestroy, MeshPlan, meshPreview, meshStatus, meshUp, MeshWorkspace } from "./plan";
+import { checkPulumiCli } from "./pulumiCli";
+
+export const USAGE = `Usage: npm run mesh -- <command> [options]
+
+Runs every stack of the mesh in the right order through the Pulumi Automation API.
+
+Commands:
+  up        Update the trust stack, then every cluster stack in parallel, then the cluster stacks
+            again until a pass changes no cluster stack's outputs (peers wired).
+  preview   Preview the trust stack, then every cluster stack in parallel (one pass), and print
+            each stack's change summary.
+  destroy   Destroy the cluster stacks in parallel, then the trust stack.
+  status    Per stack: whether it exists, its last update, and its output names (secret outputs
+            are shown as [secret], never their values).
+
+Options:
+  --stacks a,b,c    Only these stacks (default: every Pulumi.<stack>.yaml in the repository root;
+                    the one with 'burstmesh:role: trust' is the trust stack, the others are clusters).
+  --max-passes N    Most cluster passes 'up' runs before giving up (default ${DEFAULT_MAX_PASSES}).
+  --yes             Destroy without asking (required for destroy when not run from a terminal).
+  -h, --help        Show this help.
+
+Secrets: every stack must use the same secrets provider and, with the passphrase provider, the
+same passphrase; otherwise StackReference silently drops the peers' secret outputs. Set
+PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) in the environment: the orchestrator
+passes the environment to the Pulumi CLI and never prints the passphrase.
+
+Requires the Pulumi CLI on PATH and credentials for the clouds of the stacks you run.`;
+
+const commands = ["up", "preview", "destroy", "status"] as const;
+type Command = (typeof commands)[number];
+
+export interface CliDeps {
+  /** Repository root: Pulumi.yaml and the stack files. */
+  repoRoot: string;
+  env: Readonly<Record<string, string | undefined>>;
+  log: Log;
+  /** Rejects when the Pulumi CLI cannot be run. */
+  checkCli(): Promise<unknown>;
+  /** The workspace stacks are opened in. */
+  workspace(options: { workDir: string; secretsProvider?: string }): MeshWorkspace | Promise<MeshWorkspace>;
+  /** Asks the user a yes/no question; undefined when there is no terminal to ask on. */
+  confirm?(question: string): Promise<boolean>;
+}
+
+export function defaultDeps(): CliDeps {
+  return {
+    repoRoot: path.resolve(__dirname, ".."),
+    env: process.env,
+    log: { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) },
+    checkCli: () => checkPulumiCli(),
+    workspace: async (options) => new (await import("./workspace")).AutomationWorkspace(options),
+    confirm: process.stdin.isTTY ? askOnTerminal : undefined,
+  };
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  const readline = await import("node:readline/promises");
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(`${question} Type 'yes' to continue: `)).trim() === "yes";
+  } finally {
+    rl.close();
+  }
+}
+
+class UsageError extends Error {}
+
+interface Invocation {
+  command?: Command;
+  help: boolean;
+  stacks?: string[];
+  maxPasses: number;
+  yes: boolean;
+}
+
+export function parseCommandLine(argv: readonly string[]): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        stacks: { type: "string" },
+        "max-passes": { type: "string" },
+        yes: { type: "boolean", short: "y" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false };
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
+  const command = positionals[0] as Command;
+  if (!commands.includes(command)) throw new UsageError(`unknown command '${positionals[0]}' (expected ${commands.join(", ")})`);
+  let maxPasses = DEFAULT_MAX_PASSES;
+  if (values["max-passes"] !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(values["max-passes"])) throw new UsageError(`--max-passes must be a positive integer (got '${values["max-passes"]}')`);
+    if (command !== "up") throw new UsageError("--max-passes applies to 'up' only");
+    maxPasses = Number(values["max-passes"]);
+  }
+  let stacks: string[] | undefined;
+  if (values.stacks !== undefined) {
+    stacks = [...new Set(values.stacks.split(",").map((s) => s.trim()).filter((s) => s !== ""))];
+    if (stacks.length === 0) throw new UsageError("--stacks needs at least one stack name");
+  }
+  return { command, help: false, stacks, maxPasses, yes: !!values.yes };
+}
+
+/** Runs one command; resolves with the process exit code. */
+export async function main(argv: readonly string[], deps: CliDeps = defaultDeps()): Promise<number> {
+  const { log } = deps;
+  let invocation: Invocation;
+  try {
+    invocation = parseCommandLine(argv);
+  } catch (err) {
+    log.err(`error: ${(err as Error).message}`);
+    log.err(USAGE);
+    return 2;
+  }
+  if (invocation.help || !invocation.command) {
+    log.out(USAGE);
+    return 0;
+  }
+  const command = invocation.command;
+
+  try {
+    await deps.checkCli();
+  } catch (err) {
+    log.err(`error: ${(err as Error).message}`);
+    return 1;
+  }
+
+  try {
+    const layout = discoverStacks(deps.repoRoot);
+    const selection = selectStacks(layout, invocation.stacks);
+    for (const warning of layout.warnings) log.err(`warning: ${warning}`);
+    const secrets = checkSecretsProviders(layout, deps.env);
+    const plan: MeshPlan = { trust: layout.trust, clusters: layout.clusters, selection };
+    const selected = [...(selection.trust ? [selection.trust] : []), ...selection.clusters];
+    log.out(`trust stack: ${layout.trust}; cluster stacks: ${layout.clusters.join(", ") || "(none)"}; this run: ${selected.join(", ")}`);
+
+    if (command === "destroy" && !invocation.yes) {
+      const question = `This destroys every resource of ${[...selection.clusters, ...(selection.trust ? [selection.trust] : [])].join(", ")}.`;
+      if (!deps.confirm) {
+        log.err(`error: ${question} Re-run with --yes to confirm (no terminal to ask on).`);
+        return 1;
+      }
+      if (!(await deps.confirm(question))) {
+        log.err("destroy cancelled");
+        return 1;
+      }
+    }
+
+    const workspace = await deps.workspace({ workDir: layout.root, secretsProvider: secrets.provider });
+    switch (command) {
+      case "up": {
+        const report = await meshUp(workspace, log, plan, { maxPasses: invocation.maxPasses });
+        log.out(`up finished: ${selection.trust ? "trust stack updated, " : ""}${report.clusterPasses} cluster pass(es)`);
+        return 0;
+      }
+      case "preview":
+        await meshPreview(workspace, log, plan);
+        return 0;
+      case "destroy": {
+        const report = await meshDestroy(workspace, log, plan);
+        log.out(`destroy finished: ${report.destroyed.join(", ") || "nothing to destroy"}`);
+        return 0;
+      }
+      case "status": {
+        const statuses = await meshStatus(workspace, log, plan);
+        return statuses.some((s) => s.error !== undefined) ? 1 : 0;
+      }
+    }
+  } catch (err) {
+    // LayoutError, StackFailedError, NotConvergedError: the message names the stack(s) and the cause.
+    log.err(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

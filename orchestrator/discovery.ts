@@ -1,0 +1,225 @@
+/**
+ * Finds the mesh's stacks from the stack files in the repository root, so that a new member
+ * cluster is a new `Pulumi.<stack>.yaml` and never a code change.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+
+/** A problem with the stack files or the command line that the user has to fix. */
+export class LayoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LayoutError";
+  }
+}
+
+export type StackRole = "trust" | "cluster";
+
+/** What the orchestrator needs from one `Pulumi.<stack>.yaml`. */
+export interface StackFile {
+  /** Stack name (the `<stack>` in `Pulumi.<stack>.yaml`). */
+  name: string;
+  /** Absolute path of the stack file. */
+  file: string;
+  role: StackRole;
+  /**
+   * The secrets provider the stack file records: its `secretsprovider`, or `passphrase` when it only
+   * has an `encryptionsalt`; undefined when the file records none (stack not created yet, or the
+   * backend's default provider).
+   */
+  secretsProvider?: string;
+  /** The stack file's `config` block as written (values are not decrypted). */
+  config: Record<string, unknown>;
+}
+
+/** Every stack of the mesh, as found in the repository root. */
+export interface MeshLayout {
+  root: string;
+  /** Project name from `Pulumi.yaml` (the namespace of the project's config keys). */
+  project: string;
+  /** The trust stack (the one whose stack file sets `<project>:role: trust`). */
+  trust: string;
+  /** Every other stack, sorted by name. */
+  clusters: string[];
+  files: Record<string, StackFile>;
+  /** Inconsistencies that do not stop a run but will likely break the wiring. */
+  warnings: string[];
+}
+
+/** The stacks one command works on. */
+export interface Selection {
+  /** The trust stack, when selected. */
+  trust?: string;
+  /** Selected cluster stacks, sorted by name. */
+  clusters: string[];
+}
+
+export const DEFAULT_TRUST_STACK = "mesh";
+
+const stackFilePattern = /^Pulumi\.(.+)\.ya?ml$/;
+
+interface ProjectFile {
+  name?: unknown;
+  config?: Record<string, unknown>;
+}
+
+/** Reads `Pulumi.yaml` and every `Pulumi.<stack>.yaml` in `root`. */
+export function discoverStacks(root: string): MeshLayout {
+  const projectPath = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(root, f)).find((f) => fs.existsSync(f));
+  if (!projectPath) throw new LayoutError(`no Pulumi.yaml in ${root}`);
+  const projectFile = (readYaml(projectPath) ?? {}) as ProjectFile;
+  const project = typeof projectFile.name === "string" ? projectFile.name : "burstmesh";
+  const defaults = projectDefaults(projectFile.config ?? {}, project);
+
+  const files: Record<string, StackFile> = {};
+  for (const entry of fs.readdirSync(root).sort()) {
+    const match = stackFilePattern.exec(entry);
+    if (!match) continue;
+    const name = match[1]!;
+    if (files[name]) throw new LayoutError(`stack ${name} has two stack files (Pulumi.${name}.yaml and .yml)`);
+    const file = path.join(root, entry);
+    const doc = (readYaml(file) ?? {}) as Record<string, unknown>;
+    const config = isRecord(doc.config) ? doc.config : {};
+    const role = setting(config, project, "role") ?? defaults.role ?? "cluster";
+    if (role !== "trust" && role !== "cluster") {
+      throw new LayoutError(`${entry}: ${project}:role must be 'trust' or 'cluster' (got '${String(role)}')`);
+    }
+    const explicitProvider = typeof doc.secretsprovider === "string" ? doc.secretsprovider : undefined;
+    const secretsProvider = explicitProvider ?? (doc.encryptionsalt !== undefined ? "passphrase" : undefined);
+    files[name] = { name, file, role, secretsProvider, config };
+  }
+
+  const trusts = Object.values(files).filter((f) => f.role === "trust").map((f) => f.name);
+  if (trusts.length === 0) {
+    throw new LayoutError(
+      `no trust stack: no Pulumi.<stack>.yaml in ${root} sets '${project}:role: trust' ` +
+        `(the trust stack is normally Pulumi.${DEFAULT_TRUST_STACK}.yaml)`,
+    );
+  }
+  if (trusts.length > 1) {
+    throw new LayoutError(`more than one trust stack (${trusts.join(", ")}): exactly one stack file may set ${project}:role: trust`);
+  }
+  const trust = trusts[0]!;
+  const clusters = Object.keys(files).filter((n) => n !== trust).sort();
+  return { root, project, trust, clusters, files, warnings: wiringWarnings(files, trust, clusters, project, defaults) };
+}
+
+/** Narrows the layout to the stacks named on the command line (all of them when none are named). */
+export function selectStacks(layout: MeshLayout, names?: readonly string[]): Selection {
+  if (!names || names.length === 0) return { trust: layout.trust, clusters: [...layout.clusters] };
+  const known = [layout.trust, ...layout.clusters];
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new LayoutError(`unknown stack(s) ${unknown.join(", ")}; the stack files define ${known.join(", ")}`);
+  }
+  return {
+    trust: names.includes(layout.trust) ? layout.trust : undefined,
+    clusters: layout.clusters.filter((c) => names.includes(c)),
+  };
+}
+
+/** Result of checking that every stack shares one secrets provider (DESIGN §1). */
+export interface SecretsCheck {
+  /** The provider the stack files agree on, used when the orchestrator creates a missing stack. */
+  provider?: string;
+}
+
+/**
+ * All stacks must use the same secrets provider, or StackReference silently drops the peers' secret
+ * outputs. Stack files record the provider once the stack exists; this refuses stack files that
+ * record different ones, and a passphrase provider without a passphrase in the environment.
+ * The passphrase itself is never read here beyond checking that it is set.
+ */
+export function checkSecretsProviders(layout: MeshLayout, env: Readonly<Record<string, string | undefined>>): SecretsCheck {
+  const byProvider = new Map<string, string[]>();
+  for (const file of Object.values(layout.files)) {
+    if (file.secretsProvider === undefined) continue;
+    byProvider.set(file.secretsProvider, [...(byProvider.get(file.secretsProvider) ?? []), file.name]);
+  }
+  if (byProvider.size > 1) {
+    const described = [...byProvider].map(([provider, stacks]) => `${stacks.join(", ")}: ${redactProvider(provider)}`).join("; ");
+    throw new LayoutError(
+      `the stacks use different secrets providers (${described}); every stack must use the same one, ` +
+        `or StackReference drops the peers' secret outputs (see 'pulumi stack change-secrets-provider')`,
+    );
+  }
+  const provider = byProvider.size === 1 ? [...byProvider.keys()][0] : undefined;
+  if (provider === "passphrase" && !env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    throw new LayoutError(
+      "the stacks use the passphrase secrets provider: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) " +
+        "in the environment, the same passphrase for every stack",
+    );
+  }
+  return { provider };
+}
+
+/** Provider URLs can carry credentials in their query; show scheme and host/path only. */
+function redactProvider(provider: string): string {
+  return provider.replace(/\?.*$/, "?…");
+}
+
+function projectDefaults(declared: Record<string, unknown>, project: string): Record<string, unknown> {
+  const defaults: Record<string, unknown> = {};
+  for (const [key, declaration] of Object.entries(declared)) {
+    const short = key.startsWith(`${project}:`) ? key.slice(project.length + 1) : key;
+    if (isRecord(declaration)) {
+      const value = declaration.default ?? declaration.value;
+      if (value !== undefined) defaults[short] = value;
+    } else {
+      defaults[short] = declaration;
+    }
+  }
+  return defaults;
+}
+
+/** A project config key as written in a stack file (`<project>:key`, or the bare key). */
+function setting(config: Record<string, unknown>, project: string, key: string): unknown {
+  return config[`${project}:${key}`] ?? config[key];
+}
+
+function wiringWarnings(
+  files: Record<string, StackFile>,
+  trust: string,
+  clusters: string[],
+  project: string,
+  defaults: Record<string, unknown>,
+): string[] {
+  const warnings: string[] = [];
+  const members = defaults.members;
+  if (Array.isArray(members)) {
+    const missingMember = clusters.filter((c) => !members.includes(c));
+    if (missingMember.length > 0) {
+      warnings.push(
+        `cluster stack(s) ${missingMember.join(", ")} not in ${project}:members in Pulumi.yaml; the trust stack issues no intermediate CA for them`,
+      );
+    }
+    const missingFile = members.filter((m): m is string => typeof m === "string" && !clusters.includes(m));
+    if (missingFile.length > 0) warnings.push(`${project}:members lists ${missingFile.join(", ")} but there is no such cluster stack file`);
+  }
+  for (const cluster of clusters) {
+    const config = files[cluster]!.config;
+    const trustStack = setting(config, project, "trustStack") ?? defaults.trustStack ?? DEFAULT_TRUST_STACK;
+    if (trustStack !== trust) {
+      warnings.push(`stack ${cluster} reads the trust stack '${String(trustStack)}' (${project}:trustStack) but the trust stack is '${trust}'`);
+    }
+    const peers = setting(config, project, "peers");
+    if (Array.isArray(peers)) {
+      const unknown = peers.filter((p) => typeof p !== "string" || !clusters.includes(p));
+      if (unknown.length > 0) warnings.push(`stack ${cluster} peers with ${unknown.map(String).join(", ")}, which has no stack file`);
+    }
+  }
+  return warnings;
+}
+
+function readYaml(file: string): unknown {
+  try {
+    return parseYaml(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new LayoutError(`cannot read ${path.basename(file)}: ${(err as Error).message}`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

@@ -1,0 +1,133 @@
+/**
+ * The Automation API adapter: `MeshWorkspace`/`StackHandle` on top of `LocalWorkspace` and the
+ * stack files in the repository root. Only this file talks to the Pulumi CLI.
+ */
+import * as path from "node:path";
+import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
+import type { OpMap, OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { LastUpdate, MeshWorkspace, OpCounts, OperationStreams, StackHandle, StackOutputs } from "./plan";
+
+export interface AutomationWorkspaceOptions {
+  /** The repository root (holds Pulumi.yaml and the stack files). */
+  workDir: string;
+  /**
+   * Secrets provider for stacks the orchestrator creates, so that new stacks match the existing
+   * ones. Undefined: the backend's default. A passphrase comes from PULUMI_CONFIG_PASSPHRASE in the
+   * environment, which the Pulumi CLI inherits; it is never passed or printed here.
+   */
+  secretsProvider?: string;
+}
+
+/** The repository's policy pack, applied to every preview and update as it is on pull requests. */
+const policyPack = path.join(__dirname, "..", "policy");
+
+export class AutomationWorkspace implements MeshWorkspace {
+  constructor(private readonly options: AutomationWorkspaceOptions) {}
+
+  async open(name: string, { create }: { create: boolean }): Promise<StackHandle | undefined> {
+    const args = { stackName: name, workDir: this.options.workDir };
+    const wsOptions = this.options.secretsProvider ? { secretsProvider: this.options.secretsProvider } : undefined;
+    try {
+      const stack = create ? await LocalWorkspace.createOrSelectStack(args, wsOptions) : await LocalWorkspace.selectStack(args);
+      return new AutomationStack(stack);
+    } catch (err) {
+      if (!create && err instanceof StackNotFoundError) return undefined;
+      throw conciseError(err);
+    }
+  }
+}
+
+class AutomationStack implements StackHandle {
+  constructor(private readonly stack: Stack) {}
+
+  get name(): string {
+    return this.stack.name;
+  }
+
+  async up(streams: OperationStreams) {
+    try {
+      const result = await this.stack.up({ onOutput: streams.onOutput, onError: streams.onError, policyPacks: [policyPack] });
+      return { changes: counts(result.summary?.resourceChanges), outputs: plainOutputs(result.outputs) };
+    } catch (err) {
+      throw conciseError(err);
+    }
+  }
+
+  async preview(streams: OperationStreams) {
+    try {
+      const result = await this.stack.preview({ onOutput: streams.onOutput, onError: streams.onError, policyPacks: [policyPack] });
+      return { changes: counts(result.changeSummary) };
+    } catch (err) {
+      throw conciseError(err);
+    }
+  }
+
+  async destroy(streams: OperationStreams) {
+    try {
+      await this.stack.destroy({ onOutput: streams.onOutput, onError: streams.onError });
+    } catch (err) {
+      throw conciseError(err);
+    }
+  }
+
+  async outputs(): Promise<StackOutputs> {
+    try {
+      return plainOutputs(await this.stack.outputs());
+    } catch (err) {
+      throw conciseError(err);
+    }
+  }
+
+  async info(): Promise<LastUpdate | undefined> {
+    let summary: UpdateSummary | undefined;
+    try {
+      // showSecrets=false: the summary carries the stack's config, which we never need decrypted.
+      summary = await this.stack.info(false);
+    } catch (err) {
+      throw conciseError(err);
+    }
+    if (!summary) return undefined;
+    return {
+      kind: summary.kind,
+      result: summary.result,
+      startTime: toDate(summary.startTime),
+      endTime: toDate(summary.endTime),
+      changes: counts(summary.resourceChanges),
+    };
+  }
+}
+
+function counts(map: OpMap | undefined): OpCounts | undefined {
+  if (!map) return undefined;
+  const result: OpCounts = {};
+  for (const [op, count] of Object.entries(map)) if (typeof count === "number") result[op] = count;
+  return result;
+}
+
+function plainOutputs(outputs: OutputMap | undefined): StackOutputs {
+  const result: StackOutputs = {};
+  for (const [key, o] of Object.entries(outputs ?? {})) result[key] = { value: o.value, secret: !!o.secret };
+  return result;
+}
+
+function toDate(value: unknown): Date | undefined {
+  if (value instanceof Date) return value;
+  if (typeof value === "string" || typeof value === "number") return new Date(value);
+  return undefined;
+}
+
+/**
+ * Automation API errors carry the whole stdout and stderr of the command, which the orchestrator
+ * has already streamed. Keep the tail of stderr (or of stdout when stderr is empty).
+ */
+export function conciseError(err: unknown): Error {
+  const result = (err as { commandResult?: { stdout?: string; stderr?: string; code?: number } } | undefined)?.commandResult;
+  if (!result) return err instanceof Error ? err : new Error(String(err));
+  const text = (result.stderr ?? "").trim() || (result.stdout ?? "").trim();
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const tail = lines.slice(-15).join("\n");
+  const message = tail || `pulumi exited with code ${result.code}`;
+  const concise = new Error(message);
+  concise.name = (err as Error).name;
+  return concise;
+}

@@ -1,0 +1,61 @@
+import { strict as assert } from "node:assert";
+import { parseServiceConfig, ServiceSettings } from "../config/services";
+import { overflowObjects } from "../components/overflow/specs";
+import { hasReference, istioSchemaErrors } from "./support/istioReference";
+
+/**
+ * Second opinion from Istio 1.30.3's own CRD schemas (where the checkout has them beside it): every
+ * Istio object an overflow service generates, in every mode and cluster, is valid, with no field the
+ * schema does not know.
+ */
+describe("overflow Istio objects against Istio 1.30.3's CRD schemas", function () {
+  before(function () {
+    if (!hasReference()) this.skip();
+  });
+
+  const clusters = [
+    { clusterName: "eks", region: "eu-central-1" },
+    { clusterName: "aks", region: "westeurope" },
+  ];
+  const entries: Record<string, Record<string, unknown>> = {
+    overflow: { name: "podinfo", homeCluster: "eks", capacity: { maxConcurrentRequests: 16, maxPendingRequests: 8 } },
+    failover: { name: "podinfo", homeCluster: "eks", mode: "failover" },
+    distribute: { name: "podinfo", homeCluster: "aks", mode: "distribute", distribute: { "eu-central-1": 25, westeurope: 75 } },
+    "overflow over gRPC, every knob set": {
+      name: "orders",
+      namespace: "shop",
+      homeCluster: "aks",
+      protocol: "grpc",
+      port: 9999,
+      capacity: { maxConcurrentRequests: 100, maxPendingRequests: 1 },
+      outlierDetection: { consecutive5xxErrors: 2, consecutiveGatewayErrors: 1, interval: "1s", baseEjectionTime: "30s" },
+      retries: { attempts: 4, perTryTimeout: "500ms", retryOn: "5xx,reset,connect-failure,unavailable" },
+      tcpKeepalive: { time: "1m", interval: "10s", probes: 5 },
+    },
+  };
+
+  function service(entry: Record<string, unknown>): ServiceSettings {
+    const result = parseServiceConfig([entry], undefined, { members: ["eks", "aks"] });
+    if (!result.ok) assert.fail(result.issues.join("\n"));
+    return result.services[0]!;
+  }
+
+  for (const [what, entry] of Object.entries(entries)) {
+    for (const cluster of clusters) {
+      it(`${what}, in ${cluster.clusterName}`, () => {
+        const objects = overflowObjects(service(entry), cluster);
+        const istio = [objects.sidecar, objects.destinationRule, objects.virtualService].filter((object) => object !== undefined);
+        assert.equal(istio.length, entry.mode === undefined ? 3 : 2);
+        for (const object of istio) {
+          assert.deepEqual(istioSchemaErrors(object), [], `${object.kind} ${object.metadata.name}`);
+        }
+      });
+    }
+  }
+
+  it("would catch a misplaced field (the check itself can fail)", () => {
+    const rule = overflowObjects(service(entries.overflow!), clusters[0]!).destinationRule;
+    const misplaced = { ...rule, spec: { ...rule.spec, trafficPolicy: { ...rule.spec.trafficPolicy, maxEjectionPercent: 100 } } };
+    assert.notDeepEqual(istioSchemaErrors(misplaced), []);
+  });
+});

@@ -1,0 +1,453 @@
+import { strict as assert } from "node:assert";
+import * as crypto from "node:crypto";
+import type { AddressInfo } from "node:net";
+import * as nodeTls from "node:tls";
+import * as pulumi from "@pulumi/pulumi";
+import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
+import {
+  buildCaBundle,
+  CaBundle,
+  intermediateSubject,
+  joinPem,
+  rootSubject,
+  SharedCA,
+  SharedCAArgs,
+  validateClusters,
+  validateValidity,
+} from "../components/sharedCa";
+import { resourceMocks, x509 } from "./support/mocks/tls";
+
+const sigKey = "4dabf18193072939515e22adb298388d";
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+
+function isWrappedSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[sigKey] === secretSig;
+}
+
+/** The value with every secret wrapper removed. */
+function unwrap(value: unknown): unknown {
+  if (isWrappedSecret(value)) return unwrap((value as { value: unknown }).value);
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+  return value;
+}
+
+function resolve<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((done) => output.apply((value) => done(value)));
+}
+
+const fakeCert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
+
+/** The certificates in a PEM document, in order. */
+function certsIn(pem: string): crypto.X509Certificate[] {
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new crypto.X509Certificate(block));
+}
+
+function onlyCert(pem: string): crypto.X509Certificate {
+  const certs = certsIn(pem);
+  assert.equal(certs.length, 1, "expected exactly one certificate");
+  return certs[0]!;
+}
+
+function extensionsOf(cert: crypto.X509Certificate) {
+  const parsed = new x509.X509Certificate(cert.raw);
+  const basic = parsed.extensions.find((e) => e instanceof x509.BasicConstraintsExtension);
+  const usage = parsed.extensions.find((e) => e instanceof x509.KeyUsagesExtension);
+  const ski = parsed.extensions.find((e) => e instanceof x509.SubjectKeyIdentifierExtension);
+  const aki = parsed.extensions.find((e) => e instanceof x509.AuthorityKeyIdentifierExtension);
+  const eku = parsed.extensions.find((e) => e instanceof x509.ExtendedKeyUsageExtension);
+  return { parsed, basic, usage, ski, aki, eku };
+}
+
+const caUsages = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
+const hour = 3_600_000;
+
+// -----------------------------------------------------------------------------------------------
+
+interface Registered {
+  args: MockResourceArgs;
+  state: Record<string, unknown>;
+}
+
+interface CaRun {
+  ca: SharedCA;
+  rootCertPem: string;
+  bundles: Record<string, CaBundle>;
+  rootCertPemSecret: boolean;
+  bundlesSecret: boolean;
+  /** Every registration, by resource name. */
+  registered: Map<string, Registered>;
+  /** URNs of everything registered. */
+  urns: string[];
+  componentUrn: string;
+  /** What the component passed to registerOutputs, secrets still wrapped. */
+  registeredOutputs: Record<string, unknown>;
+}
+
+/**
+ * Creates a SharedCA under Pulumi mocks, backed by the real-crypto tls mocks. With `plainKeys`, the
+ * provider's outputs lose their secret marking, as if the provider did not mark private keys secret.
+ */
+async function runSharedCa(args: SharedCAArgs, options: { plainKeys?: boolean } = {}): Promise<CaRun> {
+  const registered = new Map<string, Registered>();
+  await pulumi.runtime.setMocks(
+    {
+      newResource: async (resource) => {
+        const mock = resourceMocks[resource.type];
+        const mocked = mock ? await mock(resource) : {};
+        const state = options.plainKeys ? (unwrap(mocked) as Record<string, unknown>) : mocked;
+        registered.set(resource.name, { args: resource, state });
+        return { id: `${resource.name}-id`, state: { ...resource.inputs, ...state } };
+      },
+      call: async (call) => {
+        throw new Error(`unexpected invoke ${call.token}`);
+      },
+    },
+    "burstmesh",
+    "mesh",
+    false,
+    "organization",
+  );
+  const ca = new SharedCA("mesh-ca", args);
+  const [rootCertPem, bundles, componentUrn] = await Promise.all([resolve(ca.rootCertPem), resolve(ca.bundles), resolve(ca.urn)]);
+  const [rootCertPemSecret, bundlesSecret] = await Promise.all([pulumi.isSecret(ca.rootCertPem), pulumi.isSecret(ca.bundles)]);
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, { state: unknown }> };
+  const componentState = monitor.resources.get(componentUrn)?.state;
+  const registeredOutputs =
+    componentState && typeof (componentState as { toJavaScript?: unknown }).toJavaScript === "function"
+      ? (pulumi.runtime.deserializeProperties(componentState as Parameters<typeof pulumi.runtime.deserializeProperties>[0]) as Record<string, unknown>)
+      : {};
+  return { ca, rootCertPem, bundles, rootCertPemSecret, bundlesSecret, registered, urns: [...monitor.resources.keys()], componentUrn, registeredOutputs };
+}
+
+// -----------------------------------------------------------------------------------------------
+// Helpers for the TLS handshake test: issue certificates below an intermediate, verify with OpenSSL.
+
+async function webSigner(keyPem: string) {
+  const key = crypto.createPrivateKey(keyPem);
+  const algorithm =
+    key.asymmetricKeyType === "rsa" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const signingKey = await crypto.webcrypto.subtle.importKey("pkcs8", key.export({ format: "der", type: "pkcs8" }), algorithm, false, ["sign"]);
+  return { signingKey, signingAlgorithm: algorithm };
+}
+
+/** Issues a P-256 certificate (a CA, or a workload certificate with a SPIFFE ID) from an issuer's certificate and key. */
+async function issueBelow(issuerCertPem: string, issuerKeyPem: string, commonName: string, isCa: boolean) {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const issuer = new x509.X509Certificate(issuerCertPem);
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: `CN=${commonName}`,
+    issuer: issuer.subjectName,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + hour),
+    publicKey: await crypto.webcrypto.subtle.importKey(
+      "spki",
+      publicKey.export({ format: "der", type: "spki" }),
+      { name: "ECDSA", namedCurve: "P-256" },
+      true,
+      ["verify"],
+    ),
+    ...(await webSigner(issuerKeyPem)),
+    extensions: isCa
+      ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(caUsages, true)]
+      : [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+          new x509.SubjectAlternativeNameExtension([{ type: "url", value: "spiffe://cluster.local/ns/default/sa/podinfo" }]),
+        ],
+  });
+  return { certPem: cert.toString("pem") + "\n", keyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString() };
+}
+
+/** TLS handshake on loopback; returns undefined when the client (trusting only `trustedRootPem`) accepts the server chain, else OpenSSL's error code. */
+async function handshake(serverChainPem: string, serverKeyPem: string, trustedRootPem: string): Promise<string | undefined> {
+  const server = nodeTls.createServer({ cert: serverChainPem, key: serverKeyPem }, (socket) => socket.end());
+  server.on("tlsClientError", () => undefined);
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  try {
+    return await new Promise<string | undefined>((done, fail) => {
+      const socket = nodeTls.connect(
+        { host: "127.0.0.1", port: (server.address() as AddressInfo).port, ca: trustedRootPem, rejectUnauthorized: false, checkServerIdentity: () => undefined },
+        () => {
+          const error = socket.authorizationError as (Error & { code?: string }) | null;
+          socket.destroy();
+          done(socket.authorized ? undefined : (error?.code ?? String(error)));
+        },
+      );
+      socket.on("error", fail);
+    });
+  } finally {
+    server.close();
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+
+describe("SharedCA", () => {
+  describe("pure functions", () => {
+    it("joinPem puts exactly one newline between documents and one at the end", () => {
+      assert.equal(joinPem(`${fakeCert("AAAA")}\n\n\n`, `\n${fakeCert("BBBB")}`), `${fakeCert("AAAA")}\n${fakeCert("BBBB")}\n`);
+      assert.equal(joinPem(fakeCert("AAAA")), `${fakeCert("AAAA")}\n`);
+      assert.equal(joinPem(`${fakeCert("AAAA")}\r\n`), `${fakeCert("AAAA")}\n`);
+    });
+
+    it("joinPem rejects a document without a PEM block", () => {
+      assert.throws(() => joinPem(fakeCert("AAAA"), ""), /document 2 holds no PEM block/);
+      assert.throws(() => joinPem("not a certificate"), /document 1 holds no PEM block/);
+    });
+
+    it("buildCaBundle fills the four cacerts files from the right sources, chain = intermediate then root", () => {
+      const key = "-----BEGIN RSA PRIVATE KEY-----\nKKKK\n-----END RSA PRIVATE KEY-----\n";
+      const bundle = buildCaBundle({ intermediateCertPem: `${fakeCert("IIII")}\n`, intermediateKeyPem: key, rootCertPem: `${fakeCert("RRRR")}\n` });
+      assert.deepEqual(bundle, {
+        "ca-cert.pem": `${fakeCert("IIII")}\n`,
+        "ca-key.pem": key,
+        "root-cert.pem": `${fakeCert("RRRR")}\n`,
+        "cert-chain.pem": `${fakeCert("IIII")}\n${fakeCert("RRRR")}\n`,
+      });
+    });
+
+    it("subjects: O and CN for the root; O, CN=Intermediate CA and L=<cluster> for an intermediate", () => {
+      assert.deepEqual(rootSubject("acme"), { organization: "acme", commonName: "Root CA" });
+      assert.deepEqual(intermediateSubject("acme", "eks"), { organization: "acme", commonName: "Intermediate CA", locality: "eks" });
+    });
+
+    it("validateClusters accepts distinct DNS-1123 labels and rejects the rest", () => {
+      assert.deepEqual(validateClusters(["eks", "aks-2"]), ["eks", "aks-2"]);
+      assert.throws(() => validateClusters([]), /at least one member cluster/);
+      assert.throws(() => validateClusters(["eks", "eks"]), /'eks' is listed twice/);
+      for (const bad of ["EKS", "eks_1", "-eks", "eks-", "", "a".repeat(64)]) {
+        assert.throws(() => validateClusters([bad]), /not a DNS-1123 label/, `'${bad}' should be rejected`);
+      }
+    });
+
+    it("validateValidity rejects non-positive or fractional hours and an intermediate outliving the root", () => {
+      assert.doesNotThrow(() => validateValidity(87600, 17520));
+      assert.doesNotThrow(() => validateValidity(pulumi.output(1), pulumi.output(2)), "outputs are checked by the config, not here");
+      assert.throws(() => validateValidity(0, 1), /rootValidityHours must be a whole number/);
+      assert.throws(() => validateValidity(10, 1.5), /intermediateValidityHours must be a whole number/);
+      assert.throws(() => validateValidity(10, 11), /must not exceed rootValidityHours/);
+    });
+  });
+
+  describe("under Pulumi mocks, checked with real cryptography", function () {
+    this.timeout(60_000);
+    const organization = "Burstmesh Test, Inc.";
+    const clusters = ["eks", "aks"];
+    const rootHours = 87600;
+    const intermediateHours = 17520;
+    let run: CaRun;
+    let root: crypto.X509Certificate;
+
+    before(async () => {
+      run = await runSharedCa({
+        organization: pulumi.output(organization),
+        clusters,
+        rootValidityHours: rootHours,
+        intermediateValidityHours: pulumi.output(intermediateHours),
+      });
+      root = onlyCert(run.rootCertPem);
+    });
+
+    it("creates a root key and certificate and, per cluster, a key, CSR and signed certificate, all children of the component", () => {
+      assert.deepEqual(
+        [...run.registered.keys()].filter((name) => name !== "mesh-ca").sort(),
+        ["root-cert", "root-key", ...clusters.flatMap((c) => [`${c}-intermediate-cert`, `${c}-intermediate-csr`, `${c}-intermediate-key`])].sort(),
+      );
+      assert.match(run.componentUrn, /::burstmesh:trust:SharedCA::mesh-ca$/);
+      const children = run.urns.filter((urn) => urn !== run.componentUrn);
+      assert.equal(children.length, 2 + 3 * clusters.length);
+      for (const urn of children) assert.match(urn, /::burstmesh:trust:SharedCA\$tls:index\//, `${urn} is not a child of the SharedCA`);
+    });
+
+    it("the root is a self-signed CA certificate: O=<org>, CN=Root CA, keyCertSign/cRLSign/digitalSignature, path length 1", () => {
+      assert.equal(root.ca, true);
+      assert.ok(root.checkIssued(root) && root.verify(root.publicKey), "the root must be self-signed");
+      const { parsed, basic, usage, ski, eku } = extensionsOf(root);
+      assert.deepEqual(parsed.subjectName.toJSON(), [{ O: [organization] }, { CN: ["Root CA"] }]);
+      assert.ok(basic?.ca && basic.critical, "BasicConstraints CA:true, critical");
+      assert.equal(basic.pathLength, 1);
+      assert.equal(usage?.usages, caUsages);
+      assert.ok(usage.critical);
+      assert.equal(eku, undefined, "no extended key usage on a CA");
+      assert.ok(ski?.keyId);
+    });
+
+    for (const cluster of ["eks", "aks"]) {
+      it(`the ${cluster} intermediate is a CA certificate signed by the root, with keyCertSign/cRLSign/digitalSignature`, () => {
+        const intermediate = onlyCert(run.bundles[cluster]!["ca-cert.pem"]);
+        assert.equal(intermediate.ca, true);
+        assert.ok(intermediate.checkIssued(root), "issued by the root (names and key identifiers)");
+        assert.ok(intermediate.verify(root.publicKey), "signature verifies with the root's key");
+        assert.ok(!intermediate.verify(intermediate.publicKey), "not self-signed");
+        const { basic, usage, ski, aki, eku } = extensionsOf(intermediate);
+        assert.ok(basic?.ca && basic.critical);
+        assert.equal(usage?.usages, caUsages);
+        assert.equal(eku, undefined, "no extended key usage: istiod verifies the chain for server auth");
+        assert.ok(ski?.keyId);
+        assert.equal(aki?.keyId, extensionsOf(root).ski?.keyId, "authority key id is the root's subject key id");
+      });
+
+      it(`the ${cluster} intermediate's subject is exactly O=<org>, CN=Intermediate CA, L=${cluster}`, () => {
+        const { parsed } = extensionsOf(onlyCert(run.bundles[cluster]!["ca-cert.pem"]));
+        assert.deepEqual(parsed.subjectName.toJSON(), [{ L: [cluster] }, { O: [organization] }, { CN: ["Intermediate CA"] }]);
+        assert.equal(parsed.issuer, extensionsOf(root).parsed.subject);
+      });
+
+      it(`the ${cluster} cert-chain.pem is its intermediate followed by the root, one newline apart`, () => {
+        const bundle = run.bundles[cluster]!;
+        const chain = certsIn(bundle["cert-chain.pem"]);
+        assert.equal(chain.length, 2);
+        assert.ok(chain[0]!.raw.equals(onlyCert(bundle["ca-cert.pem"]).raw), "first the intermediate");
+        assert.ok(chain[1]!.raw.equals(root.raw), "then the root");
+        assert.equal(bundle["cert-chain.pem"], bundle["ca-cert.pem"] + bundle["root-cert.pem"]);
+        assert.match(bundle["cert-chain.pem"], /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/);
+        assert.doesNotMatch(bundle["cert-chain.pem"], /\n\n/);
+      });
+
+      it(`the ${cluster} ca-key.pem is an RSA 4096 key that matches its ca-cert.pem`, () => {
+        const bundle = run.bundles[cluster]!;
+        const key = crypto.createPrivateKey(bundle["ca-key.pem"]);
+        assert.equal(key.asymmetricKeyType, "rsa");
+        assert.equal(key.asymmetricKeyDetails?.modulusLength, 4096);
+        assert.ok(onlyCert(bundle["ca-cert.pem"]).checkPrivateKey(key));
+        assert.ok(!root.checkPrivateKey(key), "not the root's key");
+      });
+    }
+
+    it("every bundle's key matches only its own cluster's certificate", () => {
+      const [a, b] = clusters.map((c) => run.bundles[c]!);
+      assert.ok(!onlyCert(a!["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(b!["ca-key.pem"])));
+      assert.ok(!onlyCert(b!["ca-cert.pem"]).checkPrivateKey(crypto.createPrivateKey(a!["ca-key.pem"])));
+    });
+
+    it("bundles are keyed by exactly the member clusters and hold exactly the four cacerts files", () => {
+      assert.deepEqual(Object.keys(run.bundles).sort(), [...clusters].sort());
+      for (const bundle of Object.values(run.bundles)) {
+        assert.deepEqual(Object.keys(bundle).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
+      }
+    });
+
+    it("all clusters share one root, byte for byte, and it is rootCertPem", () => {
+      for (const cluster of clusters) assert.equal(run.bundles[cluster]!["root-cert.pem"], run.rootCertPem);
+    });
+
+    it("intermediates and their keys differ between clusters", () => {
+      const [a, b] = clusters.map((c) => run.bundles[c]!);
+      assert.notEqual(a!["ca-cert.pem"], b!["ca-cert.pem"]);
+      assert.notEqual(a!["ca-key.pem"], b!["ca-key.pem"]);
+      assert.ok(!onlyCert(a!["ca-cert.pem"]).publicKey.equals(onlyCert(b!["ca-cert.pem"]).publicKey));
+    });
+
+    it("validity periods are the configured hours, starting now", () => {
+      const span = (cert: crypto.X509Certificate) => Date.parse(cert.validTo) - Date.parse(cert.validFrom);
+      assert.equal(span(root), rootHours * hour);
+      assert.ok(Math.abs(Date.parse(root.validFrom) - Date.now()) < 10 * 60_000, "the root starts now");
+      for (const cluster of clusters) {
+        const intermediate = onlyCert(run.bundles[cluster]!["ca-cert.pem"]);
+        assert.equal(span(intermediate), intermediateHours * hour);
+        assert.ok(Math.abs(Date.parse(intermediate.validFrom) - Date.now()) < 10 * 60_000);
+      }
+    });
+
+    it("intermediates request path length 0; the root's path length 1 is what the certificates enforce", () => {
+      for (const cluster of clusters) {
+        const inputs = unwrap(run.registered.get(`${cluster}-intermediate-cert`)!.args.inputs) as Record<string, unknown>;
+        assert.equal(inputs.maxPathLength, 0);
+        assert.equal(inputs.isCaCertificate, true);
+      }
+      assert.equal(extensionsOf(root).basic?.pathLength, 1);
+    });
+
+    it("OpenSSL trusts a workload certificate from one cluster's intermediate via the other cluster's root, and refuses a CA minted by an intermediate", async () => {
+      const eks = run.bundles["eks"]!;
+      const aksRoot = run.bundles["aks"]!["root-cert.pem"];
+      const workload = await issueBelow(eks["ca-cert.pem"], eks["ca-key.pem"], "workload", false);
+      assert.equal(await handshake(workload.certPem + eks["cert-chain.pem"], workload.keyPem, aksRoot), undefined);
+
+      const subCa = await issueBelow(eks["ca-cert.pem"], eks["ca-key.pem"], "rogue sub-CA", true);
+      const below = await issueBelow(subCa.certPem, subCa.keyPem, "workload below the sub-CA", false);
+      assert.equal(await handshake(below.certPem + subCa.certPem + eks["cert-chain.pem"], below.keyPem, aksRoot), "PATH_LENGTH_EXCEEDED");
+    });
+
+    it("bundles are a secret; rootCertPem is not", () => {
+      assert.equal(run.bundlesSecret, true);
+      assert.equal(run.rootCertPemSecret, false);
+    });
+
+    it("bundles are a secret by the component's own doing, not only because the provider marks keys secret", async () => {
+      const plain = await runSharedCa({ organization, clusters, rootValidityHours: rootHours, intermediateValidityHours: intermediateHours }, { plainKeys: true });
+      assert.equal(plain.bundlesSecret, true);
+      assert.match(plain.bundles["eks"]!["ca-key.pem"], /BEGIN RSA PRIVATE KEY/);
+    });
+
+    it("registers rootCertPem and bundles as its outputs, bundles as a secret", () => {
+      assert.deepEqual(Object.keys(run.registeredOutputs).sort(), ["bundles", "rootCertPem"]);
+      assert.ok(isWrappedSecret(run.registeredOutputs.bundles));
+      assert.equal(run.registeredOutputs.rootCertPem, run.rootCertPem);
+    });
+
+    it("the root private key is in no output and no registered output", async () => {
+      const rootKey = unwrap(run.registered.get("root-key")!.state) as { privateKeyPem: string; privateKeyPemPkcs8: string };
+      // Distinctive lines of the key's base64 body, in both encodings the provider produces.
+      const needles = [rootKey.privateKeyPem, rootKey.privateKeyPemPkcs8].map((pem) => pem.split("\n")[5]!);
+      const contains = (haystack: unknown) => needles.some((needle) => JSON.stringify(unwrap(haystack)).includes(needle));
+
+      // The search finds the key where it legitimately is: the input of the intermediates' signing.
+      assert.ok(contains(run.registered.get("eks-intermediate-cert")!.args.inputs), "control: the key is findable");
+
+      const outputs = Object.entries(run.ca).filter(([, value]) => pulumi.Output.isInstance(value));
+      assert.deepEqual(outputs.map(([name]) => name).sort(), ["bundles", "rootCertPem", "urn"]);
+      for (const [name, output] of outputs) assert.ok(!contains(await resolve(output as pulumi.Output<unknown>)), `output ${name} holds the root key`);
+      assert.ok(!contains(run.registeredOutputs), "registered outputs hold the root key");
+    });
+  });
+
+  describe("tls mocks", () => {
+    const mockArgs = (type: string, name: string, inputs: Record<string, unknown>): MockResourceArgs => ({ type, name, inputs, provider: "", custom: true, id: "" });
+    const newKey = async (name: string, inputs: Record<string, unknown>) =>
+      unwrap(await resourceMocks["tls:index/privateKey:PrivateKey"]!(mockArgs("tls:index/privateKey:PrivateKey", name, inputs))) as Record<string, string>;
+    const selfSigned = async (name: string, inputs: Record<string, unknown>) =>
+      unwrap(await resourceMocks["tls:index/selfSignedCert:SelfSignedCert"]!(mockArgs("tls:index/selfSignedCert:SelfSignedCert", name, inputs))) as Record<string, string>;
+
+    it("PrivateKey honours algorithm, rsaBits and ecdsaCurve, returns the key as a secret, and is cached per name", async () => {
+      const ec = await newKey("mock-ec", { algorithm: "ECDSA", ecdsaCurve: "P384" });
+      assert.equal(crypto.createPrivateKey(ec.privateKeyPem!).asymmetricKeyDetails?.namedCurve, "secp384r1");
+      assert.match(ec.privateKeyPem!, /^-----BEGIN EC PRIVATE KEY-----/);
+      assert.match(ec.privateKeyPemPkcs8!, /^-----BEGIN PRIVATE KEY-----/);
+      assert.ok(crypto.createPublicKey(ec.publicKeyPem!).equals(crypto.createPublicKey(ec.privateKeyPem!)));
+
+      const rsa = await newKey("mock-rsa", { algorithm: "RSA" });
+      assert.equal(crypto.createPrivateKey(rsa.privateKeyPem!).asymmetricKeyDetails?.modulusLength, 2048, "the provider's default size");
+      assert.match(rsa.privateKeyPem!, /^-----BEGIN RSA PRIVATE KEY-----/);
+
+      const raw = await resourceMocks["tls:index/privateKey:PrivateKey"]!(mockArgs("tls:index/privateKey:PrivateKey", "mock-ec", { algorithm: "ECDSA", ecdsaCurve: "P384" }));
+      assert.ok(isWrappedSecret(raw.privateKeyPem));
+      assert.equal(unwrap(raw.privateKeyPem), ec.privateKeyPem, "same name and parameters, same key");
+      assert.notEqual((await newKey("mock-ec-2", { algorithm: "ECDSA", ecdsaCurve: "P384" })).privateKeyPem, ec.privateKeyPem);
+    });
+
+    it("SelfSignedCert honours isCaCertificate, maxPathLength as the provider encodes it, allowedUses and secret inputs", async () => {
+      const key = await newKey("mock-ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+      const base = { privateKeyPem: { [sigKey]: secretSig, value: key.privateKeyPem }, subject: { commonName: "x" }, validityPeriodHours: 5 };
+
+      const ca = new crypto.X509Certificate((await selfSigned("mock-ca-2", { ...base, isCaCertificate: true, maxPathLength: 2, allowedUses: ["cert_signing"] })).certPem!);
+      assert.equal(extensionsOf(ca).basic?.pathLength, 2);
+      assert.equal(extensionsOf(ca).usage?.usages, x509.KeyUsageFlags.keyCertSign);
+      assert.equal(Date.parse(ca.validTo) - Date.parse(ca.validFrom), 5 * hour);
+
+      const zero = new crypto.X509Certificate((await selfSigned("mock-ca-0", { ...base, isCaCertificate: true, maxPathLength: 0, allowedUses: ["cert_signing"] })).certPem!);
+      assert.equal(zero.ca, true);
+      assert.equal(extensionsOf(zero).basic?.pathLength, undefined, "the provider drops a path length of 0");
+
+      const leaf = new crypto.X509Certificate((await selfSigned("mock-leaf", { ...base, allowedUses: ["digital_signature", "server_auth"] })).certPem!);
+      assert.equal(leaf.ca, false);
+      assert.deepEqual([...(extensionsOf(leaf).eku?.usages ?? [])], [x509.ExtendedKeyUsage.serverAuth]);
+
+      await assert.rejects(selfSigned("mock-camel", { ...base, allowedUses: ["certSigning"] }), /unknown value "certSigning"/);
+    });
+  });
+});

@@ -1,0 +1,148 @@
+import { strict as assert } from "node:assert";
+import { parse as parseYaml } from "yaml";
+import { sharedBootstrap } from "./support/bootstrap";
+import { isSecret, ofType, RecordedResource, reveal, runStack, StackRun } from "./support/harness";
+import { stackFileConfig, withConfig } from "./support/stackFiles";
+
+const providerType = "pulumi:providers:kubernetes";
+
+/** The Kubernetes objects a run registered (everything that goes through a Kubernetes provider). */
+function kubernetesObjects(run: StackRun): RecordedResource[] {
+  return run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.read);
+}
+
+function urnOf(reference: string): string {
+  return reference.split("::").slice(0, -1).join("::");
+}
+
+describe("stacks under mocks, each with its own stack file", function () {
+  this.timeout(60_000);
+  let mesh: StackRun;
+  let eks: StackRun;
+  let aks: StackRun;
+
+  before(async () => {
+    // The trust stack and the first cluster pass: each cluster stack with its own stack file.
+    const bootstrap = await sharedBootstrap();
+    ({ mesh } = bootstrap);
+    ({ eks, aks } = bootstrap.first);
+  });
+
+  describe("mesh", () => {
+    it("creates only the certificate authority: a root and one intermediate per member", () => {
+      const types = new Set(mesh.resources.map((r) => r.type));
+      assert.ok(![...types].some((type) => type.startsWith("aws:") || type.startsWith("azure-native:") || type.startsWith("kubernetes:")));
+      assert.equal(ofType(mesh, "tls:index/selfSignedCert:SelfSignedCert").length, 1);
+      assert.equal(ofType(mesh, "tls:index/locallySignedCert:LocallySignedCert").length, 2);
+      assert.equal(ofType(mesh, "tls:index/privateKey:PrivateKey").length, 3);
+    });
+
+    it("exports the root certificate in the clear and the bundles as a secret", () => {
+      assert.equal(mesh.outputs.rootCertPem!.secret, false);
+      assert.match(String(mesh.outputs.rootCertPem!.value), /BEGIN CERTIFICATE/);
+      assert.equal(mesh.outputs.cacerts!.secret, true);
+    });
+  });
+
+  describe("eks", () => {
+    it("builds the network, IAM, cluster and node group on AWS", () => {
+      for (const type of ["aws:ec2/vpc:Vpc", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"]) {
+        assert.ok(ofType(eks, type).length >= 1, `eks has a ${type}`);
+      }
+      const cluster = reveal<{ version: string; accessConfig: Record<string, unknown> }>(ofType(eks, "aws:eks/cluster:Cluster")[0]!.inputs);
+      assert.equal(cluster.version, "1.34");
+      assert.equal(cluster.accessConfig.authenticationMode, "API");
+      assert.equal(cluster.accessConfig.bootstrapClusterCreatorAdminPermissions, true);
+    });
+
+    it("attaches the four EKS managed policies to the right roles", () => {
+      const roles = ofType(eks, "aws:iam/role:Role");
+      const trustOf = (role: RecordedResource) => String(reveal<{ assumeRolePolicy: string }>(role.inputs).assumeRolePolicy);
+      const clusterRole = roles.find((r) => trustOf(r).includes("eks.amazonaws.com"))!;
+      const nodeRole = roles.find((r) => trustOf(r).includes("ec2.amazonaws.com"))!;
+      assert.ok(clusterRole && nodeRole, "a cluster role and a node role");
+      const policiesOf = (role: RecordedResource) =>
+        ofType(eks, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+          .filter((a) => a.dependencies.includes(role.urn))
+          .map((a) => String(reveal<{ policyArn: string }>(a.inputs).policyArn).split("/").pop())
+          .sort();
+      assert.deepEqual(policiesOf(clusterRole), ["AmazonEKSClusterPolicy"]);
+      assert.deepEqual(policiesOf(nodeRole), ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"]);
+    });
+
+    it("spreads subnets over at least two availability zones", () => {
+      const zones = new Set(ofType(eks, "aws:ec2/subnet:Subnet").map((s) => reveal<{ availabilityZone: string }>(s.inputs).availabilityZone));
+      assert.ok(zones.size >= 2, `subnets in ${[...zones].join(", ")}`);
+    });
+  });
+
+  describe("aks", () => {
+    it("builds a resource group and an autoscaling AKS cluster with RBAC and a managed identity", () => {
+      assert.equal(ofType(aks, "azure-native:resources:ResourceGroup").length, 1);
+      const cluster = reveal<Record<string, any>>(ofType(aks, "azure-native:containerservice:ManagedCluster")[0]!.inputs);
+      assert.equal(cluster.kubernetesVersion, "1.34");
+      assert.equal(cluster.enableRBAC, true);
+      assert.equal(cluster.identity.type, "SystemAssigned");
+      assert.equal(cluster.agentPoolProfiles[0].enableAutoScaling, true);
+    });
+  });
+
+  for (const [stack, clusterType] of [
+    ["eks", "aws:eks/nodeGroup:NodeGroup"],
+    ["aks", "azure-native:containerservice:ManagedCluster"],
+  ] as const) {
+    describe(`${stack}: wiring and secrets`, () => {
+      const runOf = () => (stack === "eks" ? eks : aks);
+
+      it("sends every Kubernetes object through the cluster's own provider", () => {
+        const [provider, ...others] = ofType(runOf(), providerType);
+        assert.equal(others.length, 0, "one Kubernetes provider");
+        const objects = kubernetesObjects(runOf());
+        assert.ok(objects.length > 10);
+        for (const object of objects) {
+          assert.equal(urnOf(object.provider), provider!.urn, `${object.type} ${object.name} uses the cluster provider`);
+        }
+      });
+
+      it("creates the provider only once the cluster's nodes exist", () => {
+        const provider = ofType(runOf(), providerType)[0]!;
+        const nodes = ofType(runOf(), clusterType)[0]!;
+        assert.ok(provider.dependencies.includes(nodes.urn), "the provider depends on the node pool");
+      });
+
+      it("keeps every kubeconfig secret", () => {
+        const provider = ofType(runOf(), providerType)[0]!;
+        assert.ok(isSecret(provider.inputs.kubeconfig), "the provider's kubeconfig input is secret");
+        assert.equal(runOf().outputs.kubeconfig!.secret, true, "the kubeconfig output is secret");
+        assert.ok((parseYaml(String(runOf().outputs.kubeconfig!.value)) as { clusters: unknown[] }).clusters.length === 1);
+      });
+
+      it("holds no CA private key resource: the root key lives only in the trust stack", () => {
+        assert.equal(ofType(runOf(), "tls:index/privateKey:PrivateKey").length, 0);
+      });
+    });
+  }
+
+  describe("bad config", () => {
+    it("fails before any resource is registered, naming the key", async () => {
+      await assert.rejects(
+        runStack({ stack: "eks", config: withConfig("eks", { "burstmesh:cloud": "gcp" }) }),
+        /burstmesh:cloud: must be 'aws' or 'azure'/,
+      );
+    });
+
+    it("registers nothing when the config is bad", async () => {
+      const badNodePool = { vmSize: "Standard_D4s_v5", minCount: 3, desiredCount: 2, maxCount: 4, diskSizeGb: 64 };
+      const failure = await runStack({ stack: "aks", config: withConfig("aks", { "burstmesh:nodePool": badNodePool }) }).then(
+        () => assert.fail("the run should fail"),
+        (error: Error & { resources: RecordedResource[] }) => error,
+      );
+      assert.match(failure.message, /burstmesh:nodePool\.desiredCount: must be at least minCount \(3\)/);
+      assert.deepEqual(failure.resources, []);
+    });
+
+    it("tells the user to deploy the trust stack first when it has no bundle for this cluster", async () => {
+      await assert.rejects(runStack({ stack: "eks", config: stackFileConfig("eks") }), /trust stack 'mesh' has no CA bundle for cluster 'eks'/);
+    });
+  });
+});
