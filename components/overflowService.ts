@@ -40,9 +40,9 @@ export class OverflowService extends pulumi.ComponentResource {
   public readonly thresholds: pulumi.Output<ServiceCapacity | undefined>;
 
   constructor(name: string, args: OverflowServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("burstmesh:traffic:OverflowService", name, {}, opts);
     const { service } = args;
     const objects = overflowObjects(service, { clusterName: args.clusterName, region: args.region });
+    super("burstmesh:traffic:OverflowService", name, {}, opts);
     const child = { parent: this, provider: args.provider, dependsOn: opts?.dependsOn };
 
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, objects.namespace, child);

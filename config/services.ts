@@ -152,7 +152,7 @@ const serviceFields = z.strictObject({
     .strictObject({
       time: duration
         .refine(
-          (text) => durationSeconds(text)! < loadBalancerIdleTimeouts.azureLb,
+          (text) => (durationSeconds(text) ?? 0) < loadBalancerIdleTimeouts.azureLb,
           `must be below ${loadBalancerIdleTimeouts.azureLb}s: the Azure load balancer drops idle connections after 4 minutes ` +
             `(the AWS NLB after ${loadBalancerIdleTimeouts.awsNlb}s)`,
         )
@@ -185,11 +185,11 @@ const drillSchema = z
     /** Total requests per second; 0 means as fast as the connections allow. */
     qps: z.number(typeNote("a number")).min(0, "must be 0 (as fast as possible) or more").default(0),
     /** Parallel connections; to overflow, more than home.maxReplicas x (maxConcurrentRequests + maxPendingRequests). */
-    connections: wholeNumber().min(1, "must be at least 1").max(2000, "must be at most 2000").default(128),
+    connections: wholeNumber().min(1, "must be at least 1").max(2000, "must be at most 2000").default(200),
     /** How long the load runs. */
     duration: duration
-      .refine((text) => durationSeconds(text)! <= 3600, "must be at most 1h")
-      .refine((text) => durationSeconds(text)! >= 1, "must be at least 1s")
+      .refine((text) => (durationSeconds(text) ?? 0) <= 3600, "must be at most 1h")
+      .refine((text) => (durationSeconds(text) ?? 1) >= 1, "must be at least 1s")
       .default("60s"),
     /** fortio image that generates the load. */
     image: z.string(typeNote("an image reference")).min(1, "must name a container image").default(fortioImage),

@@ -18,7 +18,6 @@ const clusters = {
 };
 
 /** A plain, freely indexable copy of a built object (the builders return Pulumi input types). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function plain(value: unknown): any {
   return JSON.parse(JSON.stringify(value));
 }
@@ -76,7 +75,7 @@ describe("overflow services", () => {
         enabled: false,
         service: "podinfo",
         qps: 0,
-        connections: 128,
+        connections: 200,
         duration: "60s",
         image: fortioImage,
         reporterImage: podinfoImage,
@@ -164,6 +163,8 @@ describe("overflow services", () => {
       ["a drill with nothing to drill", [], { enabled: true }, "burstmesh:drill.service: there is no service in burstmesh:services to drill"],
       ["a drill with no connections", [minimal], { connections: 0 }, "burstmesh:drill.connections: must be at least 1"],
       ["a drill that never ends", [minimal], { duration: "2h" }, "burstmesh:drill.duration: must be at most 1h"],
+      ["a drill duration that is not one", [minimal], { duration: "a minute" },
+        "burstmesh:drill.duration: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)"],
       ["a drill switched on with text", [minimal], { enabled: "yes" }, "burstmesh:drill.enabled: must be true or false"],
     ];
     for (const [what, services, drill, expected] of invalid) {
@@ -449,6 +450,13 @@ describe("overflow services", () => {
       assert.equal(env.RESULT, "/report/fortio.json");
       assert.deepEqual(load.volumeMounts, report.volumeMounts);
       assert.match(report.command[2], /"message"/, "tallies podinfo's message");
+    });
+
+    it("by default loads the Pulumi.yaml podinfo above its home capacity at the HPA ceiling", () => {
+      const config = loadConfig(withConfig("eks", { "burstmesh:drill": { enabled: true } }));
+      assert.ok(config.role === "cluster");
+      const podinfo = config.services[0]!;
+      assert.ok(config.drill.connections > homeCapacity(podinfo)!, `${config.drill.connections} connections vs capacity ${homeCapacity(podinfo)}`);
     });
 
     it("warns in the report when the drill cannot exceed the home capacity", () => {

@@ -23,7 +23,7 @@ export const topologyLabels = {
 } as const;
 
 /** Envoy's 5xx-driven ejection may take every host of the pool out: the default 10% blocks failover. */
-export const maxEjectionPercent = 10;
+export const maxEjectionPercent = 100;
 
 /**
  * Client-side (DestinationRule) connection pool limits, high on purpose: a client circuit breaker
