@@ -5,6 +5,7 @@ import { EksCluster } from "./components/clusters/eksCluster";
 import { MemberCluster } from "./components/clusters/memberCluster";
 import { EastWestGateway } from "./components/eastWestGateway";
 import { IstioPrimary } from "./components/istioPrimary";
+import { drillTarget } from "./components/overflow/drill";
 import { OverflowDrill } from "./components/overflowDrill";
 import { OverflowService } from "./components/overflowService";
 import { ReaderToken } from "./components/readerToken";
@@ -51,8 +52,8 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const overflow = services.map(
     (service) => new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, afterIstio),
   );
-  const drilled = services.find((service) => service.name === drill.service);
-  if (drill.enabled && drilled?.homeCluster === cluster.clusterName) {
+  const drilled = drillTarget(services, drill, cluster.clusterName);
+  if (drilled) {
     new OverflowDrill(`${drilled.name}-drill`, { provider, service: drilled, drill }, { dependsOn: overflow });
   }
 

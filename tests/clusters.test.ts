@@ -144,7 +144,7 @@ function single(run: Deployment<unknown>, type: string): Registered {
 }
 
 /** Recorded inputs (or state) without secret wrappers; untyped engine JSON, hence `any` by default. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 function plain<T = Record<string, any>>(resource: Registered, from: "inputs" | "state" = "inputs"): T {
   return reveal<T>(resource[from]);
 }

@@ -3,20 +3,12 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { apiServerOf } from "../kubeconfig";
-import type { MemberCluster } from "./memberCluster";
+import type { MemberCluster, NodePoolSize } from "./memberCluster";
 
-/** The AKS system node pool. */
-export interface AksNodePoolArgs {
+/** The AKS system node pool, autoscaled by the AKS cluster autoscaler. */
+export interface AksNodePoolArgs extends NodePoolSize {
   /** VM size of the nodes, such as `Standard_D4s_v5`. */
   vmSize: pulumi.Input<string>;
-  /** Fewest nodes the cluster autoscaler scales down to. */
-  minCount: pulumi.Input<number>;
-  /** Nodes the pool starts with (between `minCount` and `maxCount`). */
-  desiredCount: pulumi.Input<number>;
-  /** Most nodes the cluster autoscaler scales up to. */
-  maxCount: pulumi.Input<number>;
-  /** OS disk size of each node, in GB. */
-  diskSizeGb: pulumi.Input<number>;
 }
 
 export interface AksClusterArgs {
@@ -121,7 +113,8 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
         },
         apiServerAccessProfile: apiServerAccessProfile(args.apiAllowedCidrs ?? []),
       },
-      { parent: this },
+      // The autoscaler owns the node count after creation; without this every update would reset it.
+      { parent: this, ignoreChanges: ["agentPoolProfiles[0].count"] },
     );
 
     // Taking the name from the cluster's output makes the invoke wait for the cluster (and skip it

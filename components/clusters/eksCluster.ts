@@ -2,20 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildKubeconfig } from "../kubeconfig";
-import type { MemberCluster } from "./memberCluster";
+import type { MemberCluster, NodePoolSize } from "./memberCluster";
 
 /** The EKS managed node group. */
-export interface EksNodePoolArgs {
+export interface EksNodePoolArgs extends NodePoolSize {
   /** EC2 instance types the node group may launch, such as `m6i.large`. */
   instanceTypes: pulumi.Input<pulumi.Input<string>[]>;
-  /** Fewest nodes the group scales down to. */
-  minCount: pulumi.Input<number>;
-  /** Nodes the group runs (must lie between `minCount` and `maxCount`). */
-  desiredCount: pulumi.Input<number>;
-  /** Most nodes the group scales up to. */
-  maxCount: pulumi.Input<number>;
-  /** Root volume size of each node, in GiB. */
-  diskSizeGb: pulumi.Input<number>;
 }
 
 export interface EksClusterArgs {

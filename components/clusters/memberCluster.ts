@@ -18,3 +18,15 @@ export interface MemberCluster {
   /** Kubernetes provider for the cluster; it depends on the node pool. */
   readonly provider: k8s.Provider;
 }
+
+/** How many nodes a cluster's node pool runs and how big their disks are; the same on every cloud. */
+export interface NodePoolSize {
+  /** Fewest nodes the pool scales down to (at least 1). */
+  minCount: pulumi.Input<number>;
+  /** Nodes the pool starts with, between `minCount` and `maxCount`. */
+  desiredCount: pulumi.Input<number>;
+  /** Most nodes the pool scales up to. */
+  maxCount: pulumi.Input<number>;
+  /** Disk size of each node, in GB. */
+  diskSizeGb: pulumi.Input<number>;
+}
