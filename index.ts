@@ -49,12 +49,12 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   }
 
   const region = cluster.cloud === "aws" ? cluster.region : cluster.location;
-  const overflow = services.map(
-    (service) => new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, afterIstio),
+  const overflow = Object.fromEntries(
+    services.map((service) => [service.name, new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, afterIstio)]),
   );
   const drilled = drillTarget(services, drill, cluster.clusterName);
   if (drilled) {
-    new OverflowDrill(`${drilled.name}-drill`, { provider, service: drilled, drill }, { dependsOn: overflow });
+    new OverflowDrill(`${drilled.name}-drill`, { provider, service: drilled, drill }, { dependsOn: Object.values(overflow) });
   }
 
   return {
@@ -72,7 +72,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
       readerToken: reader.token,
       gatewayAddress: gateway.address,
     }),
-    services: Object.fromEntries(overflow.map((o, i) => [services[i]!.name, { host: o.host, mode: o.mode, thresholds: o.thresholds }])),
+    services: Object.fromEntries(Object.entries(overflow).map(([name, o]) => [name, { host: o.host, mode: o.mode, thresholds: o.thresholds }])),
   };
 }
 

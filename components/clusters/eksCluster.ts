@@ -46,6 +46,17 @@ export interface EksClusterArgs {
   apiAllowedCidrs?: pulumi.Input<string>[];
   /** The managed node group, placed in the private subnets. */
   nodePool: EksNodePoolArgs;
+  /**
+   * IAM role or user ARNs that get cluster-admin access to the Kubernetes API, besides the identity
+   * that creates the cluster (which gets it through `bootstrapClusterCreatorAdminPermissions`): for
+   * example the CI identity that runs `pulumi preview`, and the team's admin role. Default none.
+   */
+  clusterAdminPrincipals?: string[];
+}
+
+/** The EKS access policy that grants cluster-wide admin through the Kubernetes API. */
+export function clusterAdminAccessPolicyArn(partition: string): string {
+  return `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
 }
 
 /** AWS managed policies the EKS cluster role gets, exactly these. */
@@ -341,6 +352,21 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       { parent: this, dependsOn: [...nodeAttachments, ...privateAssociations] },
     );
 
+    const adminAccess = (args.clusterAdminPrincipals ?? []).map((principalArn, i) => {
+      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { region, clusterName: this.cluster.name, principalArn, type: "STANDARD" }, parent);
+      return new aws.eks.AccessPolicyAssociation(
+        `${name}-admin-${i}`,
+        {
+          region,
+          clusterName: this.cluster.name,
+          principalArn: entry.principalArn,
+          policyArn: partition.apply(clusterAdminAccessPolicyArn),
+          accessScope: { type: "cluster" },
+        },
+        parent,
+      );
+    });
+
     this.clusterName = this.cluster.name;
     this.region = pulumi.output(region);
     this.endpoint = this.cluster.endpoint;
@@ -350,7 +376,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
         .all([this.cluster.name, this.cluster.endpoint, this.certificateAuthorityData, this.region])
         .apply(([n, endpoint, ca, r]) => eksKubeconfig({ name: n, endpoint, certificateAuthorityData: ca, region: r })),
     );
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.nodeGroup] });
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] });
 
     this.registerOutputs({
       clusterName: this.clusterName,

@@ -78,11 +78,43 @@ export function reveal<T = unknown>(value: unknown): T {
  * tests/support/mocks.
  */
 export async function runStack(options: RunOptions): Promise<StackRun> {
+  const { resources, logs, restoreLogs } = await startMockedRun(options);
+  try {
+    const entry = path.join(repoRoot, "index.ts");
+    delete require.cache[require.resolve(entry)];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(entry) as unknown;
+    const exported = typeof program === "function" ? await (program as () => unknown)() : program;
+    const outputs = await resolveOutputs((exported ?? {}) as Record<string, unknown>);
+    await settle();
+    return { resources, outputs, logs };
+  } catch (error) {
+    // What was registered before the failure, for tests that a bad input creates nothing.
+    throw Object.assign(error as object, { resources });
+  } finally {
+    restoreLogs();
+  }
+}
+
+/** A mocked run in progress: what it has registered and logged so far. */
+export interface MockedRun {
+  resources: RecordedResource[];
+  logs: StackRun["logs"];
+  /** Puts `pulumi.log` back; call it when the run is over. */
+  restoreLogs(): void;
+}
+
+/**
+ * Sets up Pulumi mocks (not a preview) for one stack, with its config and the outputs other stacks
+ * have published, and records every registration, read and log line from then on. Components
+ * created after this register against the mocked clouds, TLS and Kubernetes in tests/support/mocks.
+ */
+export async function startMockedRun(options: Partial<RunOptions> & { stack: string }): Promise<MockedRun> {
   const resources: RecordedResource[] = [];
   const logs: StackRun["logs"] = [];
   const published = options.published ?? {};
 
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config).filter(([, v]) => v !== undefined)) as Record<string, string>);
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>);
   await pulumi.runtime.setMocks(
     {
       newResource: async (args) => {
@@ -109,31 +141,24 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     organization,
   );
   recordRegistrations(resources);
-  const restoreLog = captureLogs(logs);
+  return { resources, logs, restoreLogs: captureLogs(logs) };
+}
 
-  try {
-    const entry = path.join(repoRoot, "index.ts");
-    delete require.cache[require.resolve(entry)];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(entry) as unknown;
-    const exported = typeof program === "function" ? await (program as () => unknown)() : program;
-    const outputs = await resolveOutputs((exported ?? {}) as Record<string, unknown>);
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { resources, outputs, logs };
-  } catch (error) {
-    // What was registered before the failure, for tests that a bad input creates nothing.
-    throw Object.assign(error as object, { resources });
-  } finally {
-    restoreLog();
-  }
+/** Waits until every registration and read under way has been answered. */
+export function settle(): Promise<void> {
+  return (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+/** The value of an output, once known. */
+export function resolve<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((done) => output.apply((value) => done(value)));
 }
 
 async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, StackOutput>> {
   const outputs: Record<string, StackOutput> = {};
   for (const [name, value] of Object.entries(exported)) {
     const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
-    const resolved = await new Promise<unknown>((resolve) => output.apply((plain) => resolve(plain)));
-    outputs[name] = { value: resolved, secret: await pulumi.isSecret(output) };
+    outputs[name] = { value: await resolve(output), secret: await pulumi.isSecret(output) };
   }
   return outputs;
 }
