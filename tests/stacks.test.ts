@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { parse as parseYaml } from "yaml";
-import { sharedBootstrap } from "./support/bootstrap";
-import { isSecret, ofType, RecordedResource, reveal, runStack, StackRun } from "./support/harness";
+import { published, sharedBootstrap } from "./support/bootstrap";
+import { isSecret, ofType, RecordedResource, reveal, runStack, stackRef, StackRun } from "./support/harness";
 import { stackFileConfig, withConfig } from "./support/stackFiles";
 
 const providerType = "pulumi:providers:kubernetes";
@@ -73,6 +73,45 @@ describe("stacks under mocks, each with its own stack file", function () {
     it("spreads subnets over at least two availability zones", () => {
       const zones = new Set(ofType(eks, "aws:ec2/subnet:Subnet").map((s) => reveal<{ availabilityZone: string }>(s.inputs).availabilityZone));
       assert.ok(zones.size >= 2, `subnets in ${[...zones].join(", ")}`);
+    });
+  });
+
+  describe("eks with extra cluster admins", () => {
+    const ciRole = "arn:aws:iam::123456789012:role/ci-preview";
+    let withAdmins: StackRun;
+
+    before(async () => {
+      const trust = { [stackRef("mesh")]: published(mesh) };
+      withAdmins = await runStack({ stack: "eks", config: withConfig("eks", { "burstmesh:clusterAdminPrincipals": [ciRole] }), published: trust });
+    });
+
+    it("gives each listed principal an access entry with the cluster-admin access policy, cluster-wide", () => {
+      const [entry, ...moreEntries] = ofType(withAdmins, "aws:eks/accessEntry:AccessEntry");
+      const [association, ...moreAssociations] = ofType(withAdmins, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
+      assert.equal(moreEntries.length + moreAssociations.length, 0);
+      assert.deepEqual(reveal<Record<string, unknown>>(entry!.inputs).principalArn, ciRole);
+      assert.equal(reveal<Record<string, unknown>>(entry!.inputs).type, "STANDARD");
+      const granted = reveal<Record<string, unknown>>(association!.inputs);
+      assert.equal(granted.principalArn, ciRole);
+      assert.equal(granted.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+      assert.deepEqual(granted.accessScope, { type: "cluster" });
+    });
+
+    it("creates the Kubernetes provider only after the access is granted", () => {
+      const provider = ofType(withAdmins, providerType)[0]!;
+      const association = ofType(withAdmins, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")[0]!;
+      assert.ok(provider.dependencies.includes(association.urn));
+    });
+
+    it("grants nobody extra by default", () => {
+      assert.equal(ofType(eks, "aws:eks/accessEntry:AccessEntry").length, 0);
+    });
+
+    it("rejects a principal that is not an IAM role or user ARN", async () => {
+      await assert.rejects(
+        runStack({ stack: "eks", config: withConfig("eks", { "burstmesh:clusterAdminPrincipals": ["ci-preview"] }) }),
+        /burstmesh:clusterAdminPrincipals\[0\]: must be an IAM role or user ARN/,
+      );
     });
   });
 
