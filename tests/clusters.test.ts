@@ -16,136 +16,33 @@ import {
   subnetTags,
 } from "../components/clusters/eksCluster";
 import type { MemberCluster } from "../components/clusters/memberCluster";
-// Only the cloud mocks: the components register nothing else that needs a mock, and this keeps the
-// file independent of the other mocks (and of harness.ts, which needs index.ts).
+import { isSecret, ofType, RecordedResource, resolve, reveal, settle, single, startMockedRun } from "./support/harness";
 import { callMocks, fakeCaData, resourceMocks } from "./support/mocks/clouds";
 
 // ---------------------------------------------------------------------------------------------
 // A small mocked deployment: the components are tested directly (not through index.ts).
 
-interface Registered {
-  type: string;
-  name: string;
-  urn: string;
-  /** Inputs as the engine saw them; secrets keep their wrapper (see `isSecret`). */
-  inputs: Record<string, unknown>;
-  /** Inputs merged with what the cloud mock returned. */
-  state: Record<string, unknown>;
-  parent: string;
-  dependencies: string[];
-}
-
 interface Deployment<T> {
   component: T;
-  resources: Registered[];
+  resources: RecordedResource[];
 }
 
-type Callback = (err: unknown, response: unknown) => void;
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getDependenciesList(): string[];
-  getObject(): unknown;
-}
-
-function deserialize(struct: unknown): Record<string, unknown> {
-  if (struct && typeof (struct as { toJavaScript?: unknown }).toJavaScript === "function") {
-    return pulumi.runtime.deserializeProperties(struct as Parameters<typeof pulumi.runtime.deserializeProperties>[0]) as Record<string, unknown>;
-  }
-  return (struct ?? {}) as Record<string, unknown>;
-}
-
-/** True when a recorded input value is a Pulumi secret (the engine's secret wrapper). */
-function isSecret(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
-}
-
-/** The plain value behind recorded inputs, with every secret wrapper removed. */
-function reveal<T = unknown>(value: unknown): T {
-  if (isSecret(value)) return reveal((value as { value: unknown }).value);
-  if (Array.isArray(value)) return value.map((item) => reveal(item)) as T;
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, reveal(item)])) as T;
-  }
-  return value as T;
-}
-
-function resolve<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((done) => output.apply((value) => done(value)));
-}
-
-/** Sets up Pulumi mocks (not a preview) and records every registration from then on. */
-async function startRecording(stack: string, awsRegion: string): Promise<Registered[]> {
-  pulumi.runtime.setAllConfig({ "aws:region": awsRegion });
-  await pulumi.runtime.setMocks(
-    {
-      newResource: async (args) => {
-        const mock = resourceMocks[args.type];
-        const state = mock ? await mock(args) : {};
-        return { id: args.id || `${args.name}-id`, state: { ...args.inputs, ...state } };
-      },
-      call: async (args) => {
-        const mock = callMocks[args.token];
-        if (!mock) throw new Error(`no mock for invoke ${args.token}`);
-        return mock(args.inputs);
-      },
-    },
-    "burstmesh",
-    stack,
-    false,
-  );
-  const resources: Registered[] = [];
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
-    resources: Map<string, { urn: string; state: unknown }>;
-  };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) =>
-    register(req, (err, response) => {
-      if (!err) {
-        const urn = (response as { getUrn(): string }).getUrn();
-        resources.push({
-          type: req.getType(),
-          name: req.getName(),
-          urn,
-          inputs: deserialize(req.getObject()),
-          state: deserialize(monitor.resources.get(urn)?.state),
-          parent: req.getParent(),
-          dependencies: req.getDependenciesList(),
-        });
-      }
-      callback(err, response);
-    });
-  return resources;
-}
-
-function waitForRPCs(): Promise<void> {
-  return (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-}
-
-/** Builds a member cluster under Pulumi mocks and records what it registered. */
+/** Builds a member cluster under Pulumi mocks, the provider's default region `awsRegion`, and records what it registered. */
 async function deploy<T extends MemberCluster>(stack: string, awsRegion: string, build: () => T): Promise<Deployment<T>> {
-  const resources = await startRecording(stack, awsRegion);
-  const component = build();
-  await Promise.all([component.kubeconfig, component.endpoint, component.certificateAuthorityData, component.clusterName, component.region].map(resolve));
-  await waitForRPCs();
-  return { component, resources };
-}
-
-function ofType(run: Deployment<unknown>, type: string): Registered[] {
-  return run.resources.filter((r) => r.type === type);
-}
-
-function single(run: Deployment<unknown>, type: string): Registered {
-  const found = ofType(run, type);
-  assert.equal(found.length, 1, `exactly one ${type} (found ${found.map((r) => r.name).join(", ")})`);
-  return found[0]!;
+  const { resources, restoreLogs } = await startMockedRun({ stack, config: { "aws:region": awsRegion } });
+  try {
+    const component = build();
+    await Promise.all([component.kubeconfig, component.endpoint, component.certificateAuthorityData, component.clusterName, component.region].map(resolve));
+    await settle();
+    return { component, resources };
+  } finally {
+    restoreLogs();
+  }
 }
 
 /** Recorded inputs (or state) without secret wrappers; untyped engine JSON, hence `any` by default. */
  
-function plain<T = Record<string, any>>(resource: Registered, from: "inputs" | "state" = "inputs"): T {
+function plain<T = Record<string, any>>(resource: RecordedResource, from: "inputs" | "state" = "inputs"): T {
   return reveal<T>(resource[from]);
 }
 
@@ -356,7 +253,7 @@ describe("cluster components", function () {
     it("attaches exactly AmazonEKSClusterPolicy to the cluster role and the three node policies to the node role", () => {
       const roles = ofType(run, "aws:iam/role:Role");
       const trusted = (service: string) => roles.find((r) => JSON.parse(plain(r).assumeRolePolicy).Statement[0].Principal.Service === service)!;
-      const attachmentsOf = (role: Registered) =>
+      const attachmentsOf = (role: RecordedResource) =>
         ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
           .filter((a) => plain(a).role === role.state.name)
           .map((a) => plain(a).policyArn)
@@ -485,9 +382,10 @@ describe("cluster components", function () {
 
   describe("EksCluster input checks", () => {
     it("refuses fewer than two availability zones before creating anything", async () => {
-      const resources = await startRecording("eks-tiny", "eu-central-1");
+      const { resources, restoreLogs } = await startMockedRun({ stack: "eks-tiny", config: { "aws:region": "eu-central-1" } });
       assert.throws(() => new EksCluster("tiny", { ...eksArgs, availabilityZoneCount: 1 }), /availabilityZoneCount must be a whole number >= 2/);
-      await waitForRPCs();
+      await settle();
+      restoreLogs();
       assert.deepEqual(resources, []);
     });
   });

@@ -23,7 +23,7 @@ import { buildKubeconfig } from "../components/kubeconfig";
 import { decodeReaderToken, ReaderToken, readerTokenSecret } from "../components/readerToken";
 import { MeshPeer, RemoteSecret, remoteSecretKubeconfig, remoteSecretStringData } from "../components/remoteSecret";
 import type { CaBundle } from "../components/sharedCa";
-import { isSecret, RecordedResource, reveal } from "./support/harness";
+import { isSecret, RecordedResource, resolveOutputs, reveal, settle, startMockedRun, StackOutput } from "./support/harness";
 import { resourceMocks } from "./support/mocks";
 import { fakeReaderToken } from "./support/mocks/kubernetes";
 
@@ -83,111 +83,38 @@ function peerFixture(overrides: Partial<MeshPeer> = {}): MeshPeer {
 
 // --- a small mocked run that records registrations with their parent, provider and dependencies ---
 
-interface Recorded extends RecordedResource {
-  deletedWith: string;
-}
-
-interface Resolved {
-  value: unknown;
-  secret: boolean;
-}
-
 interface Run {
-  resources: Recorded[];
-  outputs: Record<string, Resolved>;
-}
-
-type Callback = (err: unknown, response: unknown) => void;
-interface Request {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getProvider(): string;
-  getDependenciesList(): string[];
-  getObject(): unknown;
-  getProperties(): unknown;
-  getDeletedwith?(): string;
-}
-
-function deserialize(struct: unknown): Record<string, unknown> {
-  if (struct && typeof (struct as { toJavaScript?: unknown }).toJavaScript === "function") {
-    return pulumi.runtime.deserializeProperties(struct as Parameters<typeof pulumi.runtime.deserializeProperties>[0]) as Record<string, unknown>;
-  }
-  return (struct ?? {}) as Record<string, unknown>;
+  resources: RecordedResource[];
+  outputs: Record<string, StackOutput>;
 }
 
 /** Runs `build` under mocks as stack `stack` and returns what it registered and its outputs, resolved. */
 async function run(stack: string, build: () => Record<string, pulumi.Input<unknown>>): Promise<Run> {
-  const resources: Recorded[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: async (args) => {
-        const mock = resourceMocks[args.type];
-        const state = mock ? await mock(args) : {};
-        return { id: args.id || `${args.name}-id`, state: { ...args.inputs, ...state } };
-      },
-      call: async (args) => {
-        throw new Error(`no mock for invoke ${args.token}`);
-      },
-    },
-    "burstmesh",
-    stack,
-    false,
-    "organization",
-  );
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: Request, callback: Callback): Promise<void>;
-    readResource(req: Request, callback: Callback): Promise<void>;
-    resources: Map<string, { urn: string; state: unknown }>;
-  };
-  const record = (req: Request, read: boolean) => (err: unknown, response: unknown) => {
-    if (err) return;
-    const urn = (response as { getUrn(): string }).getUrn();
-    resources.push({
-      type: req.getType(),
-      name: req.getName(),
-      urn,
-      inputs: deserialize(read ? req.getProperties() : req.getObject()),
-      state: deserialize(monitor.resources.get(urn)?.state),
-      parent: req.getParent(),
-      provider: req.getProvider(),
-      dependencies: read ? [] : req.getDependenciesList(),
-      deletedWith: req.getDeletedwith?.() ?? "",
-      read,
-    });
-  };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) => register(req, (err, response) => (record(req, false)(err, response), callback(err, response)));
-  const readResource = monitor.readResource.bind(monitor);
-  monitor.readResource = (req, callback) => readResource(req, (err, response) => (record(req, true)(err, response), callback(err, response)));
-
-  const outputs: Record<string, Resolved> = {};
-  for (const [name, value] of Object.entries(build())) {
-    const output = pulumi.output(value);
-    outputs[name] = {
-      value: await (output as unknown as { promise(): Promise<unknown> }).promise(),
-      secret: await pulumi.isSecret(output),
-    };
+  const { resources, restoreLogs } = await startMockedRun({ stack });
+  try {
+    const outputs = await resolveOutputs(build());
+    await settle();
+    return { resources, outputs };
+  } finally {
+    restoreLogs();
   }
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  return { resources, outputs };
 }
 
-function only(run: Run, predicate: (r: Recorded) => boolean, what: string): Recorded {
+function only(run: Run, predicate: (r: RecordedResource) => boolean, what: string): RecordedResource {
   const found = run.resources.filter(predicate);
   assert.equal(found.length, 1, `expected one ${what}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
   return found[0]!;
 }
 
-function k8sObject(run: Run, type: string, name: string): Recorded {
+function k8sObject(run: Run, type: string, name: string): RecordedResource {
   return only(run, (r) => !r.read && r.type === type && reveal<{ metadata?: { name?: string } }>(r.inputs).metadata?.name === name, `${type} ${name}`);
 }
 
-function release(run: Run, releaseName: string): Recorded {
+function release(run: Run, releaseName: string): RecordedResource {
   return only(run, (r) => r.type === "kubernetes:helm.sh/v3:Release" && reveal<{ name?: string }>(r.inputs).name === releaseName, `release ${releaseName}`);
 }
 
-function component(run: Run, type: string): Recorded {
+function component(run: Run, type: string): RecordedResource {
   return only(run, (r) => r.type === type, type);
 }
 

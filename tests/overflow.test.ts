@@ -8,7 +8,7 @@ import { clientConnectionLimit, overflowObjects, OverflowObjects, serviceHost, t
 import { OverflowDrill } from "../components/overflowDrill";
 import { OverflowService } from "../components/overflowService";
 import { published } from "./support/bootstrap";
-import { ofType, reveal, runStack, stackRef, StackRun } from "./support/harness";
+import { ofType, RecordedResource, resolve, reveal, runStack, settle, stackRef, StackRun, startMockedRun } from "./support/harness";
 import { stackFileConfig, withConfig } from "./support/stackFiles";
 
 const members = ["eks", "aks"];
@@ -469,54 +469,23 @@ describe("overflow services", () => {
   describe("components under Pulumi mocks", function () {
     this.timeout(20_000);
 
-    interface Registered {
-      type: string;
-      name: string;
-      urn: string;
-      inputs: Record<string, unknown>;
-      dependencies: string[];
-      parent: string;
-    }
-
     /** Runs `build` under mocks and returns every registration with its dependencies. */
-    async function underMocks(stack: string, build: () => pulumi.Resource[]): Promise<{ registered: Registered[]; outputs: unknown[] }> {
-      const registered: Registered[] = [];
-      await pulumi.runtime.setMocks(
-        {
-          newResource: async (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-          call: async () => ({}),
-        },
-        "burstmesh",
-        stack,
-        false,
-      );
-      type Request = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[]; getObject(): unknown };
-      const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: (err: unknown, res: unknown) => void): void };
-      const register = monitor.registerResource.bind(monitor);
-      monitor.registerResource = (req, callback) =>
-        register(req, (err, response) => {
-          if (!err) {
-            registered.push({
-              type: req.getType(),
-              name: req.getName(),
-              urn: (response as { getUrn(): string }).getUrn(),
-              inputs: pulumi.runtime.deserializeProperties(req.getObject() as never) as Record<string, unknown>,
-              dependencies: req.getDependenciesList(),
-              parent: req.getParent(),
-            });
+    async function underMocks(stack: string, build: () => pulumi.Resource[]): Promise<{ registered: RecordedResource[]; outputs: unknown[] }> {
+      const { resources: registered, restoreLogs } = await startMockedRun({ stack });
+      try {
+        const resources = build();
+        const outputs: unknown[] = [];
+        for (const resource of resources) {
+          for (const key of ["host", "mode", "thresholds", "job", "logsCommand"]) {
+            const output = (resource as unknown as Record<string, pulumi.Output<unknown> | undefined>)[key];
+            if (output) outputs.push(await resolve(output));
           }
-          callback(err, response);
-        });
-      const resources = build();
-      const outputs: unknown[] = [];
-      for (const resource of resources) {
-        for (const key of ["host", "mode", "thresholds", "job", "logsCommand"]) {
-          const output = (resource as unknown as Record<string, pulumi.Output<unknown> | undefined>)[key];
-          if (output) outputs.push(await new Promise((resolve) => output.apply(resolve)));
         }
+        await settle();
+        return { registered, outputs };
+      } finally {
+        restoreLogs();
       }
-      await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-      return { registered, outputs };
     }
 
     for (const mode of modes) {

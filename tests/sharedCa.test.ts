@@ -15,26 +15,13 @@ import {
   validateClusters,
   validateValidity,
 } from "../components/sharedCa";
+import { isSecret, RecordedResource, resolve, reveal, settle, startMockedRun, stateOf } from "./support/harness";
+import type { ResourceMock } from "./support/mocks";
 import { resourceMocks, x509 } from "./support/mocks/tls";
 
-const sigKey = "4dabf18193072939515e22adb298388d";
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-
-function isWrappedSecret(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[sigKey] === secretSig;
-}
-
-/** The value with every secret wrapper removed. */
-function unwrap(value: unknown): unknown {
-  if (isWrappedSecret(value)) return unwrap((value as { value: unknown }).value);
-  if (Array.isArray(value)) return value.map(unwrap);
-  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
-  return value;
-}
-
-function resolve<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((done) => output.apply((value) => done(value)));
-}
+// The wire form of a Pulumi secret, for inputs handed to a mock directly.
+const sigKey = pulumi.runtime.specialSigKey;
+const secretSig = pulumi.runtime.specialSecretSig;
 
 const fakeCert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
 
@@ -64,11 +51,6 @@ const hour = 3_600_000;
 
 // -----------------------------------------------------------------------------------------------
 
-interface Registered {
-  args: MockResourceArgs;
-  state: Record<string, unknown>;
-}
-
 interface CaRun {
   ca: SharedCA;
   rootCertPem: string;
@@ -76,7 +58,7 @@ interface CaRun {
   rootCertPemSecret: boolean;
   bundlesSecret: boolean;
   /** Every registration, by resource name. */
-  registered: Map<string, Registered>;
+  registered: Map<string, RecordedResource>;
   /** URNs of everything registered. */
   urns: string[];
   componentUrn: string;
@@ -84,42 +66,27 @@ interface CaRun {
   registeredOutputs: Record<string, unknown>;
 }
 
+/** The tls mocks, their outputs stripped of secret marking. */
+const plainTlsMocks: Record<string, ResourceMock> = Object.fromEntries(
+  Object.entries(resourceMocks).map(([type, mock]) => [type, async (resource: MockResourceArgs) => reveal<Record<string, unknown>>(await mock(resource))]),
+);
+
 /**
  * Creates a SharedCA under Pulumi mocks, backed by the real-crypto tls mocks. With `plainKeys`, the
  * provider's outputs lose their secret marking, as if the provider did not mark private keys secret.
  */
 async function runSharedCa(args: SharedCAArgs, options: { plainKeys?: boolean } = {}): Promise<CaRun> {
-  const registered = new Map<string, Registered>();
-  await pulumi.runtime.setMocks(
-    {
-      newResource: async (resource) => {
-        const mock = resourceMocks[resource.type];
-        const mocked = mock ? await mock(resource) : {};
-        const state = options.plainKeys ? (unwrap(mocked) as Record<string, unknown>) : mocked;
-        registered.set(resource.name, { args: resource, state });
-        return { id: `${resource.name}-id`, state: { ...resource.inputs, ...state } };
-      },
-      call: async (call) => {
-        throw new Error(`unexpected invoke ${call.token}`);
-      },
-    },
-    "burstmesh",
-    "mesh",
-    false,
-    "organization",
-  );
-  const ca = new SharedCA("mesh-ca", args);
-  const [rootCertPem, bundles, componentUrn] = await Promise.all([resolve(ca.rootCertPem), resolve(ca.bundles), resolve(ca.urn)]);
-  const [rootCertPemSecret, bundlesSecret] = await Promise.all([pulumi.isSecret(ca.rootCertPem), pulumi.isSecret(ca.bundles)]);
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-
-  const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, { state: unknown }> };
-  const componentState = monitor.resources.get(componentUrn)?.state;
-  const registeredOutputs =
-    componentState && typeof (componentState as { toJavaScript?: unknown }).toJavaScript === "function"
-      ? (pulumi.runtime.deserializeProperties(componentState as Parameters<typeof pulumi.runtime.deserializeProperties>[0]) as Record<string, unknown>)
-      : {};
-  return { ca, rootCertPem, bundles, rootCertPemSecret, bundlesSecret, registered, urns: [...monitor.resources.keys()], componentUrn, registeredOutputs };
+  const { resources, restoreLogs } = await startMockedRun({ stack: "mesh", mocks: options.plainKeys ? plainTlsMocks : undefined });
+  try {
+    const ca = new SharedCA("mesh-ca", args);
+    const [rootCertPem, bundles, componentUrn] = await Promise.all([resolve(ca.rootCertPem), resolve(ca.bundles), resolve(ca.urn)]);
+    const [rootCertPemSecret, bundlesSecret] = await Promise.all([pulumi.isSecret(ca.rootCertPem), pulumi.isSecret(ca.bundles)]);
+    await settle();
+    const registered = new Map(resources.map((r) => [r.name, r]));
+    return { ca, rootCertPem, bundles, rootCertPemSecret, bundlesSecret, registered, urns: resources.map((r) => r.urn), componentUrn, registeredOutputs: stateOf(componentUrn) };
+  } finally {
+    restoreLogs();
+  }
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -355,7 +322,7 @@ describe("SharedCA", () => {
 
     it("intermediates request path length 0; the root's path length 1 is what the certificates enforce", () => {
       for (const cluster of clusters) {
-        const inputs = unwrap(run.registered.get(`${cluster}-intermediate-cert`)!.args.inputs) as Record<string, unknown>;
+        const inputs = reveal(run.registered.get(`${cluster}-intermediate-cert`)!.inputs) as Record<string, unknown>;
         assert.equal(inputs.maxPathLength, 0);
         assert.equal(inputs.isCaCertificate, true);
       }
@@ -386,18 +353,18 @@ describe("SharedCA", () => {
 
     it("registers rootCertPem and bundles as its outputs, bundles as a secret", () => {
       assert.deepEqual(Object.keys(run.registeredOutputs).sort(), ["bundles", "rootCertPem"]);
-      assert.ok(isWrappedSecret(run.registeredOutputs.bundles));
+      assert.ok(isSecret(run.registeredOutputs.bundles));
       assert.equal(run.registeredOutputs.rootCertPem, run.rootCertPem);
     });
 
     it("the root private key is in no output and no registered output", async () => {
-      const rootKey = unwrap(run.registered.get("root-key")!.state) as { privateKeyPem: string; privateKeyPemPkcs8: string };
+      const rootKey = reveal(run.registered.get("root-key")!.state) as { privateKeyPem: string; privateKeyPemPkcs8: string };
       // Distinctive lines of the key's base64 body, in both encodings the provider produces.
       const needles = [rootKey.privateKeyPem, rootKey.privateKeyPemPkcs8].map((pem) => pem.split("\n")[5]!);
-      const contains = (haystack: unknown) => needles.some((needle) => JSON.stringify(unwrap(haystack)).includes(needle));
+      const contains = (haystack: unknown) => needles.some((needle) => JSON.stringify(reveal(haystack)).includes(needle));
 
       // The search finds the key where it legitimately is: the input of the intermediates' signing.
-      assert.ok(contains(run.registered.get("eks-intermediate-cert")!.args.inputs), "control: the key is findable");
+      assert.ok(contains(run.registered.get("eks-intermediate-cert")!.inputs), "control: the key is findable");
 
       const outputs = Object.entries(run.ca).filter(([, value]) => pulumi.Output.isInstance(value));
       assert.deepEqual(outputs.map(([name]) => name).sort(), ["bundles", "rootCertPem", "urn"]);
@@ -409,9 +376,9 @@ describe("SharedCA", () => {
   describe("tls mocks", () => {
     const mockArgs = (type: string, name: string, inputs: Record<string, unknown>): MockResourceArgs => ({ type, name, inputs, provider: "", custom: true, id: "" });
     const newKey = async (name: string, inputs: Record<string, unknown>) =>
-      unwrap(await resourceMocks["tls:index/privateKey:PrivateKey"]!(mockArgs("tls:index/privateKey:PrivateKey", name, inputs))) as Record<string, string>;
+      reveal(await resourceMocks["tls:index/privateKey:PrivateKey"]!(mockArgs("tls:index/privateKey:PrivateKey", name, inputs))) as Record<string, string>;
     const selfSigned = async (name: string, inputs: Record<string, unknown>) =>
-      unwrap(await resourceMocks["tls:index/selfSignedCert:SelfSignedCert"]!(mockArgs("tls:index/selfSignedCert:SelfSignedCert", name, inputs))) as Record<string, string>;
+      reveal(await resourceMocks["tls:index/selfSignedCert:SelfSignedCert"]!(mockArgs("tls:index/selfSignedCert:SelfSignedCert", name, inputs))) as Record<string, string>;
 
     it("PrivateKey honours algorithm, rsaBits and ecdsaCurve, returns the key as a secret, and is cached per name", async () => {
       const ec = await newKey("mock-ec", { algorithm: "ECDSA", ecdsaCurve: "P384" });
@@ -425,8 +392,8 @@ describe("SharedCA", () => {
       assert.match(rsa.privateKeyPem!, /^-----BEGIN RSA PRIVATE KEY-----/);
 
       const raw = await resourceMocks["tls:index/privateKey:PrivateKey"]!(mockArgs("tls:index/privateKey:PrivateKey", "mock-ec", { algorithm: "ECDSA", ecdsaCurve: "P384" }));
-      assert.ok(isWrappedSecret(raw.privateKeyPem));
-      assert.equal(unwrap(raw.privateKeyPem), ec.privateKeyPem, "same name and parameters, same key");
+      assert.ok(isSecret(raw.privateKeyPem));
+      assert.equal(reveal(raw.privateKeyPem), ec.privateKeyPem, "same name and parameters, same key");
       assert.notEqual((await newKey("mock-ec-2", { algorithm: "ECDSA", ecdsaCurve: "P384" })).privateKeyPem, ec.privateKeyPem);
     });
 

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { RawConfig } from "../../config";
-import { callMocks, resourceMocks } from "./mocks";
+import { callMocks, ResourceMock, resourceMocks } from "./mocks";
 import { repoRoot } from "./stackFiles";
 
 /** What a mocked run registered for one resource. */
@@ -17,6 +17,8 @@ export interface RecordedResource {
   provider: string;
   /** URNs this resource depends on (explicit `dependsOn` and the resources behind its inputs). */
   dependencies: string[];
+  /** The URN given as `deletedWith`, or "" (always "" for reads). */
+  deletedWith: string;
   /** True for `Resource.get` reads rather than registrations. */
   read: boolean;
 }
@@ -44,6 +46,8 @@ export interface RunOptions {
   config: RawConfig;
   /** Outputs of other stacks, by fully qualified name (`organization/burstmesh/mesh`). */
   published?: Record<string, PublishedStack>;
+  /** Resource mocks for this run only, by type; they replace or add to those in tests/support/mocks. */
+  mocks?: Record<string, ResourceMock>;
 }
 
 export const organization = "organization";
@@ -113,6 +117,7 @@ export async function startMockedRun(options: Partial<RunOptions> & { stack: str
   const resources: RecordedResource[] = [];
   const logs: StackRun["logs"] = [];
   const published = options.published ?? {};
+  const mocks = { ...resourceMocks, ...options.mocks };
 
   pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>);
   await pulumi.runtime.setMocks(
@@ -125,7 +130,7 @@ export async function startMockedRun(options: Partial<RunOptions> & { stack: str
             state: { name: args.inputs.name, outputs: stack?.outputs ?? {}, secretOutputNames: stack?.secretOutputNames ?? [] },
           };
         }
-        const mock = resourceMocks[args.type];
+        const mock = mocks[args.type];
         const state = mock ? await mock(args) : {};
         return { id: args.id || `${args.name}-id`, state: { ...args.inputs, ...state } };
       },
@@ -154,7 +159,8 @@ export function resolve<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((done) => output.apply((value) => done(value)));
 }
 
-async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, StackOutput>> {
+/** Each output's value, once known, and whether it is a secret. */
+export async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, StackOutput>> {
   const outputs: Record<string, StackOutput> = {};
   for (const [name, value] of Object.entries(exported)) {
     const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
@@ -171,6 +177,7 @@ interface RegisterRequest {
   getProvider(): string;
   getDependenciesList(): string[];
   getObject(): unknown;
+  getDeletedwith?(): string;
 }
 
 /** Wraps the mock monitor so that every registration is recorded with its parent and dependencies. */
@@ -193,6 +200,7 @@ function recordRegistrations(resources: RecordedResource[]): void {
         parent: req.getParent(),
         provider: req.getProvider(),
         dependencies: read ? [] : req.getDependenciesList(),
+        deletedWith: read ? "" : (req.getDeletedwith?.() ?? ""),
         read,
       });
     }
@@ -209,6 +217,15 @@ function recordRegistrations(resources: RecordedResource[]): void {
       record(req, req.getProperties(), true)(err, response);
       callback(err, response);
     });
+}
+
+/**
+ * What the mocked engine holds for a resource now: the state the mock returned, or for a component
+ * what it last passed to `registerOutputs`. Secrets keep their wrapper.
+ */
+export function stateOf(urn: string): Record<string, unknown> {
+  const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, { state: unknown }> };
+  return deserialize(monitor.resources.get(urn)?.state);
 }
 
 function deserialize(struct: unknown): Record<string, unknown> {
@@ -233,14 +250,14 @@ function captureLogs(logs: StackRun["logs"]): () => void {
 }
 
 /** The resources of one type, optionally only those whose name matches. */
-export function ofType(run: StackRun, type: string, name?: string | RegExp): RecordedResource[] {
+export function ofType(run: Pick<StackRun, "resources">, type: string, name?: string | RegExp): RecordedResource[] {
   return run.resources.filter(
     (r) => r.type === type && (name === undefined || (typeof name === "string" ? r.name === name : name.test(r.name))),
   );
 }
 
 /** Exactly one resource of a type (and name); fails the test otherwise. */
-export function single(run: StackRun, type: string, name?: string | RegExp): RecordedResource {
+export function single(run: Pick<StackRun, "resources">, type: string, name?: string | RegExp): RecordedResource {
   const found = ofType(run, type, name);
   if (found.length !== 1) {
     throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
