@@ -3,7 +3,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { apiServerOf } from "../kubeconfig";
-import type { MemberCluster, NodePoolSize } from "./memberCluster";
+import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
 /** The AKS system node pool, autoscaled by the AKS cluster autoscaler. */
 export interface AksNodePoolArgs extends NodePoolSize {
@@ -133,12 +133,6 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
     this.certificateAuthorityData = pulumi.unsecret(this.kubeconfig.apply((k) => apiServerOf(k).certificateAuthorityData));
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.cluster] });
 
-    this.registerOutputs({
-      clusterName: this.clusterName,
-      region: this.region,
-      endpoint: this.endpoint,
-      certificateAuthorityData: this.certificateAuthorityData,
-      kubeconfig: this.kubeconfig,
-    });
+    this.registerOutputs(memberClusterOutputs(this));
   }
 }

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildKubeconfig } from "../kubeconfig";
-import type { MemberCluster, NodePoolSize } from "./memberCluster";
+import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
 /** The EKS managed node group. */
 export interface EksNodePoolArgs extends NodePoolSize {
@@ -378,12 +378,6 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     );
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] });
 
-    this.registerOutputs({
-      clusterName: this.clusterName,
-      region: this.region,
-      endpoint: this.endpoint,
-      certificateAuthorityData: this.certificateAuthorityData,
-      kubeconfig: this.kubeconfig,
-    });
+    this.registerOutputs(memberClusterOutputs(this));
   }
 }

@@ -30,3 +30,9 @@ export interface NodePoolSize {
   /** Disk size of each node, in GB. */
   diskSizeGb: pulumi.Input<number>;
 }
+
+/** The outputs every member cluster component registers: its {@link MemberCluster} fields but the provider. */
+export function memberClusterOutputs(cluster: MemberCluster): pulumi.Inputs {
+  const { clusterName, region, endpoint, certificateAuthorityData, kubeconfig } = cluster;
+  return { clusterName, region, endpoint, certificateAuthorityData, kubeconfig };
+}
