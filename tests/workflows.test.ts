@@ -87,7 +87,13 @@ describe("GitHub workflows", () => {
 
     it("has npm test run the type check, the linter and the tests", () => {
       const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
-      assert.equal(manifest.scripts.test, "tsc --noEmit && eslint . && mocha");
+      assert.equal(manifest.scripts.test, "bash scripts/test.sh");
+      const script = fs.readFileSync(path.join(repoRoot, "scripts", "test.sh"), "utf8")
+        .split("\n")
+        .filter((line) => !line.startsWith("#"))
+        .join("\n");
+      for (const step of ["tsc --noEmit", "eslint .", "mocha"]) assert.ok(script.includes(step), `npm test runs ${step}`);
+      assert.match(script, /exit \$\(\(tests != 0 \|\| types != 0\)\)/, "npm test fails when the tests or the type-check fail");
       assert.equal(manifest.scripts.lint, "eslint .");
     });
   });

@@ -1,4 +1,10 @@
-import * as aws from "@pulumi/aws";
+// Per-service modules rather than the package root: the root's type declarations span every AWS
+// service and would triple the type-check time of the whole project.
+import * as ec2 from "@pulumi/aws/ec2";
+import * as eks from "@pulumi/aws/eks";
+import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
+import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildKubeconfig } from "../kubeconfig";
@@ -181,14 +187,14 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
 
-  readonly vpc: aws.ec2.Vpc;
-  readonly publicSubnets: aws.ec2.Subnet[];
-  readonly privateSubnets: aws.ec2.Subnet[];
-  readonly natGateways: aws.ec2.NatGateway[];
-  readonly clusterRole: aws.iam.Role;
-  readonly nodeRole: aws.iam.Role;
-  readonly cluster: aws.eks.Cluster;
-  readonly nodeGroup: aws.eks.NodeGroup;
+  readonly vpc: ec2.Vpc;
+  readonly publicSubnets: ec2.Subnet[];
+  readonly privateSubnets: ec2.Subnet[];
+  readonly natGateways: ec2.NatGateway[];
+  readonly clusterRole: iam.Role;
+  readonly nodeRole: iam.Role;
+  readonly cluster: eks.Cluster;
+  readonly nodeGroup: eks.NodeGroup;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const zoneCount = args.availabilityZoneCount ?? 2;
@@ -202,15 +208,14 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     const parent = { parent: this };
 
     // Network.
-    const zones = aws
-      .getAvailabilityZonesOutput(
+    const zones = getAvailabilityZonesOutput(
         { state: "available", region, filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
         parent,
       )
       .names.apply((names) => pickZones(names, zoneCount));
     const layout = pulumi.output(args.vpcCidr).apply((cidr) => carveSubnets(cidr, zoneCount));
 
-    this.vpc = new aws.ec2.Vpc(
+    this.vpc = new ec2.Vpc(
       `${name}-vpc`,
       {
         region,
@@ -222,12 +227,12 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       },
       parent,
     );
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { region, vpcId: this.vpc.id, tags: { Name: `${clusterName}-igw` } }, parent);
+    const igw = new ec2.InternetGateway(`${name}-igw`, { region, vpcId: this.vpc.id, tags: { Name: `${clusterName}-igw` } }, parent);
 
     const indexes = Array.from({ length: zoneCount }, (_, i) => i);
     this.publicSubnets = indexes.map(
       (i) =>
-        new aws.ec2.Subnet(
+        new ec2.Subnet(
           `${name}-public-${i}`,
           {
             region,
@@ -241,7 +246,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     );
     this.privateSubnets = indexes.map(
       (i) =>
-        new aws.ec2.Subnet(
+        new ec2.Subnet(
           `${name}-private-${i}`,
           {
             region,
@@ -254,19 +259,19 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
         ),
     );
 
-    const publicRouteTable = new aws.ec2.RouteTable(
+    const publicRouteTable = new ec2.RouteTable(
       `${name}-public-rt`,
       { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { Name: `${clusterName}-public` } },
       parent,
     );
     this.publicSubnets.forEach(
-      (subnet, i) => new aws.ec2.RouteTableAssociation(`${name}-public-rta-${i}`, { region, subnetId: subnet.id, routeTableId: publicRouteTable.id }, parent),
+      (subnet, i) => new ec2.RouteTableAssociation(`${name}-public-rta-${i}`, { region, subnetId: subnet.id, routeTableId: publicRouteTable.id }, parent),
     );
 
     const natZones = natMode === "perZone" ? indexes : [0];
     this.natGateways = natZones.map((i) => {
-      const eip = new aws.ec2.Eip(`${name}-nat-eip-${i}`, { region, domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, parent);
-      return new aws.ec2.NatGateway(
+      const eip = new ec2.Eip(`${name}-nat-eip-${i}`, { region, domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, parent);
+      return new ec2.NatGateway(
         `${name}-nat-${i}`,
         { region, allocationId: eip.allocationId, subnetId: this.publicSubnets[i]!.id, tags: { Name: `${clusterName}-nat-${i}` } },
         { parent: this, dependsOn: [igw] },
@@ -274,7 +279,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     });
     const privateRouteTables = this.natGateways.map(
       (nat, i) =>
-        new aws.ec2.RouteTable(
+        new ec2.RouteTable(
           `${name}-private-rt-${i}`,
           { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: { Name: `${clusterName}-private-${i}` } },
           parent,
@@ -282,7 +287,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     );
     const privateAssociations = this.privateSubnets.map(
       (subnet, i) =>
-        new aws.ec2.RouteTableAssociation(
+        new ec2.RouteTableAssociation(
           `${name}-private-rta-${i}`,
           { region, subnetId: subnet.id, routeTableId: (privateRouteTables[i] ?? privateRouteTables[0]!).id },
           parent,
@@ -290,23 +295,23 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     );
 
     // IAM.
-    const partition = aws.getPartitionOutput({}, parent).partition;
-    const attach = (role: aws.iam.Role, roleLabel: string, policies: readonly string[]) =>
+    const partition = getPartitionOutput({}, parent).partition;
+    const attach = (role: iam.Role, roleLabel: string, policies: readonly string[]) =>
       policies.map(
         (policy) =>
-          new aws.iam.RolePolicyAttachment(
+          new iam.RolePolicyAttachment(
             `${name}-${roleLabel}-${policy}`,
             { role: role.name, policyArn: partition.apply((p) => managedPolicyArn(p, policy)) },
             parent,
           ),
       );
-    this.clusterRole = new aws.iam.Role(
+    this.clusterRole = new iam.Role(
       `${name}-cluster-role`,
       { assumeRolePolicy: serviceTrustPolicy("eks.amazonaws.com"), description: `EKS control plane of ${clusterName}` },
       parent,
     );
     const clusterAttachments = attach(this.clusterRole, "cluster", clusterRolePolicies);
-    this.nodeRole = new aws.iam.Role(
+    this.nodeRole = new iam.Role(
       `${name}-node-role`,
       { assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"), description: `EKS nodes of ${clusterName}` },
       parent,
@@ -314,7 +319,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     const nodeAttachments = attach(this.nodeRole, "node", nodeRolePolicies);
 
     // Control plane and nodes.
-    this.cluster = new aws.eks.Cluster(
+    this.cluster = new eks.Cluster(
       `${name}-eks`,
       {
         name: clusterName,
@@ -334,7 +339,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       { parent: this, dependsOn: clusterAttachments },
     );
 
-    this.nodeGroup = new aws.eks.NodeGroup(
+    this.nodeGroup = new eks.NodeGroup(
       `${name}-nodes`,
       {
         region,
@@ -353,8 +358,8 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     );
 
     const adminAccess = (args.clusterAdminPrincipals ?? []).map((principalArn, i) => {
-      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { region, clusterName: this.cluster.name, principalArn, type: "STANDARD" }, parent);
-      return new aws.eks.AccessPolicyAssociation(
+      const entry = new eks.AccessEntry(`${name}-admin-${i}`, { region, clusterName: this.cluster.name, principalArn, type: "STANDARD" }, parent);
+      return new eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
         {
           region,
