@@ -1,4 +1,4 @@
-// ESLint flat config. Syntax-level rules only (no type-aware linting) so that `eslint .` stays fast.
+// ESLint flat config: syntax-level rules everywhere; type-aware Pulumi rules for the program only.
 import js from "@eslint/js";
 import pulumi from "@pulumi/eslint-plugin";
 import { defineConfig } from "eslint/config";
@@ -12,11 +12,18 @@ export default defineConfig(
   js.configs.recommended,
   tseslint.configs.recommended,
   {
-    // Registered so that its rule names resolve (e.g. in disable comments). Both of its rules
-    // (no-output-in-template-literal, no-output-instance-in-template-literal) read TypeScript type
-    // information (parserServices.program), which this config deliberately does not load, so none
-    // is enabled: enabling them without type information makes ESLint throw.
     plugins: { "@pulumi": pulumi },
+  },
+  {
+    // The Pulumi rules catch an Output interpolated into a string ("Calling [toString] on an
+    // [Output<T>] is not supported"). They need type information, so only the program is linted
+    // with it (the tests would double the cost and create no resources).
+    files: ["index.ts", "components/**/*.ts", "config/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@pulumi/no-output-in-template-literal": "error",
+      "@pulumi/no-output-instance-in-template-literal": "error",
+    },
   },
   {
     files: ["**/*.ts"],

@@ -7,7 +7,7 @@ import { drillContainers, drillJobManifest, drillJobName, drillReportScript, dri
 import { clientConnectionLimit, overflowObjects, OverflowObjects, serviceHost, topologyLabels } from "../components/overflow/specs";
 import { OverflowDrill } from "../components/overflowDrill";
 import { OverflowService } from "../components/overflowService";
-import { published } from "./support/bootstrap";
+import { published, sharedBootstrap } from "./support/bootstrap";
 import { ofType, RecordedResource, resolve, reveal, runStack, settle, stackRef, StackRun, startMockedRun } from "./support/harness";
 import { stackFileConfig, withConfig } from "./support/stackFiles";
 
@@ -557,12 +557,13 @@ describe("overflow services", () => {
     let quiet: StackRun;
 
     before(async () => {
-      const mesh = await runStack({ stack: "mesh", config: stackFileConfig("mesh") });
-      const trust = { [stackRef("mesh")]: published(mesh) };
+      // The stack files leave the drill off: the shared bootstrap's first pass is the quiet run.
+      const bootstrap = await sharedBootstrap();
+      const trust = { [stackRef("mesh")]: published(bootstrap.mesh) };
       const drillOn = { "burstmesh:drill": { enabled: true } };
       eks = await runStack({ stack: "eks", config: withConfig("eks", drillOn), published: trust });
       aks = await runStack({ stack: "aks", config: withConfig("aks", drillOn), published: trust });
-      quiet = await runStack({ stack: "eks", config: stackFileConfig("eks"), published: trust });
+      quiet = bootstrap.first.eks;
     });
 
     const named = (run: StackRun, type: string) => ofType(run, type).map((r) => reveal<{ metadata: { name: string } }>(r.inputs).metadata.name);

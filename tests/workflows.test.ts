@@ -93,7 +93,7 @@ describe("GitHub workflows", () => {
         .filter((line) => !line.startsWith("#"))
         .join("\n");
       for (const step of ["tsc --noEmit", "eslint .", "mocha"]) assert.ok(script.includes(step), `npm test runs ${step}`);
-      assert.match(script, /exit \$\(\(tests != 0 \|\| types != 0\)\)/, "npm test fails when the tests or the type-check fail");
+      assert.match(script, /exit \$\(\(tests != 0 \|\| types != 0 \|\| style != 0\)\)/, "npm test fails when the tests, the type-check or the lint fail");
       assert.equal(manifest.scripts.lint, "eslint .");
     });
   });
