@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { exactVersionPattern } from "../config/schema";
 import { crossNetworkGateway } from "./istio/objects";
 import { eastWestGatewayValues, istioChartRepo, istioNamespace, releaseNames } from "./istio/values";
 
@@ -36,7 +37,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
   public readonly address: pulumi.Output<string>;
 
   constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!/^\d+\.\d+\.\d+$/.test(args.istioVersion)) {
+    if (!exactVersionPattern.test(args.istioVersion)) {
       throw new Error(`EastWestGateway: istioVersion must be an exact release x.y.z (got '${args.istioVersion}')`);
     }
     if (args.cloud !== "aws" && args.cloud !== "azure") throw new Error(`EastWestGateway: unknown cloud '${String(args.cloud)}'`);

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { exactVersionPattern } from "../config/schema";
 import { meshPeerAuthentication } from "./istio/objects";
 import { baseValues, istioChartRepo, istiodValues, istioNamespace, networkLabel, releaseNames } from "./istio/values";
 import type { CaBundle } from "./sharedCa";
@@ -63,7 +64,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
   public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!/^\d+\.\d+\.\d+$/.test(args.istioVersion)) {
+    if (!exactVersionPattern.test(args.istioVersion)) {
       throw new Error(`IstioPrimary: istioVersion must be an exact release x.y.z (got '${args.istioVersion}')`);
     }
     super("burstmesh:mesh:IstioPrimary", name, {}, opts);

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { dns1123LabelPattern } from "../config/schema";
 import { istioNamespace } from "./istio/values";
 import { buildKubeconfig } from "./kubeconfig";
 
@@ -24,7 +25,6 @@ export interface MeshPeer {
   gatewayAddress: string;
 }
 
-const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const jwt = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Kubeconfig fields that make istiod run code, read its own files or call a cloud auth plugin. */
@@ -49,7 +49,7 @@ export function remoteSecretName(peerName: string): string {
 export function remoteSecretKubeconfig(peer: MeshPeer, peerName: string = peer?.clusterName): string {
   const problem = (message: string) => new Error(`remote secret for peer '${peerName}': ${message}`);
   if (!peer || typeof peer !== "object") throw problem("no peer outputs");
-  if (!dns1123Label.test(peer.clusterName ?? "")) throw problem(`clusterName must be a DNS-1123 label (got '${peer.clusterName}')`);
+  if (!dns1123LabelPattern.test(peer.clusterName ?? "")) throw problem(`clusterName must be a DNS-1123 label (got '${peer.clusterName}')`);
   if (peerName !== peer.clusterName) {
     throw problem(`the Secret key must equal the peer's clusterName '${peer.clusterName}' (istiod takes the key as the cluster ID)`);
   }
@@ -124,7 +124,7 @@ export class RemoteSecret extends pulumi.ComponentResource {
   public readonly secretName: string;
 
   constructor(name: string, args: RemoteSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!dns1123Label.test(args.peerName)) throw new Error(`RemoteSecret: peerName must be a DNS-1123 label (got '${args.peerName}')`);
+    if (!dns1123LabelPattern.test(args.peerName)) throw new Error(`RemoteSecret: peerName must be a DNS-1123 label (got '${args.peerName}')`);
     super("burstmesh:mesh:RemoteSecret", name, {}, opts);
     this.secretName = remoteSecretName(args.peerName);
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { dns1123LabelPattern } from "../config/schema";
 
 /**
  * The four files of Istio's plug-in CA, as the keys of the `cacerts` Secret in `istio-system`.
@@ -67,14 +68,13 @@ export function intermediateSubject(organization: pulumi.Input<string>, cluster:
   return { organization, commonName: "Intermediate CA", locality: cluster };
 }
 
-const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Checks the member cluster names (non-empty list, DNS-1123 labels, no repeats) and returns them. */
 export function validateClusters(clusters: readonly string[]): string[] {
   if (clusters.length === 0) throw new Error("SharedCA: clusters must name at least one member cluster");
   const seen = new Set<string>();
   for (const cluster of clusters) {
-    if (!dns1123Label.test(cluster)) throw new Error(`SharedCA: cluster name '${cluster}' is not a DNS-1123 label`);
+    if (!dns1123LabelPattern.test(cluster)) throw new Error(`SharedCA: cluster name '${cluster}' is not a DNS-1123 label`);
     if (seen.has(cluster)) throw new Error(`SharedCA: cluster '${cluster}' is listed twice`);
     seen.add(cluster);
   }

@@ -1,10 +1,15 @@
 import * as net from "node:net";
 import { z } from "zod";
 
-/** Kubernetes DNS-1123 label: what cluster names, network names and namespaces must be. */
+/** A Kubernetes DNS-1123 label: what cluster names, network names and namespaces must be. */
+export const dns1123LabelPattern = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** An exact release version `x.y.z` (no ranges): what chart versions are pinned to. */
+export const exactVersionPattern = /^\d+\.\d+\.\d+$/;
+
 export const dns1123Label = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
+  .regex(dns1123LabelPattern, "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
 
 /** An IPv4 CIDR block such as 10.20.0.0/16. */
 export const ipv4Cidr = z.string().refine((value) => {
@@ -16,7 +21,7 @@ const positiveInt = z.number().int("must be a whole number").positive("must be a
 
 /** Settings every stack shares; their defaults live in Pulumi.yaml. */
 export const meshSettings = z.object({
-  istioVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an Istio release version x.y.z, such as 1.30.3"),
+  istioVersion: z.string().regex(exactVersionPattern, "must be an Istio release version x.y.z, such as 1.30.3"),
   meshId: dns1123Label,
   trustDomain: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS name such as cluster.local"),
   members: z
