@@ -3,14 +3,14 @@ import { ClusterSettings, loadConfig, MeshSettings, StackConfig } from "./config
 import { AksCluster } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
 import { MemberCluster } from "./components/clusters/memberCluster";
-import { EastWestGateway } from "./components/eastWestGateway";
-import { IstioPrimary } from "./components/istioPrimary";
-import { drillTarget } from "./components/overflow/drill";
-import { OverflowDrill } from "./components/overflowDrill";
-import { OverflowService } from "./components/overflowService";
-import { ReaderToken } from "./components/readerToken";
-import { RemoteSecret } from "./components/remoteSecret";
-import { SharedCA } from "./components/sharedCa";
+import { EastWestGateway } from "./components/mesh/eastWestGateway";
+import { IstioPrimary } from "./components/mesh/istioPrimary";
+import { drillTarget } from "./components/traffic/drillJob";
+import { OverflowDrill } from "./components/traffic/overflowDrill";
+import { OverflowService } from "./components/traffic/overflowService";
+import { ReaderToken } from "./components/mesh/readerToken";
+import { RemoteSecret } from "./components/mesh/remoteSecret";
+import { SharedCA } from "./components/trust/sharedCa";
 import { outputNames, readPeers, readTrustBundle } from "./components/stackOutputs";
 
 /** The trust stack: the mesh root CA and one intermediate CA per member cluster. */

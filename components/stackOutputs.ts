@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MeshPeer } from "./remoteSecret";
-import type { CaBundle } from "./sharedCa";
+import type { MeshPeer } from "./mesh/remoteSecret";
+import type { CaBundle } from "./trust/sharedCa";
 
 /**
  * The stack-output contract between burstmesh stacks (see README, "Stack outputs"): the names a

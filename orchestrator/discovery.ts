@@ -55,7 +55,7 @@ export interface Selection {
   clusters: string[];
 }
 
-export const DEFAULT_TRUST_STACK = "mesh";
+export const DEFAULT_TRUST_STACK = "trust";
 
 const stackFilePattern = /^Pulumi\.(.+)\.ya?ml$/;
 

@@ -33,11 +33,11 @@ describe("bootstrap of the whole mesh under mocks", function () {
 
   describe("the trust pass", () => {
     it("publishes one secret cacerts bundle per member and never the root key", () => {
-      const cacerts = run.mesh.outputs.cacerts!;
+      const cacerts = run.trust.outputs.cacerts!;
       assert.equal(cacerts.secret, true);
       assert.deepEqual(Object.keys(cacerts.value as object).sort(), ["aks", "eks"]);
-      const everything = JSON.stringify(run.mesh.outputs);
-      const rootKey = ofType(run.mesh, "tls:index/privateKey:PrivateKey").find((r) => /root/.test(r.name))!;
+      const everything = JSON.stringify(run.trust.outputs);
+      const rootKey = ofType(run.trust, "tls:index/privateKey:PrivateKey").find((r) => /root/.test(r.name))!;
       assert.ok(rootKey, "the trust stack has a root key");
       assert.ok(!everything.includes(String(rootKey.state.privateKeyPem).trim().split("\n")[1]!), "the root private key appears in no output");
     });
@@ -130,7 +130,7 @@ describe("bootstrap of the whole mesh under mocks", function () {
   describe("each cluster's Istio", () => {
     for (const stack of ["eks", "aks"] as const) {
       it(`${stack} has cacerts with its own intermediate and the mesh's common root`, () => {
-        const bundle = (run.mesh.outputs.cacerts!.value as Record<string, Record<string, string>>)[stack]!;
+        const bundle = (run.trust.outputs.cacerts!.value as Record<string, Record<string, string>>)[stack]!;
         const cacerts = k8sObject(run.second[stack], secretType, "cacerts", "istio-system");
         assert.ok(isSecret(cacerts.inputs.stringData ?? cacerts.inputs.data), "the cacerts data is a Pulumi secret");
         const data = reveal<{ stringData: Record<string, string> }>(cacerts.inputs).stringData;

@@ -16,15 +16,15 @@ function configErrorOf(raw: RawConfig): string {
 
 describe("config", () => {
   describe("the stack files", () => {
-    it("mesh is the trust stack and gets the mesh-wide defaults of Pulumi.yaml", () => {
-      const mesh = loadConfig(stackFileConfig("mesh"));
-      assert.equal(mesh.role, "trust");
-      assert.deepEqual(mesh.mesh, {
+    it("the trust stack gets the mesh-wide defaults of Pulumi.yaml", () => {
+      const trust = loadConfig(stackFileConfig("trust"));
+      assert.equal(trust.role, "trust");
+      assert.deepEqual(trust.mesh, {
         istioVersion: "1.30.3",
         meshId: "burstmesh",
         trustDomain: "cluster.local",
         members: ["eks", "aks"],
-        trustStack: "mesh",
+        trustStack: "trust",
         certOrganization: "burstmesh",
         rootCertValidityHours: 87600,
         intermediateCertValidityHours: 17520,
@@ -61,7 +61,7 @@ describe("config", () => {
       assert.equal(defaults["burstmesh:istioVersion"], "1.30.3");
       assert.deepEqual(defaults["burstmesh:members"], ["eks", "aks"]);
       const otherDefaults = { ...defaults, "burstmesh:meshId": "other-mesh" };
-      assert.equal(loadConfig(stackFileConfig("mesh"), otherDefaults).mesh.meshId, "other-mesh");
+      assert.equal(loadConfig(stackFileConfig("trust"), otherDefaults).mesh.meshId, "other-mesh");
     });
   });
 
@@ -69,21 +69,21 @@ describe("config", () => {
     const cases: [string, string, Record<string, unknown>, RegExp][] = [
       ["an unknown cloud", "eks", { "burstmesh:cloud": "gcp" }, /burstmesh:cloud: must be 'aws' or 'azure' \(got 'gcp'\)/],
       ["a missing cloud", "eks", { "burstmesh:cloud": undefined }, /burstmesh:cloud: must be 'aws' or 'azure' \(got nothing\)/],
-      ["an unknown role", "mesh", { "burstmesh:role": "ca" }, /burstmesh:role: must be 'trust' or 'cluster'/],
+      ["an unknown role", "trust", { "burstmesh:role": "ca" }, /burstmesh:role: must be 'trust' or 'cluster'/],
       ["a cluster name that is not DNS-1123", "eks", { "burstmesh:clusterName": "EKS_1" }, /burstmesh:clusterName: must be a DNS-1123 label/],
       ["a cluster listed among its own peers", "eks", { "burstmesh:peers": ["aks", "eks"] }, /burstmesh:peers\[1\]: lists this cluster's own name 'eks'/],
       ["a peer that is not a member", "eks", { "burstmesh:peers": ["gke"] }, /burstmesh:peers\[0\]: 'gke' is not one of burstmesh:members \(eks, aks\)/],
       ["a peer listed twice", "eks", { "burstmesh:peers": ["aks", "aks"] }, /burstmesh:peers\[1\]: lists 'aks' twice/],
       ["a cluster that is not a member", "eks", { "burstmesh:clusterName": "eks2" }, /burstmesh:clusterName: 'eks2' is not one of burstmesh:members/],
-      ["a member listed twice", "mesh", { "burstmesh:members": ["eks", "aks", "eks"] }, /burstmesh:members\[2\]: lists cluster 'eks' twice/],
+      ["a member listed twice", "trust", { "burstmesh:members": ["eks", "aks", "eks"] }, /burstmesh:members\[2\]: lists cluster 'eks' twice/],
       ["an invalid VPC CIDR", "eks", { "burstmesh:vpcCidr": "10.20.0.0/33" }, /burstmesh:vpcCidr: must be an IPv4 CIDR block/],
       ["an invalid API CIDR", "aks", { "burstmesh:apiAllowedCidrs": ["203.0.113.0"] }, /burstmesh:apiAllowedCidrs\[0\]: must be an IPv4 CIDR block/],
       ["min nodes above desired", "eks", { "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 4, desiredCount: 3, maxCount: 6, diskSizeGb: 50 } }, /burstmesh:nodePool\.desiredCount: must be at least minCount \(4\)/],
       ["desired nodes above max", "aks", { "burstmesh:nodePool": { vmSize: "Standard_D4s_v5", minCount: 2, desiredCount: 7, maxCount: 6, diskSizeGb: 64 } }, /burstmesh:nodePool\.desiredCount: must be at most maxCount \(6\)/],
       ["min nodes below one", "eks", { "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 0, desiredCount: 1, maxCount: 2, diskSizeGb: 50 } }, /burstmesh:nodePool\.minCount: must be at least 1/],
       ["an Istio version that is not x.y.z", "eks", { "burstmesh:istioVersion": "1.30" }, /burstmesh:istioVersion: must be an Istio release version x\.y\.z/],
-      ["a certificate validity of zero", "mesh", { "burstmesh:rootCertValidityHours": 0 }, /burstmesh:rootCertValidityHours: must be a positive whole number/],
-      ["a negative certificate validity", "mesh", { "burstmesh:intermediateCertValidityHours": -24 }, /burstmesh:intermediateCertValidityHours: must be a positive whole number/],
+      ["a certificate validity of zero", "trust", { "burstmesh:rootCertValidityHours": 0 }, /burstmesh:rootCertValidityHours: must be a positive whole number/],
+      ["a negative certificate validity", "trust", { "burstmesh:intermediateCertValidityHours": -24 }, /burstmesh:intermediateCertValidityHours: must be a positive whole number/],
       ["a missing AWS region", "eks", { "aws:region": undefined }, /aws:region: is required when burstmesh:cloud is aws/],
       ["a missing Azure location", "aks", { "azure-native:location": undefined }, /azure-native:location: is required when burstmesh:cloud is azure/],
       ["a single availability zone", "eks", { "burstmesh:availabilityZoneCount": 1 }, /burstmesh:availabilityZoneCount: must be at least 2/],

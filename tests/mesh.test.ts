@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { EastWestGateway, loadBalancerAddress } from "../components/eastWestGateway";
-import { crossNetworkGateway, meshPeerAuthentication } from "../components/istio/objects";
+import { EastWestGateway, loadBalancerAddress } from "../components/mesh/eastWestGateway";
+import { crossNetworkGateway, meshPeerAuthentication } from "../components/mesh/objects";
 import {
   awsNlbAnnotations,
   awsStatusNodePort,
@@ -17,12 +17,12 @@ import {
   eastWestGatewayValues,
   istioChartRepo,
   istiodValues,
-} from "../components/istio/values";
-import { cacertsStringData, IstioPrimary } from "../components/istioPrimary";
-import { buildKubeconfig } from "../components/kubeconfig";
-import { decodeReaderToken, ReaderToken, readerTokenSecret } from "../components/readerToken";
-import { MeshPeer, RemoteSecret, remoteSecretKubeconfig, remoteSecretStringData } from "../components/remoteSecret";
-import type { CaBundle } from "../components/sharedCa";
+} from "../components/mesh/values";
+import { cacertsStringData, IstioPrimary } from "../components/mesh/istioPrimary";
+import { buildKubeconfig } from "../components/clusters/kubeconfig";
+import { decodeReaderToken, ReaderToken, readerTokenSecret } from "../components/mesh/readerToken";
+import { MeshPeer, RemoteSecret, remoteSecretKubeconfig, remoteSecretStringData } from "../components/mesh/remoteSecret";
+import type { CaBundle } from "../components/trust/sharedCa";
 import { isSecret, RecordedResource, resolveOutputs, reveal, settle, startMockedRun, StackOutput } from "./support/harness";
 import { resourceMocks } from "./support/mocks";
 import { fakeReaderToken } from "./support/mocks/kubernetes";

@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
-import { crossNetworkGateway, meshPeerAuthentication } from "../components/istio/objects";
-import { baseValues, eastWestGatewayValues, istiodValues } from "../components/istio/values";
+import { crossNetworkGateway, meshPeerAuthentication } from "../components/mesh/objects";
+import { baseValues, eastWestGatewayValues, istiodValues } from "../components/mesh/values";
 import { gatewayChartTopLevelKeys, hasReference, istioSchemaErrors, referenceDir } from "./support/istioReference";
 
 /** Every Istio object the mesh components create (the components build them with these functions only). */

@@ -194,7 +194,7 @@ const trustProgram: Program = () => ({
 function clusterProgram(name: string, peers: string[], extra?: (input: ProgramInput) => StackOutputs): Program {
   return (input) => {
     const resources: Record<string, string> = { cluster: "v1", istio: "v1" };
-    const trust = input.seen.mesh;
+    const trust = input.seen.trust;
     if (trust?.cacerts) resources.cacerts = String(trust.cacerts.value);
     for (const peer of peers) {
       const o = input.seen[peer];
@@ -214,14 +214,14 @@ function clusterProgram(name: string, peers: string[], extra?: (input: ProgramIn
 
 function twoClusterMesh(overrides: Partial<Record<string, Program>> = {}): FakeMesh {
   return new FakeMesh({
-    mesh: trustProgram,
+    trust: trustProgram,
     eks: clusterProgram("eks", ["aks"]),
     aks: clusterProgram("aks", ["eks"]),
     ...overrides,
   } as Record<string, Program>);
 }
 
-const fullPlan = (clusters = ["aks", "eks"]): MeshPlan => ({ trust: "mesh", clusters, selection: { trust: "mesh", clusters } });
+const fullPlan = (clusters = ["aks", "eks"]): MeshPlan => ({ trust: "trust", clusters, selection: { trust: "trust", clusters } });
 
 class CapturedLog implements Log {
   readonly lines: string[] = [];
@@ -245,19 +245,19 @@ describe("orchestrator", () => {
     it("runs the trust stack before any cluster stack, and the cluster stacks concurrently", async () => {
       const mesh = twoClusterMesh();
       await meshUp(mesh, new CapturedLog(), fullPlan());
-      const trustEnd = mesh.event("mesh", "up", "end");
-      for (const start of mesh.starts("up").filter((e) => e.stack !== "mesh")) assert.ok(start.seq > trustEnd.seq, `${start.stack} started before the trust stack finished`);
+      const trustEnd = mesh.event("trust", "up", "end");
+      for (const start of mesh.starts("up").filter((e) => e.stack !== "trust")) assert.ok(start.seq > trustEnd.seq, `${start.stack} started before the trust stack finished`);
       assert.ok(overlap(mesh, "up", "eks", "aks", 0), "pass 1 of eks and aks did not overlap");
       assert.ok(overlap(mesh, "up", "eks", "aks", 1), "pass 2 of eks and aks did not overlap");
     });
 
     it("creates or selects every stack (including unselected peers) before the first update", async () => {
       const mesh = twoClusterMesh();
-      await meshUp(mesh, new CapturedLog(), { trust: "mesh", clusters: ["aks", "eks"], selection: { clusters: ["eks"] } });
+      await meshUp(mesh, new CapturedLog(), { trust: "trust", clusters: ["aks", "eks"], selection: { clusters: ["eks"] } });
       const firstUp = mesh.starts("up")[0]!;
       const opensBefore = mesh.starts("open").filter((e) => e.seq < firstUp.seq).map((e) => e.stack);
-      assert.deepEqual(opensBefore.sort(), ["aks", "eks", "mesh"]);
-      assert.ok(mesh.state.get("aks")!.exists && mesh.state.get("mesh")!.exists);
+      assert.deepEqual(opensBefore.sort(), ["aks", "eks", "trust"]);
+      assert.ok(mesh.state.get("aks")!.exists && mesh.state.get("trust")!.exists);
       assert.deepEqual([...new Set(mesh.starts("up").map((e) => e.stack))], ["eks"], "only the selected stack is updated");
     });
 
@@ -268,7 +268,7 @@ describe("orchestrator", () => {
       assert.equal(first.clusterPasses, 2);
       assert.equal(mesh.starts("up", "eks").length, 2);
       assert.equal(mesh.starts("up", "aks").length, 2);
-      assert.equal(mesh.starts("up", "mesh").length, 1);
+      assert.equal(mesh.starts("up", "trust").length, 1);
       // Pass 2 wired the peers.
       assert.ok(mesh.state.get("eks")!.resources["remote-secret-aks"]);
       assert.ok(mesh.state.get("aks")!.resources["remote-secret-eks"]);
@@ -295,7 +295,7 @@ describe("orchestrator", () => {
 
     it("bootstraps a third cluster stack the same way (2 passes, wired to both peers)", async () => {
       const mesh = new FakeMesh({
-        mesh: trustProgram,
+        trust: trustProgram,
         eks: clusterProgram("eks", ["aks", "gke"]),
         aks: clusterProgram("aks", ["eks", "gke"]),
         gke: clusterProgram("gke", ["eks", "aks"]),
@@ -372,16 +372,16 @@ describe("orchestrator", () => {
 
     it("does not start any cluster stack when the trust stack fails", async () => {
       const mesh = twoClusterMesh();
-      mesh.fail = (stack) => (stack === "mesh" ? "tls provider crashed" : undefined);
-      await assert.rejects(meshUp(mesh, new CapturedLog(), fullPlan()), /stack mesh failed \(trust stack up\): tls provider crashed/);
-      assert.deepEqual(mesh.starts("up").map((e) => e.stack), ["mesh"]);
+      mesh.fail = (stack) => (stack === "trust" ? "tls provider crashed" : undefined);
+      await assert.rejects(meshUp(mesh, new CapturedLog(), fullPlan()), /stack trust failed \(trust stack up\): tls provider crashed/);
+      assert.deepEqual(mesh.starts("up").map((e) => e.stack), ["trust"]);
     });
 
     it("streams each stack's output line by line, prefixed with the stack name", async () => {
       const mesh = twoClusterMesh();
       const log = new CapturedLog();
       await meshUp(mesh, log, fullPlan());
-      for (const stack of ["mesh", "eks", "aks"]) {
+      for (const stack of ["trust", "eks", "aks"]) {
         assert.ok(log.lines.includes(`[${stack}] Updating (${stack})`), `no prefixed line for ${stack}`);
         assert.ok(log.lines.includes(`[${stack}] run 1 resources`), `chunks of ${stack} not joined into one line`);
       }
@@ -394,20 +394,20 @@ describe("orchestrator", () => {
       const log = new CapturedLog();
       const report = await meshPreview(mesh, log, fullPlan());
       assert.equal(mesh.starts("up").length, 0, "preview must not update");
-      assert.deepEqual(mesh.starts("preview").map((e) => e.stack).sort(), ["aks", "eks", "mesh"]);
-      const trustEnd = mesh.event("mesh", "preview", "end");
+      assert.deepEqual(mesh.starts("preview").map((e) => e.stack).sort(), ["aks", "eks", "trust"]);
+      const trustEnd = mesh.event("trust", "preview", "end");
       assert.ok(mesh.event("eks", "preview", "start").seq > trustEnd.seq && mesh.event("aks", "preview", "start").seq > trustEnd.seq);
       assert.ok(overlap(mesh, "preview", "eks", "aks"));
       assert.deepEqual(report.changes.get("eks"), { create: 2 });
       assert.ok(log.lines.includes("[eks] create 2"));
-      assert.ok(log.lines.includes("[mesh] create 2"));
+      assert.ok(log.lines.includes("[trust] create 2"));
     });
 
     it("stops after a failed trust preview", async () => {
       const mesh = twoClusterMesh();
-      mesh.fail = (stack, op) => (stack === "mesh" && op === "preview" ? "bad config" : undefined);
-      await assert.rejects(meshPreview(mesh, new CapturedLog(), fullPlan()), /stack mesh failed .*bad config/);
-      assert.deepEqual(mesh.starts("preview").map((e) => e.stack), ["mesh"]);
+      mesh.fail = (stack, op) => (stack === "trust" && op === "preview" ? "bad config" : undefined);
+      await assert.rejects(meshPreview(mesh, new CapturedLog(), fullPlan()), /stack trust failed .*bad config/);
+      assert.deepEqual(mesh.starts("preview").map((e) => e.stack), ["trust"]);
     });
   });
 
@@ -416,11 +416,11 @@ describe("orchestrator", () => {
       const mesh = twoClusterMesh();
       await meshUp(mesh, new CapturedLog(), fullPlan());
       await meshDestroy(mesh, new CapturedLog(), fullPlan());
-      const trustStart = mesh.event("mesh", "destroy", "start");
+      const trustStart = mesh.event("trust", "destroy", "start");
       assert.ok(mesh.event("eks", "destroy", "end").seq < trustStart.seq);
       assert.ok(mesh.event("aks", "destroy", "end").seq < trustStart.seq);
       assert.ok(overlap(mesh, "destroy", "eks", "aks"));
-      assert.deepEqual(mesh.state.get("mesh")!.resources, {});
+      assert.deepEqual(mesh.state.get("trust")!.resources, {});
     });
 
     it("keeps the trust stack when a cluster destroy fails, and names the stack", async () => {
@@ -429,13 +429,13 @@ describe("orchestrator", () => {
       mesh.fail = (stack, op) => (stack === "aks" && op === "destroy" ? "resource group is locked" : undefined);
       await assert.rejects(meshDestroy(mesh, new CapturedLog(), fullPlan()), /stack aks failed \(cluster destroy\): resource group is locked/);
       assert.ok(mesh.event("eks", "destroy", "end"), "the sibling finished");
-      assert.equal(mesh.starts("destroy", "mesh").length, 0);
+      assert.equal(mesh.starts("destroy", "trust").length, 0);
     });
 
     it("skips stacks that do not exist without creating them", async () => {
       const mesh = twoClusterMesh();
       const report = await meshDestroy(mesh, new CapturedLog(), fullPlan());
-      assert.deepEqual(report.missing.sort(), ["aks", "eks", "mesh"]);
+      assert.deepEqual(report.missing.sort(), ["aks", "eks", "trust"]);
       assert.equal(mesh.starts("destroy").length, 0);
       assert.ok([...mesh.state.values()].every((s) => !s.exists));
     });
@@ -444,7 +444,7 @@ describe("orchestrator", () => {
   describe("status", () => {
     it("shows existence, last update and output names, never output values", async () => {
       const mesh = twoClusterMesh();
-      await meshUp(mesh, new CapturedLog(), { trust: "mesh", clusters: ["aks", "eks"], selection: { trust: "mesh", clusters: ["eks"] } });
+      await meshUp(mesh, new CapturedLog(), { trust: "trust", clusters: ["aks", "eks"], selection: { trust: "trust", clusters: ["eks"] } });
       mesh.state.get("aks")!.exists = false;
       const log = new CapturedLog();
       await meshStatus(mesh, log, fullPlan());
@@ -456,7 +456,7 @@ describe("orchestrator", () => {
       assert.ok(!text.includes("secret-value"));
       assert.match(text, /\[eks\] \(cluster\) exists; last update: update succeeded at 1970-01-01T00:00:01\.000Z/);
       assert.match(text, /\[eks\] outputs: clusterName, gatewayAddress, readerToken \[secret\]/);
-      assert.match(text, /\[mesh\] outputs: cacerts \[secret\], rootCert/);
+      assert.match(text, /\[trust\] outputs: cacerts \[secret\], rootCert/);
       assert.match(text, /\[aks\] \(cluster\) not created yet/);
       assert.equal(mesh.state.get("aks")!.exists, false, "status must not create stacks");
     });
@@ -498,9 +498,9 @@ describe("orchestrator", () => {
   });
 
   describe("stack discovery", () => {
-    it("finds mesh as the trust stack and eks, aks as cluster stacks in this repository", () => {
+    it("finds trust as the trust stack and eks, aks as cluster stacks in this repository", () => {
       const layout = discoverStacks(repoRoot);
-      assert.equal(layout.trust, "mesh");
+      assert.equal(layout.trust, "trust");
       assert.deepEqual(layout.clusters, ["aks", "eks"]);
       assert.deepEqual(layout.warnings, []);
     });
@@ -510,7 +510,7 @@ describe("orchestrator", () => {
       beforeEach(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-orch-"));
         fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.writeFileSync(path.join(dir, "Pulumi.mesh.yaml"), "config:\n  burstmesh:role: trust\n");
+        fs.writeFileSync(path.join(dir, "Pulumi.trust.yaml"), "config:\n  burstmesh:role: trust\n");
         for (const [name, peers] of [["eks", "[aks]"], ["aks", "[eks]"]]) {
           fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), `config:\n  burstmesh:cloud: aws\n  burstmesh:peers: ${peers}\n`);
         }
@@ -520,21 +520,21 @@ describe("orchestrator", () => {
       it("picks up a third cluster stack from its stack file alone", () => {
         fs.writeFileSync(path.join(dir, "Pulumi.gke.yaml"), "config:\n  burstmesh:peers: [eks, aks]\n");
         const layout = discoverStacks(dir);
-        assert.equal(layout.trust, "mesh");
+        assert.equal(layout.trust, "trust");
         assert.deepEqual(layout.clusters, ["aks", "eks", "gke"]);
         assert.ok(layout.warnings.some((w) => w.includes("gke") && w.includes("members")), layout.warnings.join("; "));
       });
 
       it("refuses zero or two trust stacks", () => {
         fs.writeFileSync(path.join(dir, "Pulumi.other.yaml"), "config:\n  burstmesh:role: trust\n");
-        assert.throws(() => discoverStacks(dir), /more than one trust stack \(mesh, other\)/);
+        assert.throws(() => discoverStacks(dir), /more than one trust stack \(other, trust\)/);
         fs.rmSync(path.join(dir, "Pulumi.other.yaml"));
-        fs.rmSync(path.join(dir, "Pulumi.mesh.yaml"));
+        fs.rmSync(path.join(dir, "Pulumi.trust.yaml"));
         assert.throws(() => discoverStacks(dir), /no trust stack/);
       });
 
       it("refuses stacks with different secrets providers, and a passphrase provider without a passphrase", () => {
-        fs.appendFileSync(path.join(dir, "Pulumi.mesh.yaml"), "encryptionsalt: v1:abc:def\n");
+        fs.appendFileSync(path.join(dir, "Pulumi.trust.yaml"), "encryptionsalt: v1:abc:def\n");
         assert.throws(() => checkSecretsProviders(discoverStacks(dir), {}), /PULUMI_CONFIG_PASSPHRASE/);
         assert.deepEqual(checkSecretsProviders(discoverStacks(dir), { PULUMI_CONFIG_PASSPHRASE: "x" }), { provider: "passphrase" });
         fs.appendFileSync(path.join(dir, "Pulumi.eks.yaml"), "secretsprovider: awskms://alias/burstmesh?region=eu-central-1\n");
@@ -544,9 +544,9 @@ describe("orchestrator", () => {
 
     it("selects a subset of stacks and rejects unknown names", () => {
       const layout = discoverStacks(repoRoot);
-      assert.deepEqual(selectStacks(layout), { trust: "mesh", clusters: ["aks", "eks"] });
+      assert.deepEqual(selectStacks(layout), { trust: "trust", clusters: ["aks", "eks"] });
       assert.deepEqual(selectStacks(layout, ["eks"]), { trust: undefined, clusters: ["eks"] });
-      assert.throws(() => selectStacks(layout, ["eks", "gke"]), (e: unknown) => e instanceof LayoutError && /unknown stack\(s\) gke.*mesh, aks, eks/.test(e.message));
+      assert.throws(() => selectStacks(layout, ["eks", "gke"]), (e: unknown) => e instanceof LayoutError && /unknown stack\(s\) gke.*trust, aks, eks/.test(e.message));
     });
   });
 
@@ -594,7 +594,7 @@ describe("orchestrator", () => {
       const d = deps(mesh);
       assert.equal(await main(["up", "--max-passes", "3"], d), 0);
       assert.equal(mesh.starts("up", "eks").length, 2);
-      assert.ok(mesh.event("mesh", "up", "end").seq < mesh.event("eks", "up", "start").seq);
+      assert.ok(mesh.event("trust", "up", "end").seq < mesh.event("eks", "up", "start").seq);
       assert.equal(await main(["status"], d), 0);
       assert.equal(await main(["--help"], d), 0);
       assert.match(d.log.all, /PULUMI_CONFIG_PASSPHRASE/);
@@ -607,7 +607,7 @@ describe("orchestrator", () => {
       const d = deps(mesh);
       assert.equal(await main(["up", "--stacks", "aks,eks"], d), 1);
       assert.match(d.log.errors.join("\n"), /error: stack aks failed \(cluster pass 1\): AuthorizationFailed/);
-      assert.equal(mesh.starts("up", "mesh").length, 0, "--stacks without the trust stack skips it");
+      assert.equal(mesh.starts("up", "trust").length, 0, "--stacks without the trust stack skips it");
     });
 
     it("asks before destroy and needs --yes without a terminal", async () => {
@@ -641,7 +641,7 @@ describe("orchestrator", () => {
     it("reports unknown stacks with the known ones", async () => {
       const d = deps(twoClusterMesh());
       assert.equal(await main(["preview", "--stacks", "gke"], d), 1);
-      assert.match(d.log.all, /unknown stack\(s\) gke; the stack files define mesh, aks, eks/);
+      assert.match(d.log.all, /unknown stack\(s\) gke; the stack files define trust, aks, eks/);
     });
   });
 });

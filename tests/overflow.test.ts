@@ -3,10 +3,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, knownKeys, loadConfig, parseServiceConfig, projectDefaults, ServiceSettings } from "../config";
 import { DrillSettings, fortioImage, podinfoImage } from "../config/services";
-import { drillContainers, drillJobManifest, drillJobName, drillReportScript, drillTarget, fortioArgs, homeCapacity } from "../components/overflow/drill";
-import { clientConnectionLimit, overflowObjects, OverflowObjects, serviceHost, topologyLabels } from "../components/overflow/specs";
-import { OverflowDrill } from "../components/overflowDrill";
-import { OverflowService } from "../components/overflowService";
+import { drillContainers, drillJobManifest, drillJobName, drillReportScript, drillTarget, fortioArgs, homeCapacity } from "../components/traffic/drillJob";
+import { clientConnectionLimit, overflowObjects, OverflowObjects, serviceHost, topologyLabels } from "../components/traffic/serviceSpecs";
+import { OverflowDrill } from "../components/traffic/overflowDrill";
+import { OverflowService } from "../components/traffic/overflowService";
 import { published, sharedBootstrap } from "./support/bootstrap";
 import { ofType, RecordedResource, resolve, reveal, runStack, settle, stackRef, StackRun, startMockedRun } from "./support/harness";
 import { stackFileConfig, withConfig } from "./support/stackFiles";
@@ -559,7 +559,7 @@ describe("overflow services", () => {
     before(async () => {
       // The stack files leave the drill off: the shared bootstrap's first pass is the quiet run.
       const bootstrap = await sharedBootstrap();
-      const trust = { [stackRef("mesh")]: published(bootstrap.mesh) };
+      const trust = { [stackRef("trust")]: published(bootstrap.trust) };
       const drillOn = { "burstmesh:drill": { enabled: true } };
       eks = await runStack({ stack: "eks", config: withConfig("eks", drillOn), published: trust });
       aks = await runStack({ stack: "aks", config: withConfig("aks", drillOn), published: trust });

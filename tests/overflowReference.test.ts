@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseServiceConfig, ServiceSettings } from "../config/services";
-import { overflowObjects } from "../components/overflow/specs";
+import { overflowObjects } from "../components/traffic/serviceSpecs";
 import { hasReference, istioSchemaErrors } from "./support/istioReference";
 
 /**

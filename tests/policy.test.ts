@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { buildKubeconfig } from "../components/kubeconfig";
+import { buildKubeconfig } from "../components/clusters/kubeconfig";
 import * as policy from "../policy/policies";
 import { ResourceView } from "../policy/policies";
 import { Bootstrap, sharedBootstrap } from "./support/bootstrap";
@@ -483,7 +483,7 @@ describe("policy pack", () => {
     });
 
     it("the trust stack passes every mandatory policy", () => {
-      assert.deepEqual(mandatoryViolations(bootstrap.mesh), []);
+      assert.deepEqual(mandatoryViolations(bootstrap.trust), []);
     });
 
     for (const stack of ["eks", "aks"] as const) {

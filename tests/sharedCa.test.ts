@@ -14,7 +14,7 @@ import {
   SharedCAArgs,
   validateClusters,
   validateValidity,
-} from "../components/sharedCa";
+} from "../components/trust/sharedCa";
 import { isSecret, RecordedResource, resolve, reveal, settle, startMockedRun, stateOf } from "./support/harness";
 import type { ResourceMock } from "./support/mocks";
 import { resourceMocks, x509 } from "./support/mocks/tls";
@@ -76,7 +76,7 @@ const plainTlsMocks: Record<string, ResourceMock> = Object.fromEntries(
  * provider's outputs lose their secret marking, as if the provider did not mark private keys secret.
  */
 async function runSharedCa(args: SharedCAArgs, options: { plainKeys?: boolean } = {}): Promise<CaRun> {
-  const { resources, restoreLogs } = await startMockedRun({ stack: "mesh", mocks: options.plainKeys ? plainTlsMocks : undefined });
+  const { resources, restoreLogs } = await startMockedRun({ stack: "trust", mocks: options.plainKeys ? plainTlsMocks : undefined });
   try {
     const ca = new SharedCA("mesh-ca", args);
     const [rootCertPem, bundles, componentUrn] = await Promise.all([resolve(ca.rootCertPem), resolve(ca.bundles), resolve(ca.urn)]);

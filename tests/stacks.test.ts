@@ -17,30 +17,30 @@ function urnOf(reference: string): string {
 
 describe("stacks under mocks, each with its own stack file", function () {
   this.timeout(60_000);
-  let mesh: StackRun;
+  let trust: StackRun;
   let eks: StackRun;
   let aks: StackRun;
 
   before(async () => {
     // The trust stack and the first cluster pass: each cluster stack with its own stack file.
     const bootstrap = await sharedBootstrap();
-    ({ mesh } = bootstrap);
+    ({ trust } = bootstrap);
     ({ eks, aks } = bootstrap.first);
   });
 
-  describe("mesh", () => {
+  describe("trust", () => {
     it("creates only the certificate authority: a root and one intermediate per member", () => {
-      const types = new Set(mesh.resources.map((r) => r.type));
+      const types = new Set(trust.resources.map((r) => r.type));
       assert.ok(![...types].some((type) => type.startsWith("aws:") || type.startsWith("azure-native:") || type.startsWith("kubernetes:")));
-      assert.equal(ofType(mesh, "tls:index/selfSignedCert:SelfSignedCert").length, 1);
-      assert.equal(ofType(mesh, "tls:index/locallySignedCert:LocallySignedCert").length, 2);
-      assert.equal(ofType(mesh, "tls:index/privateKey:PrivateKey").length, 3);
+      assert.equal(ofType(trust, "tls:index/selfSignedCert:SelfSignedCert").length, 1);
+      assert.equal(ofType(trust, "tls:index/locallySignedCert:LocallySignedCert").length, 2);
+      assert.equal(ofType(trust, "tls:index/privateKey:PrivateKey").length, 3);
     });
 
     it("exports the root certificate in the clear and the bundles as a secret", () => {
-      assert.equal(mesh.outputs.rootCertPem!.secret, false);
-      assert.match(String(mesh.outputs.rootCertPem!.value), /BEGIN CERTIFICATE/);
-      assert.equal(mesh.outputs.cacerts!.secret, true);
+      assert.equal(trust.outputs.rootCertPem!.secret, false);
+      assert.match(String(trust.outputs.rootCertPem!.value), /BEGIN CERTIFICATE/);
+      assert.equal(trust.outputs.cacerts!.secret, true);
     });
   });
 
@@ -81,8 +81,8 @@ describe("stacks under mocks, each with its own stack file", function () {
     let withAdmins: StackRun;
 
     before(async () => {
-      const trust = { [stackRef("mesh")]: published(mesh) };
-      withAdmins = await runStack({ stack: "eks", config: withConfig("eks", { "burstmesh:clusterAdminPrincipals": [ciRole] }), published: trust });
+      const trustOutputs = { [stackRef("trust")]: published(trust) };
+      withAdmins = await runStack({ stack: "eks", config: withConfig("eks", { "burstmesh:clusterAdminPrincipals": [ciRole] }), published: trustOutputs });
     });
 
     it("gives each listed principal an access entry with the cluster-admin access policy, cluster-wide", () => {
@@ -181,7 +181,7 @@ describe("stacks under mocks, each with its own stack file", function () {
     });
 
     it("tells the user to deploy the trust stack first when it has no bundle for this cluster", async () => {
-      await assert.rejects(runStack({ stack: "eks", config: stackFileConfig("eks") }), /trust stack 'mesh' has no CA bundle for cluster 'eks'/);
+      await assert.rejects(runStack({ stack: "eks", config: stackFileConfig("eks") }), /trust stack 'trust' has no CA bundle for cluster 'eks'/);
     });
   });
 });

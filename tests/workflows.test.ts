@@ -117,12 +117,12 @@ describe("GitHub workflows", () => {
       assert.equal(job.if, "github.event.pull_request.head.repo.full_name == github.repository");
     });
 
-    it("previews exactly the stacks mesh, eks and aks, each with the cloud its program needs", () => {
+    it("previews exactly the stacks trust, eks and aks, each with the cloud its program needs", () => {
       const include = job.strategy?.matrix.include ?? [];
       assert.deepEqual(
         include.map((entry) => [entry.stack, entry.cloud]),
         [
-          ["mesh", "none"],
+          ["trust", "none"],
           ["eks", "aws"],
           ["aks", "azure"],
         ],

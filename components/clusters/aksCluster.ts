@@ -2,7 +2,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { apiServerOf } from "../kubeconfig";
+import { apiServerOf } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
 /** The AKS system node pool, autoscaled by the AKS cluster autoscaler. */

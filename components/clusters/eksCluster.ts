@@ -7,7 +7,7 @@ import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { buildKubeconfig } from "../kubeconfig";
+import { buildKubeconfig } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
 /** The EKS managed node group. */

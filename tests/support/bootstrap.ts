@@ -12,7 +12,7 @@ export function published(run: StackRun): PublishedStack {
 }
 
 export interface Bootstrap {
-  mesh: StackRun;
+  trust: StackRun;
   /** First cluster pass: no peer has published yet. */
   first: { eks: StackRun; aks: StackRun };
   /** Second cluster pass: each cluster reads the other's first-pass outputs. */
@@ -24,8 +24,8 @@ export interface Bootstrap {
  * with no peer outputs, then both again with each other's outputs.
  */
 export async function simulateBootstrap(): Promise<Bootstrap> {
-  const mesh = await runStack({ stack: "mesh", config: stackFileConfig("mesh") });
-  const trust = { [stackRef("mesh")]: published(mesh) };
+  const trustRun = await runStack({ stack: "trust", config: stackFileConfig("trust") });
+  const trust = { [stackRef("trust")]: published(trustRun) };
   const cluster = (stack: string, peers: Record<string, StackRun> = {}) =>
     runStack({
       stack,
@@ -34,7 +34,7 @@ export async function simulateBootstrap(): Promise<Bootstrap> {
     });
   const first = { eks: await cluster("eks"), aks: await cluster("aks") };
   const second = { eks: await cluster("eks", { aks: first.aks }), aks: await cluster("aks", { eks: first.eks }) };
-  return { mesh, first, second };
+  return { trust: trustRun, first, second };
 }
 
 let shared: Promise<Bootstrap> | undefined;
@@ -51,6 +51,6 @@ export function rerunSecondPass(bootstrap: Bootstrap, stack: "eks" | "aks"): Pro
   return runStack({
     stack,
     config: stackFileConfig(stack),
-    published: { [stackRef("mesh")]: published(bootstrap.mesh), [stackRef(peer)]: published(bootstrap.first[peer]) },
+    published: { [stackRef("trust")]: published(bootstrap.trust), [stackRef(peer)]: published(bootstrap.first[peer]) },
   });
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { istioNamespace } from "./istio/values";
+import { istioNamespace } from "./values";
 
 /** The service account the base chart creates for remote clusters' istiods to read this one. */
 export const readerServiceAccount = "istio-reader-service-account";

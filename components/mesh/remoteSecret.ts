@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { dns1123LabelPattern } from "../config/schema";
-import { istioNamespace } from "./istio/values";
-import { buildKubeconfig } from "./kubeconfig";
+import { dns1123LabelPattern } from "../../config/schema";
+import { istioNamespace } from "./values";
+import { buildKubeconfig } from "../clusters/kubeconfig";
 
 /**
  * What a member cluster publishes for its peers (the `meshPeer` stack output, a secret) and what a

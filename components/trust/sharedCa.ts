@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { dns1123LabelPattern } from "../config/schema";
+import { dns1123LabelPattern } from "../../config/schema";
 
 /**
  * The four files of Istio's plug-in CA, as the keys of the `cacerts` Secret in `istio-system`.

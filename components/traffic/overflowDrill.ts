@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { DrillSettings, ServiceSettings } from "../config/services";
-import { drillJobManifest, drillLogsCommand } from "./overflow/drill";
+import type { DrillSettings, ServiceSettings } from "../../config/services";
+import { drillJobManifest, drillLogsCommand } from "./drillJob";
 
 /** Arguments of {@link OverflowDrill}. None has a default. */
 export interface OverflowDrillArgs {

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { exactVersionPattern } from "../config/schema";
-import { meshPeerAuthentication } from "./istio/objects";
-import { baseValues, istioChartRepo, istiodValues, istioNamespace, networkLabel, releaseNames } from "./istio/values";
-import type { CaBundle } from "./sharedCa";
+import { exactVersionPattern } from "../../config/schema";
+import { meshPeerAuthentication } from "./objects";
+import { baseValues, istioChartRepo, istiodValues, istioNamespace, networkLabel, releaseNames } from "./values";
+import type { CaBundle } from "../trust/sharedCa";
 
 /** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */
 export const cacertsKeys = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const satisfies readonly (keyof CaBundle)[];

@@ -12,7 +12,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { isHomeCluster, ServiceCapacity, ServiceSettings } from "../../config/services";
-import type { DestinationRule, LocalityLbSetting, Sidecar, TrafficPolicy, VirtualService } from "../istio/types";
+import type { DestinationRule, LocalityLbSetting, Sidecar, TrafficPolicy, VirtualService } from "../mesh/istioTypes";
 
 /** Node and endpoint labels Istio's locality load balancing reads. */
 export const topologyLabels = {

@@ -23,7 +23,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { DrillSettings, durationSeconds, isHomeCluster, ServiceSettings } from "../../config/services";
-import { serviceHost } from "./specs";
+import { serviceHost } from "./serviceSpecs";
 
 /** Name of the drill Job in the service's namespace (each service owns its namespace). */
 export const drillJobName = "overflow-drill";

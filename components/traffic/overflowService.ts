@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceCapacity, ServiceMode, ServiceSettings } from "../config/services";
-import { overflowObjects, overflowThresholds, serviceHost } from "./overflow/specs";
+import type { ServiceCapacity, ServiceMode, ServiceSettings } from "../../config/services";
+import { overflowObjects, overflowThresholds, serviceHost } from "./serviceSpecs";
 
 /** Arguments of {@link OverflowService}. None has a default. */
 export interface OverflowServiceArgs {
