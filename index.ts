@@ -42,7 +42,11 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     cacerts,
   });
   const afterIstio = { dependsOn: istio.ready };
-  const gateway = new EastWestGateway("eastwest", { provider, istioVersion: mesh.istioVersion, network: cluster.network, cloud: cluster.cloud }, afterIstio);
+  const gateway = new EastWestGateway(
+    "eastwest",
+    { provider, istioVersion: mesh.istioVersion, network: cluster.network, cloud: cluster.cloud },
+    afterIstio,
+  );
   const reader = new ReaderToken("reader", { provider }, afterIstio);
   for (const { name, peer } of peers) {
     new RemoteSecret(`peer-${name}`, { provider, peerName: name, peer }, afterIstio);
@@ -50,7 +54,10 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
 
   const region = cluster.cloud === "aws" ? cluster.region : cluster.location;
   const overflow = Object.fromEntries(
-    services.map((service) => [service.name, new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, afterIstio)]),
+    services.map((service) => [
+      service.name,
+      new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, afterIstio),
+    ]),
   );
   const drilled = drillTarget(services, drill, cluster.clusterName);
   if (drilled) {
@@ -72,7 +79,9 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
       readerToken: reader.token,
       gatewayAddress: gateway.address,
     }),
-    services: Object.fromEntries(Object.entries(overflow).map(([name, o]) => [name, { host: o.host, mode: o.mode, thresholds: o.thresholds }])),
+    services: Object.fromEntries(
+      Object.entries(overflow).map(([name, o]) => [name, { host: o.host, mode: o.mode, thresholds: o.thresholds }]),
+    ),
   };
 }
 

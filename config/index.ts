@@ -130,7 +130,8 @@ function parseSection<T extends z.ZodObject>(
     const [key, ...rest] = issue.path.map(String);
     const name = keyNames[key ?? ""] ?? `${project}:${key}`;
     const where = rest.map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`)).join("");
-    const message = issue.code === "invalid_type" && issue.input === undefined && !/required/.test(issue.message) ? "is required" : issue.message;
+    const message =
+      issue.code === "invalid_type" && issue.input === undefined && !/required/.test(issue.message) ? "is required" : issue.message;
     issues.push(`${name}${where}: ${message}`);
   }
   return undefined;

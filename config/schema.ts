@@ -75,7 +75,14 @@ export const awsClusterSettings = z.object({
   natGateways: z.enum(["single", "perZone"]),
   /** IAM roles or users, besides whoever creates the cluster, that get cluster-admin access (access entries). */
   clusterAdminPrincipals: z
-    .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, "must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-preview"))
+    .array(
+      z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/,
+          "must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-preview",
+        ),
+    )
     .default([]),
   nodePool: z
     .object({ instanceTypes: z.array(z.string().min(1)).min(1, "must name at least one EC2 instance type"), ...nodeCounts })

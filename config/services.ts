@@ -109,7 +109,11 @@ const serviceFields = z.strictObject({
         ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `must not exceed limits.cpu (${resources.limits.cpu})` });
       }
       if (memoryBytes(resources.requests.memory)! > memoryBytes(resources.limits.memory)!) {
-        ctx.addIssue({ code: "custom", path: ["requests", "memory"], message: `must not exceed limits.memory (${resources.limits.memory})` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["requests", "memory"],
+          message: `must not exceed limits.memory (${resources.limits.memory})`,
+        });
       }
     })
     .prefault({}),
@@ -131,9 +135,7 @@ const serviceFields = z.strictObject({
     .optional(),
   outlierDetection: z
     .strictObject({
-      consecutive5xxErrors: wholeNumber()
-        .min(1, "must be at least 1 (0 turns ejection, and with it locality failover, off)")
-        .default(5),
+      consecutive5xxErrors: wholeNumber().min(1, "must be at least 1 (0 turns ejection, and with it locality failover, off)").default(5),
       consecutiveGatewayErrors: wholeNumber()
         .min(1, "must be at least 1 (0 turns ejection, and with it locality failover, off)")
         .default(3),
@@ -163,7 +165,10 @@ const serviceFields = z.strictObject({
     .prefault({}),
   /** Weight per region (the EKS region and the AKS location), summing to 100; distribute mode only. */
   distribute: z
-    .record(regionName, wholeNumber().min(1, "must be between 1 and 100 (leave a region out to send it nothing)").max(100, "must be between 1 and 100"))
+    .record(
+      regionName,
+      wholeNumber().min(1, "must be between 1 and 100 (leave a region out to send it nothing)").max(100, "must be between 1 and 100"),
+    )
     .optional(),
   /** HTTP paths of the kubelet probes (http and http2 protocols; grpc uses the gRPC health service). */
   probes: z
@@ -213,9 +218,7 @@ export interface ServiceConfigContext {
   region?: string;
 }
 
-export type ServiceConfigResult =
-  | { ok: true; services: ServiceSettings[]; drill: DrillSettings }
-  | { ok: false; issues: string[] };
+export type ServiceConfigResult = { ok: true; services: ServiceSettings[]; drill: DrillSettings } | { ok: false; issues: string[] };
 
 /**
  * Validates `burstmesh:services` and `burstmesh:drill` as the engine hands them over (JSON text, or
@@ -248,7 +251,9 @@ export function parseServiceConfig(rawServices: unknown, rawDrill: unknown, cont
   if (!drillParsed.success) issues.push(...formatIssues(drillKey, drillParsed.error.issues));
   const drill = drillParsed.success ? { ...drillParsed.data, service: drillParsed.data.service ?? services[0]?.name } : undefined;
   if (Array.isArray(servicesInput)) {
-    const names = [...new Set(servicesInput.map((entry) => (isRecord(entry) ? entry.name : undefined)).filter((name) => typeof name === "string"))];
+    const names = [
+      ...new Set(servicesInput.map((entry) => (isRecord(entry) ? entry.name : undefined)).filter((name) => typeof name === "string")),
+    ];
     const named = isRecord(drillInput) && typeof drillInput.service === "string" ? drillInput.service : undefined;
     const target = services.find((service) => service.name === (named ?? services[0]?.name));
     if (named !== undefined && !names.includes(named)) {
@@ -326,7 +331,10 @@ export function retryOnIssues(key: string, retryOn: string, protocol: ServicePro
   if (!tokens.includes("connect-failure")) missing.push("connect-failure");
   if (protocol === "grpc" && !tokens.includes("unavailable")) missing.push("unavailable");
   if (missing.length > 0) {
-    const required = protocol === "grpc" ? "503, reset, connect-failure and unavailable (gRPC reports overload as UNAVAILABLE)" : "503, reset and connect-failure";
+    const required =
+      protocol === "grpc"
+        ? "503, reset, connect-failure and unavailable (gRPC reports overload as UNAVAILABLE)"
+        : "503, reset and connect-failure";
     issues.push(`${key}: must include ${required} so that overloaded and vanished hosts are retried (missing: ${missing.join(", ")})`);
   }
   return issues;
@@ -379,7 +387,9 @@ function formatIssues(base: string, zodIssues: readonly z.core.$ZodIssue[]): str
     } else if (issue.code === "invalid_type" && issue.input === undefined) {
       out.push(`${where}: is required`);
     } else if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) {
-      out.push(`${where}: must be ${issue.expected === "array" ? "a list" : issue.expected === "object" ? "an object" : `a ${issue.expected}`}`);
+      out.push(
+        `${where}: must be ${issue.expected === "array" ? "a list" : issue.expected === "object" ? "an object" : `a ${issue.expected}`}`,
+      );
     } else if (issue.code === "invalid_key") {
       out.push(`${where}: ${issue.issues[0]?.message ?? "is not a valid key"}`);
     } else {

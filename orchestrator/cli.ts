@@ -103,18 +103,27 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   }
   const { values, positionals } = parsed;
   if (values.help) return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false };
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
   const command = positionals[0] as Command;
   if (!commands.includes(command)) throw new UsageError(`unknown command '${positionals[0]}' (expected ${commands.join(", ")})`);
   let maxPasses = DEFAULT_MAX_PASSES;
   if (values["max-passes"] !== undefined) {
-    if (!/^[1-9][0-9]*$/.test(values["max-passes"])) throw new UsageError(`--max-passes must be a positive integer (got '${values["max-passes"]}')`);
+    if (!/^[1-9][0-9]*$/.test(values["max-passes"]))
+      throw new UsageError(`--max-passes must be a positive integer (got '${values["max-passes"]}')`);
     if (command !== "up") throw new UsageError("--max-passes applies to 'up' only");
     maxPasses = Number(values["max-passes"]);
   }
   let stacks: string[] | undefined;
   if (values.stacks !== undefined) {
-    stacks = [...new Set(values.stacks.split(",").map((s) => s.trim()).filter((s) => s !== ""))];
+    stacks = [
+      ...new Set(
+        values.stacks
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== ""),
+      ),
+    ];
     if (stacks.length === 0) throw new UsageError("--stacks needs at least one stack name");
   }
   return { command, help: false, stacks, maxPasses, yes: !!values.yes };

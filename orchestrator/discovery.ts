@@ -90,7 +90,9 @@ export function discoverStacks(root: string): MeshLayout {
     files[name] = { name, file, role, secretsProvider, config };
   }
 
-  const trusts = Object.values(files).filter((f) => f.role === "trust").map((f) => f.name);
+  const trusts = Object.values(files)
+    .filter((f) => f.role === "trust")
+    .map((f) => f.name);
   if (trusts.length === 0) {
     throw new LayoutError(
       `no trust stack: no Pulumi.<stack>.yaml in ${root} sets '${project}:role: trust' ` +
@@ -101,7 +103,9 @@ export function discoverStacks(root: string): MeshLayout {
     throw new LayoutError(`more than one trust stack (${trusts.join(", ")}): exactly one stack file may set ${project}:role: trust`);
   }
   const trust = trusts[0]!;
-  const clusters = Object.keys(files).filter((n) => n !== trust).sort();
+  const clusters = Object.keys(files)
+    .filter((n) => n !== trust)
+    .sort();
   return { root, project, trust, clusters, files, warnings: wiringWarnings(files, trust, clusters, project, defaults) };
 }
 
@@ -201,7 +205,9 @@ function wiringWarnings(
     const config = files[cluster]!.config;
     const trustStack = setting(config, project, "trustStack") ?? defaults.trustStack ?? DEFAULT_TRUST_STACK;
     if (trustStack !== trust) {
-      warnings.push(`stack ${cluster} reads the trust stack '${String(trustStack)}' (${project}:trustStack) but the trust stack is '${trust}'`);
+      warnings.push(
+        `stack ${cluster} reads the trust stack '${String(trustStack)}' (${project}:trustStack) but the trust stack is '${trust}'`,
+      );
     }
     const peers = setting(config, project, "peers");
     if (Array.isArray(peers)) {

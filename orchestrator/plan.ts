@@ -156,7 +156,9 @@ function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
@@ -302,7 +304,9 @@ export async function meshPreview(workspace: MeshWorkspace, log: Log, plan: Mesh
   log.out("preview summary:");
   for (const [n, c] of changes) log.out(`[${n}] ${describeChanges(c)}`);
   if (clusters.length > 0) {
-    log.out("note: a cluster stack's preview uses the outputs its peers have now; on a fresh mesh the peer wiring appears in the second pass of 'up'");
+    log.out(
+      "note: a cluster stack's preview uses the outputs its peers have now; on a fresh mesh the peer wiring appears in the second pass of 'up'",
+    );
   }
   return { changes };
 }
@@ -388,7 +392,9 @@ export async function meshStatus(workspace: MeshWorkspace, log: Log, plan: MeshP
     }
     log.out(`[${s.name}] (${role}) exists; last update: ${describeLast(s.last)}`);
     const outputs = s.outputs ?? [];
-    log.out(`[${s.name}] outputs: ${outputs.length === 0 ? "(none)" : outputs.map((o) => (o.secret ? `${o.name} [secret]` : o.name)).join(", ")}`);
+    log.out(
+      `[${s.name}] outputs: ${outputs.length === 0 ? "(none)" : outputs.map((o) => (o.secret ? `${o.name} [secret]` : o.name)).join(", ")}`,
+    );
   }
   return statuses;
 }

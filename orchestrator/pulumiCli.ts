@@ -42,10 +42,15 @@ export function checkPulumiCli(command = "pulumi", timeoutMs = 60_000): Promise<
     watchdog.timer.unref();
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", (err) => settle(isNotFound(err) ? new MissingPulumiCliError(command) : new Error(`cannot run '${command} version': ${err.message}`)));
+    child.on("error", (err) =>
+      settle(isNotFound(err) ? new MissingPulumiCliError(command) : new Error(`cannot run '${command} version': ${err.message}`)),
+    );
     child.on("close", (code, signal) => {
       if (code === 0) settle(undefined, stdout.trim());
-      else settle(new Error(`'${command} version' failed (${signal ?? `exit code ${code}`}): ${(stderr.trim() || stdout.trim()).slice(0, 2000)}`));
+      else
+        settle(
+          new Error(`'${command} version' failed (${signal ?? `exit code ${code}`}): ${(stderr.trim() || stdout.trim()).slice(0, 2000)}`),
+        );
     });
   });
 }

@@ -115,8 +115,14 @@ export function validateRemoteSecretKubeconfig(args: ResourceView, reportViolati
   const where = `Remote secret '${String(metadata.namespace ?? "default")}/${String(metadata.name ?? args.name)}'`;
 
   const entries: [string, string | undefined][] = [
-    ...Object.entries(record(args.props.stringData)).map(([key, value]): [string, string | undefined] => [key, typeof value === "string" ? value : undefined]),
-    ...Object.entries(record(args.props.data)).map(([key, value]): [string, string | undefined] => [key, typeof value === "string" ? decodeBase64(value) : undefined]),
+    ...Object.entries(record(args.props.stringData)).map(([key, value]): [string, string | undefined] => [
+      key,
+      typeof value === "string" ? value : undefined,
+    ]),
+    ...Object.entries(record(args.props.data)).map(([key, value]): [string, string | undefined] => [
+      key,
+      typeof value === "string" ? decodeBase64(value) : undefined,
+    ]),
   ];
   if (entries.length === 0) {
     reportViolation(`${where} holds no kubeconfig: istiod expects one key per remote cluster, named after it.`);
@@ -188,7 +194,11 @@ export function validateEastWestGatewayPorts(args: ResourceView, reportViolation
   const exposed = gatewayServicePorts(values);
   const extra = exposed.filter((port) => !eastWestGatewayAllowedPorts.includes(port));
   if (extra.length > 0) {
-    const source = values.networkGateway ? "networkGatewayPorts" : values.service !== undefined && record(values.service).ports !== undefined ? "service.ports" : "the chart's default service.ports";
+    const source = values.networkGateway
+      ? "networkGatewayPorts"
+      : values.service !== undefined && record(values.service).ports !== undefined
+        ? "service.ports"
+        : "the chart's default service.ports";
     reportViolation(
       `East-west gateway release '${String(args.props.name ?? args.name)}' exposes port(s) ${extra.join(", ")} (from ${source}); ` +
         `only ${eastWestGatewayAllowedPorts.join(", ")} are allowed. Set networkGateway, or service.ports with only 15021 and 15443.`,
@@ -356,7 +366,9 @@ export function validateEksPublicAccessCidrs(args: ResourceView, reportViolation
   if (cidrs.length === 0) {
     reportViolation(`EKS cluster '${args.name}' has a public API endpoint with no publicAccessCidrs (AWS defaults to 0.0.0.0/0).`);
   } else if (cidrs.some((cidr) => anywhere.has(cidr))) {
-    reportViolation(`EKS cluster '${args.name}' allows its public API endpoint from anywhere (publicAccessCidrs includes ${cidrs.filter((c) => anywhere.has(c)).join(", ")}).`);
+    reportViolation(
+      `EKS cluster '${args.name}' allows its public API endpoint from anywhere (publicAccessCidrs includes ${cidrs.filter((c) => anywhere.has(c)).join(", ")}).`,
+    );
   }
 }
 
@@ -367,7 +379,9 @@ export function validateAksAuthorizedIpRanges(args: ResourceView, reportViolatio
   if (profile.enablePrivateCluster === true) return;
   const ranges = Array.isArray(profile.authorizedIPRanges) ? profile.authorizedIPRanges.map(String) : [];
   if (ranges.length === 0) {
-    reportViolation(`AKS cluster '${args.name}' has a public API server without apiServerAccessProfile.authorizedIPRanges (open to any address).`);
+    reportViolation(
+      `AKS cluster '${args.name}' has a public API server without apiServerAccessProfile.authorizedIPRanges (open to any address).`,
+    );
   } else if (ranges.some((range) => anywhere.has(range))) {
     reportViolation(`AKS cluster '${args.name}' authorizes its API server from anywhere (authorizedIPRanges includes 0.0.0.0/0).`);
   }
@@ -379,7 +393,9 @@ export function validateNodePoolMinimum(args: ResourceView, reportViolation: Rep
   if (args.type === types.eksNodeGroup) {
     const minSize = record(args.props.scalingConfig).minSize;
     if (typeof minSize !== "number" || minSize < minimum) {
-      reportViolation(`EKS node group '${args.name}' can shrink to ${String(minSize ?? "?")} node(s) (scalingConfig.minSize); keep at least ${minimum}.`);
+      reportViolation(
+        `EKS node group '${args.name}' can shrink to ${String(minSize ?? "?")} node(s) (scalingConfig.minSize); keep at least ${minimum}.`,
+      );
     }
     return;
   }

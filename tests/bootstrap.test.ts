@@ -39,7 +39,10 @@ describe("bootstrap of the whole mesh under mocks", function () {
       const everything = JSON.stringify(run.trust.outputs);
       const rootKey = ofType(run.trust, "tls:index/privateKey:PrivateKey").find((r) => /root/.test(r.name))!;
       assert.ok(rootKey, "the trust stack has a root key");
-      assert.ok(!everything.includes(String(rootKey.state.privateKeyPem).trim().split("\n")[1]!), "the root private key appears in no output");
+      assert.ok(
+        !everything.includes(String(rootKey.state.privateKeyPem).trim().split("\n")[1]!),
+        "the root private key appears in no output",
+      );
     });
   });
 
@@ -58,7 +61,14 @@ describe("bootstrap of the whole mesh under mocks", function () {
         const meshPeer = run.first[stack].outputs.meshPeer!;
         assert.equal(meshPeer.secret, true);
         const value = meshPeer.value as Record<string, string>;
-        assert.deepEqual(Object.keys(value).sort(), ["apiServerUrl", "certificateAuthorityData", "clusterName", "gatewayAddress", "network", "readerToken"]);
+        assert.deepEqual(Object.keys(value).sort(), [
+          "apiServerUrl",
+          "certificateAuthorityData",
+          "clusterName",
+          "gatewayAddress",
+          "network",
+          "readerToken",
+        ]);
         assert.equal(value.clusterName, stack);
         assert.equal(value.network, `network-${stack}`);
         assert.match(value.apiServerUrl!, /^https:\/\//);
@@ -74,7 +84,9 @@ describe("bootstrap of the whole mesh under mocks", function () {
       it(`${stack} holds a remote secret for ${peer} with istiod's name, label, annotation and key`, () => {
         const [secret, ...others] = remoteSecrets(run.second[stack]);
         assert.equal(others.length, 0);
-        const inputs = reveal<{ metadata: Record<string, unknown>; stringData?: Record<string, string>; data?: Record<string, string> }>(secret!.inputs);
+        const inputs = reveal<{ metadata: Record<string, unknown>; stringData?: Record<string, string>; data?: Record<string, string> }>(
+          secret!.inputs,
+        );
         assert.deepEqual(inputs.metadata, {
           name: `istio-remote-secret-${peer}`,
           namespace: "istio-system",
@@ -109,7 +121,8 @@ describe("bootstrap of the whole mesh under mocks", function () {
       const aksCluster = ofType(run.first.aks, "azure-native:containerservice:ManagedCluster")[0]!;
       const eksCluster = ofType(run.first.eks, "aws:eks/cluster:Cluster")[0]!;
       const server = (stack: StackRun, peer: string) =>
-        (parseYaml(reveal<{ stringData: Record<string, string> }>(remoteSecrets(stack)[0]!.inputs).stringData[peer]!) as Kubeconfig).clusters[0]!.cluster.server;
+        (parseYaml(reveal<{ stringData: Record<string, string> }>(remoteSecrets(stack)[0]!.inputs).stringData[peer]!) as Kubeconfig)
+          .clusters[0]!.cluster.server;
       assert.equal(server(run.second.eks, "aks"), `https://${String(aksCluster.state.fqdn)}:443`);
       assert.equal(server(run.second.aks, "eks"), eksCluster.state.endpoint);
     });
@@ -122,7 +135,8 @@ describe("bootstrap of the whole mesh under mocks", function () {
 
     it("is deterministic: the same inputs give the same resources (no random names, no timestamps)", async () => {
       const again = await rerunSecondPass(run, "eks");
-      const shape = (stackRun: StackRun) => stackRun.resources.filter((r) => !r.read).map((r) => ({ type: r.type, urn: r.urn, inputs: reveal(r.inputs) }));
+      const shape = (stackRun: StackRun) =>
+        stackRun.resources.filter((r) => !r.read).map((r) => ({ type: r.type, urn: r.urn, inputs: reveal(r.inputs) }));
       assert.deepEqual(shape(again), shape(run.second.eks));
     });
   });
@@ -141,19 +155,26 @@ describe("bootstrap of the whole mesh under mocks", function () {
         assert.ok(intermediate!.verify(root!.publicKey), "the intermediate is signed by the root");
         assert.match(intermediate!.subject, new RegExp(`L=${stack}`));
         const otherStack = stack === "eks" ? "aks" : "eks";
-        const other = reveal<{ stringData: Record<string, string> }>(k8sObject(run.second[otherStack], secretType, "cacerts", "istio-system").inputs).stringData;
+        const other = reveal<{ stringData: Record<string, string> }>(
+          k8sObject(run.second[otherStack], secretType, "cacerts", "istio-system").inputs,
+        ).stringData;
         assert.equal(data["root-cert.pem"], other["root-cert.pem"], "both clusters share one root");
         assert.notEqual(data["ca-cert.pem"], other["ca-cert.pem"], "each cluster has its own intermediate");
       });
 
       it(`${stack} installs base, istiod and the east-west gateway pinned to one version`, () => {
-        const releases = ["istio-base", "istiod", "istio-eastwestgateway"].map((name) => reveal<Record<string, unknown>>(helmRelease(run.second[stack], name).inputs));
+        const releases = ["istio-base", "istiod", "istio-eastwestgateway"].map((name) =>
+          reveal<Record<string, unknown>>(helmRelease(run.second[stack], name).inputs),
+        );
         for (const release of releases) {
           assert.equal(release.version, "1.30.3");
           assert.equal((release.repositoryOpts as { repo: string }).repo, "https://istio-release.storage.googleapis.com/charts");
           assert.equal(release.namespace, "istio-system");
         }
-        assert.deepEqual(releases.map((r) => r.chart), ["base", "istiod", "gateway"]);
+        assert.deepEqual(
+          releases.map((r) => r.chart),
+          ["base", "istiod", "gateway"],
+        );
         const istiod = releases[1]!.values as { global: Record<string, unknown>; meshConfig: Record<string, unknown> };
         assert.equal(istiod.global.meshID, "burstmesh");
         assert.deepEqual(istiod.global.multiCluster, { clusterName: stack });
@@ -170,7 +191,12 @@ describe("bootstrap of the whole mesh under mocks", function () {
       });
 
       it(`${stack} enforces STRICT mTLS mesh-wide`, () => {
-        const peerAuthentication = k8sObject(run.second[stack], "kubernetes:security.istio.io/v1:PeerAuthentication", "default", "istio-system");
+        const peerAuthentication = k8sObject(
+          run.second[stack],
+          "kubernetes:security.istio.io/v1:PeerAuthentication",
+          "default",
+          "istio-system",
+        );
         assert.deepEqual(reveal<{ spec: unknown }>(peerAuthentication.inputs).spec, { mtls: { mode: "STRICT" } });
       });
 
@@ -179,7 +205,9 @@ describe("bootstrap of the whole mesh under mocks", function () {
           k8sObject(run.second[stack], secretType, "istio-reader-service-account-istio-remote-secret-token", "istio-system").inputs,
         );
         assert.equal(token.type, "kubernetes.io/service-account-token");
-        assert.deepEqual((token.metadata as { annotations: unknown }).annotations, { "kubernetes.io/service-account.name": "istio-reader-service-account" });
+        assert.deepEqual((token.metadata as { annotations: unknown }).annotations, {
+          "kubernetes.io/service-account.name": "istio-reader-service-account",
+        });
       });
     }
   });

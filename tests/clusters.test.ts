@@ -32,7 +32,9 @@ async function deploy<T extends MemberCluster>(stack: string, awsRegion: string,
   const { resources, restoreLogs } = await startMockedRun({ stack, config: { "aws:region": awsRegion } });
   try {
     const component = build();
-    await Promise.all([component.kubeconfig, component.endpoint, component.certificateAuthorityData, component.clusterName, component.region].map(resolve));
+    await Promise.all(
+      [component.kubeconfig, component.endpoint, component.certificateAuthorityData, component.clusterName, component.region].map(resolve),
+    );
     await settle();
     return { component, resources };
   } finally {
@@ -41,7 +43,7 @@ async function deploy<T extends MemberCluster>(stack: string, awsRegion: string,
 }
 
 /** Recorded inputs (or state) without secret wrappers; untyped engine JSON, hence `any` by default. */
- 
+
 function plain<T = Record<string, any>>(resource: RecordedResource, from: "inputs" | "state" = "inputs"): T {
   return reveal<T>(resource[from]);
 }
@@ -121,12 +123,27 @@ describe("cluster components", function () {
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: "sts:AssumeRole" }],
       });
-      assert.deepEqual(subnetTags("east", "public", "east-public-0"), { Name: "east-public-0", "kubernetes.io/cluster/east": "shared", "kubernetes.io/role/elb": "1" });
-      assert.deepEqual(subnetTags("east", "private", "east-private-0"), { Name: "east-private-0", "kubernetes.io/cluster/east": "shared", "kubernetes.io/role/internal-elb": "1" });
+      assert.deepEqual(subnetTags("east", "public", "east-public-0"), {
+        Name: "east-public-0",
+        "kubernetes.io/cluster/east": "shared",
+        "kubernetes.io/role/elb": "1",
+      });
+      assert.deepEqual(subnetTags("east", "private", "east-private-0"), {
+        Name: "east-private-0",
+        "kubernetes.io/cluster/east": "shared",
+        "kubernetes.io/role/internal-elb": "1",
+      });
     });
 
     it("writes an EKS kubeconfig that gets its token from `aws eks get-token`", () => {
-      const kubeconfig = parseYaml(eksKubeconfig({ name: "east", endpoint: "https://X.gr7.eu-central-1.eks.amazonaws.com", certificateAuthorityData: "Q0E=", region: "eu-central-1" })) as Kubeconfig;
+      const kubeconfig = parseYaml(
+        eksKubeconfig({
+          name: "east",
+          endpoint: "https://X.gr7.eu-central-1.eks.amazonaws.com",
+          certificateAuthorityData: "Q0E=",
+          region: "eu-central-1",
+        }),
+      ) as Kubeconfig;
       assert.equal(kubeconfig.clusters[0]!.cluster.server, "https://X.gr7.eu-central-1.eks.amazonaws.com");
       assert.equal(kubeconfig.clusters[0]!.cluster["certificate-authority-data"], "Q0E=");
       const user = kubeconfig.users[0]!.user;
@@ -139,7 +156,10 @@ describe("cluster components", function () {
     });
 
     it("decodes the first AKS credential and builds the endpoint from the FQDN", () => {
-      assert.equal(decodeCredential({ kubeconfigs: [{ name: "clusterUser", value: Buffer.from("apiVersion: v1\n").toString("base64") }] }), "apiVersion: v1\n");
+      assert.equal(
+        decodeCredential({ kubeconfigs: [{ name: "clusterUser", value: Buffer.from("apiVersion: v1\n").toString("base64") }] }),
+        "apiVersion: v1\n",
+      );
       assert.throws(() => decodeCredential({ kubeconfigs: [] }), /no user credentials/);
       assert.equal(aksEndpoint("west-1a2b3c4d.hcp.westeurope.azmk8s.io"), "https://west-1a2b3c4d.hcp.westeurope.azmk8s.io:443");
     });
@@ -158,7 +178,11 @@ describe("cluster components", function () {
 
     it("refuse credentials for an AKS cluster that was never created", () => {
       assert.throws(
-        () => callMocks["azure-native:containerservice:listManagedClusterUserCredentials"]!({ resourceGroupName: "nowhere", resourceName: "ghost" }),
+        () =>
+          callMocks["azure-native:containerservice:listManagedClusterUserCredentials"]!({
+            resourceGroupName: "nowhere",
+            resourceName: "ghost",
+          }),
         /ResourceNotFound/,
       );
     });
@@ -228,8 +252,14 @@ describe("cluster components", function () {
         assert.equal(s.tags["kubernetes.io/role/elb"], undefined);
         assert.equal(s.tags["kubernetes.io/cluster/east"], "shared");
       }
-      assert.deepEqual(privates.map((s) => s.cidrBlock), carveSubnets("10.20.0.0/16", 3).private);
-      assert.deepEqual(publics.map((s) => s.cidrBlock), carveSubnets("10.20.0.0/16", 3).public);
+      assert.deepEqual(
+        privates.map((s) => s.cidrBlock),
+        carveSubnets("10.20.0.0/16", 3).private,
+      );
+      assert.deepEqual(
+        publics.map((s) => s.cidrBlock),
+        carveSubnets("10.20.0.0/16", 3).public,
+      );
     });
 
     it("runs one NAT gateway per zone, each in a public subnet and routing its own zone's private subnet", () => {
@@ -237,7 +267,10 @@ describe("cluster components", function () {
       assert.equal(nats.length, 3);
       assert.equal(ofType(run, "aws:ec2/eip:Eip").length, 3);
       const subnetId = (name: string) => `${name}-id`;
-      assert.deepEqual(nats.map((n) => plain(n).subnetId), [0, 1, 2].map((i) => subnetId(`east-public-${i}`)));
+      assert.deepEqual(
+        nats.map((n) => plain(n).subnetId),
+        [0, 1, 2].map((i) => subnetId(`east-public-${i}`)),
+      );
       const privateTables = ofType(run, "aws:ec2/routeTable:RouteTable").filter((t) => t.name.includes("private"));
       assert.deepEqual(
         privateTables.map((t) => plain(t).routes[0].natGatewayId),
@@ -252,7 +285,8 @@ describe("cluster components", function () {
 
     it("attaches exactly AmazonEKSClusterPolicy to the cluster role and the three node policies to the node role", () => {
       const roles = ofType(run, "aws:iam/role:Role");
-      const trusted = (service: string) => roles.find((r) => JSON.parse(plain(r).assumeRolePolicy).Statement[0].Principal.Service === service)!;
+      const trusted = (service: string) =>
+        roles.find((r) => JSON.parse(plain(r).assumeRolePolicy).Statement[0].Principal.Service === service)!;
       const attachmentsOf = (role: RecordedResource) =>
         ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
           .filter((a) => plain(a).role === role.state.name)
@@ -261,7 +295,9 @@ describe("cluster components", function () {
       assert.deepEqual(attachmentsOf(trusted("eks.amazonaws.com")), ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]);
       assert.deepEqual(
         attachmentsOf(trusted("ec2.amazonaws.com")),
-        ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"].map((p) => `arn:aws:iam::aws:policy/${p}`),
+        ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"].map(
+          (p) => `arn:aws:iam::aws:policy/${p}`,
+        ),
       );
       assert.deepEqual([...clusterRolePolicies], ["AmazonEKSClusterPolicy"]);
       assert.equal(nodeRolePolicies.length, 3);
@@ -276,11 +312,15 @@ describe("cluster components", function () {
       assert.equal(inputs.vpcConfig.endpointPublicAccess, true);
       assert.equal(inputs.vpcConfig.endpointPrivateAccess, true);
       assert.deepEqual(inputs.vpcConfig.publicAccessCidrs, ["198.51.100.0/24"]);
-      const subnetIds = ofType(run, "aws:ec2/subnet:Subnet").map((s) => `${s.name}-id`).sort();
+      const subnetIds = ofType(run, "aws:ec2/subnet:Subnet")
+        .map((s) => `${s.name}-id`)
+        .sort();
       assert.deepEqual([...inputs.vpcConfig.subnetIds].sort(), subnetIds);
       const clusterRole = ofType(run, "aws:iam/role:Role").find((r) => r.name === "east-cluster-role")!;
       assert.equal(inputs.roleArn, clusterRole.state.arn);
-      const clusterAttachment = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").find((a) => a.name.startsWith("east-cluster-"))!;
+      const clusterAttachment = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").find((a) =>
+        a.name.startsWith("east-cluster-"),
+      )!;
       assert.ok(cluster.dependencies.includes(clusterAttachment.urn), "the cluster waits for its role policy");
     });
 
@@ -291,9 +331,14 @@ describe("cluster components", function () {
       assert.deepEqual(inputs.instanceTypes, ["m6i.large", "m6a.large"]);
       assert.equal(inputs.diskSize, 80);
       assert.equal(inputs.clusterName, "east");
-      assert.deepEqual(inputs.subnetIds, [0, 1, 2].map((i) => `east-private-${i}-id`));
+      assert.deepEqual(
+        inputs.subnetIds,
+        [0, 1, 2].map((i) => `east-private-${i}-id`),
+      );
       assert.equal(inputs.nodeRoleArn, ofType(run, "aws:iam/role:Role").find((r) => r.name === "east-node-role")!.state.arn);
-      const nodeAttachments = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.name.startsWith("east-node-"));
+      const nodeAttachments = ofType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) =>
+        a.name.startsWith("east-node-"),
+      );
       assert.equal(nodeAttachments.length, 3);
       for (const a of nodeAttachments) assert.ok(group.dependencies.includes(a.urn), `node group waits for ${a.name}`);
     });
@@ -333,8 +378,18 @@ describe("cluster components", function () {
   describe("EksCluster (two zones, one NAT, open API, China partition)", () => {
     let run: Deployment<EksCluster>;
     before(async () => {
-      run = await deploy("eks-cn", "cn-north-1", () =>
-        new EksCluster("north", { ...eksArgs, clusterName: undefined, region: "cn-north-1", availabilityZoneCount: 2, natGateways: "single", apiAllowedCidrs: [] }),
+      run = await deploy(
+        "eks-cn",
+        "cn-north-1",
+        () =>
+          new EksCluster("north", {
+            ...eksArgs,
+            clusterName: undefined,
+            region: "cn-north-1",
+            availabilityZoneCount: 2,
+            natGateways: "single",
+            apiAllowedCidrs: [],
+          }),
       );
     });
 
@@ -356,7 +411,10 @@ describe("cluster components", function () {
       assert.equal(privateTables.length, 1);
       assert.deepEqual(plain(privateTables[0]!).routes, [{ cidrBlock: "0.0.0.0/0", natGatewayId: `${nat.name}-id` }]);
       const associations = ofType(run, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter((a) => a.name.includes("private"));
-      assert.deepEqual(associations.map((a) => plain(a).routeTableId), [`${privateTables[0]!.name}-id`, `${privateTables[0]!.name}-id`]);
+      assert.deepEqual(
+        associations.map((a) => plain(a).routeTableId),
+        [`${privateTables[0]!.name}-id`, `${privateTables[0]!.name}-id`],
+      );
     });
 
     it("routes the public subnets through the internet gateway", () => {
@@ -383,7 +441,10 @@ describe("cluster components", function () {
   describe("EksCluster input checks", () => {
     it("refuses fewer than two availability zones before creating anything", async () => {
       const { resources, restoreLogs } = await startMockedRun({ stack: "eks-tiny", config: { "aws:region": "eu-central-1" } });
-      assert.throws(() => new EksCluster("tiny", { ...eksArgs, availabilityZoneCount: 1 }), /availabilityZoneCount must be a whole number >= 2/);
+      assert.throws(
+        () => new EksCluster("tiny", { ...eksArgs, availabilityZoneCount: 1 }),
+        /availabilityZoneCount must be a whole number >= 2/,
+      );
       await settle();
       restoreLogs();
       assert.deepEqual(resources, []);
@@ -408,12 +469,19 @@ describe("cluster components", function () {
     it("registers its type token and parents every child to itself", () => {
       const component = single(run, "burstmesh:clusters:AksCluster");
       const children = run.resources.filter((r) => r !== component);
-      assert.deepEqual(children.map((c) => c.type).sort(), ["azure-native:containerservice:ManagedCluster", "azure-native:resources:ResourceGroup", "pulumi:providers:kubernetes"]);
+      assert.deepEqual(children.map((c) => c.type).sort(), [
+        "azure-native:containerservice:ManagedCluster",
+        "azure-native:resources:ResourceGroup",
+        "pulumi:providers:kubernetes",
+      ]);
       for (const child of children) assert.equal(child.parent, component.urn);
     });
 
     it("creates the resource group in the location", () => {
-      assert.deepEqual(plain(single(run, "azure-native:resources:ResourceGroup")), { resourceGroupName: "burstmesh-west", location: "westeurope" });
+      assert.deepEqual(plain(single(run, "azure-native:resources:ResourceGroup")), {
+        resourceGroupName: "burstmesh-west",
+        location: "westeurope",
+      });
     });
 
     it("creates a managed cluster with managed identity, RBAC, local accounts and a standard load balancer", () => {
@@ -443,7 +511,16 @@ describe("cluster components", function () {
           vmSize: pools[0].vmSize,
           osDiskSizeGB: pools[0].osDiskSizeGB,
         },
-        { mode: "System", type: "VirtualMachineScaleSets", enableAutoScaling: true, minCount: 2, maxCount: 5, count: 3, vmSize: "Standard_D4s_v5", osDiskSizeGB: 100 },
+        {
+          mode: "System",
+          type: "VirtualMachineScaleSets",
+          enableAutoScaling: true,
+          minCount: 2,
+          maxCount: 5,
+          count: 3,
+          vmSize: "Standard_D4s_v5",
+          osDiskSizeGB: 100,
+        },
       );
       assert.match(pools[0].name, /^[a-z][a-z0-9]{0,11}$/);
     });
@@ -456,7 +533,10 @@ describe("cluster components", function () {
 
     it("makes the kubeconfig the decoded user credential, as a secret", async () => {
       assert.equal(await pulumi.isSecret(run.component.kubeconfig), true);
-      const credentials = await callMocks["azure-native:containerservice:listManagedClusterUserCredentials"]!({ resourceGroupName: "burstmesh-west", resourceName: "west" });
+      const credentials = await callMocks["azure-native:containerservice:listManagedClusterUserCredentials"]!({
+        resourceGroupName: "burstmesh-west",
+        resourceName: "west",
+      });
       const expected = Buffer.from((credentials.kubeconfigs as { value: string }[])[0]!.value, "base64").toString();
       assert.equal(await resolve(run.component.kubeconfig), expected);
       const kubeconfig = parseYaml(expected) as Kubeconfig;
@@ -488,7 +568,18 @@ describe("cluster components", function () {
   describe("AksCluster (no authorized ranges)", () => {
     let run: Deployment<AksCluster>;
     before(async () => {
-      run = await deploy("aks-open", "us-east-1", () => new AksCluster("south", { ...aksArgs, clusterName: undefined, resourceGroupName: "rg-south", location: "swedencentral", apiAllowedCidrs: [] }));
+      run = await deploy(
+        "aks-open",
+        "us-east-1",
+        () =>
+          new AksCluster("south", {
+            ...aksArgs,
+            clusterName: undefined,
+            resourceGroupName: "rg-south",
+            location: "swedencentral",
+            apiAllowedCidrs: [],
+          }),
+      );
     });
 
     it("sets no API server access profile", () => {

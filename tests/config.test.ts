@@ -70,23 +70,93 @@ describe("config", () => {
       ["an unknown cloud", "eks", { "burstmesh:cloud": "gcp" }, /burstmesh:cloud: must be 'aws' or 'azure' \(got 'gcp'\)/],
       ["a missing cloud", "eks", { "burstmesh:cloud": undefined }, /burstmesh:cloud: must be 'aws' or 'azure' \(got nothing\)/],
       ["an unknown role", "trust", { "burstmesh:role": "ca" }, /burstmesh:role: must be 'trust' or 'cluster'/],
-      ["a cluster name that is not DNS-1123", "eks", { "burstmesh:clusterName": "EKS_1" }, /burstmesh:clusterName: must be a DNS-1123 label/],
-      ["a cluster listed among its own peers", "eks", { "burstmesh:peers": ["aks", "eks"] }, /burstmesh:peers\[1\]: lists this cluster's own name 'eks'/],
-      ["a peer that is not a member", "eks", { "burstmesh:peers": ["gke"] }, /burstmesh:peers\[0\]: 'gke' is not one of burstmesh:members \(eks, aks\)/],
+      [
+        "a cluster name that is not DNS-1123",
+        "eks",
+        { "burstmesh:clusterName": "EKS_1" },
+        /burstmesh:clusterName: must be a DNS-1123 label/,
+      ],
+      [
+        "a cluster listed among its own peers",
+        "eks",
+        { "burstmesh:peers": ["aks", "eks"] },
+        /burstmesh:peers\[1\]: lists this cluster's own name 'eks'/,
+      ],
+      [
+        "a peer that is not a member",
+        "eks",
+        { "burstmesh:peers": ["gke"] },
+        /burstmesh:peers\[0\]: 'gke' is not one of burstmesh:members \(eks, aks\)/,
+      ],
       ["a peer listed twice", "eks", { "burstmesh:peers": ["aks", "aks"] }, /burstmesh:peers\[1\]: lists 'aks' twice/],
-      ["a cluster that is not a member", "eks", { "burstmesh:clusterName": "eks2" }, /burstmesh:clusterName: 'eks2' is not one of burstmesh:members/],
-      ["a member listed twice", "trust", { "burstmesh:members": ["eks", "aks", "eks"] }, /burstmesh:members\[2\]: lists cluster 'eks' twice/],
+      [
+        "a cluster that is not a member",
+        "eks",
+        { "burstmesh:clusterName": "eks2" },
+        /burstmesh:clusterName: 'eks2' is not one of burstmesh:members/,
+      ],
+      [
+        "a member listed twice",
+        "trust",
+        { "burstmesh:members": ["eks", "aks", "eks"] },
+        /burstmesh:members\[2\]: lists cluster 'eks' twice/,
+      ],
       ["an invalid VPC CIDR", "eks", { "burstmesh:vpcCidr": "10.20.0.0/33" }, /burstmesh:vpcCidr: must be an IPv4 CIDR block/],
-      ["an invalid API CIDR", "aks", { "burstmesh:apiAllowedCidrs": ["203.0.113.0"] }, /burstmesh:apiAllowedCidrs\[0\]: must be an IPv4 CIDR block/],
-      ["min nodes above desired", "eks", { "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 4, desiredCount: 3, maxCount: 6, diskSizeGb: 50 } }, /burstmesh:nodePool\.desiredCount: must be at least minCount \(4\)/],
-      ["desired nodes above max", "aks", { "burstmesh:nodePool": { vmSize: "Standard_D4s_v5", minCount: 2, desiredCount: 7, maxCount: 6, diskSizeGb: 64 } }, /burstmesh:nodePool\.desiredCount: must be at most maxCount \(6\)/],
-      ["min nodes below one", "eks", { "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 0, desiredCount: 1, maxCount: 2, diskSizeGb: 50 } }, /burstmesh:nodePool\.minCount: must be at least 1/],
-      ["an Istio version that is not x.y.z", "eks", { "burstmesh:istioVersion": "1.30" }, /burstmesh:istioVersion: must be an Istio release version x\.y\.z/],
-      ["a certificate validity of zero", "trust", { "burstmesh:rootCertValidityHours": 0 }, /burstmesh:rootCertValidityHours: must be a positive whole number/],
-      ["a negative certificate validity", "trust", { "burstmesh:intermediateCertValidityHours": -24 }, /burstmesh:intermediateCertValidityHours: must be a positive whole number/],
+      [
+        "an invalid API CIDR",
+        "aks",
+        { "burstmesh:apiAllowedCidrs": ["203.0.113.0"] },
+        /burstmesh:apiAllowedCidrs\[0\]: must be an IPv4 CIDR block/,
+      ],
+      [
+        "min nodes above desired",
+        "eks",
+        { "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 4, desiredCount: 3, maxCount: 6, diskSizeGb: 50 } },
+        /burstmesh:nodePool\.desiredCount: must be at least minCount \(4\)/,
+      ],
+      [
+        "desired nodes above max",
+        "aks",
+        { "burstmesh:nodePool": { vmSize: "Standard_D4s_v5", minCount: 2, desiredCount: 7, maxCount: 6, diskSizeGb: 64 } },
+        /burstmesh:nodePool\.desiredCount: must be at most maxCount \(6\)/,
+      ],
+      [
+        "min nodes below one",
+        "eks",
+        { "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 0, desiredCount: 1, maxCount: 2, diskSizeGb: 50 } },
+        /burstmesh:nodePool\.minCount: must be at least 1/,
+      ],
+      [
+        "an Istio version that is not x.y.z",
+        "eks",
+        { "burstmesh:istioVersion": "1.30" },
+        /burstmesh:istioVersion: must be an Istio release version x\.y\.z/,
+      ],
+      [
+        "a certificate validity of zero",
+        "trust",
+        { "burstmesh:rootCertValidityHours": 0 },
+        /burstmesh:rootCertValidityHours: must be a positive whole number/,
+      ],
+      [
+        "a negative certificate validity",
+        "trust",
+        { "burstmesh:intermediateCertValidityHours": -24 },
+        /burstmesh:intermediateCertValidityHours: must be a positive whole number/,
+      ],
       ["a missing AWS region", "eks", { "aws:region": undefined }, /aws:region: is required when burstmesh:cloud is aws/],
-      ["a missing Azure location", "aks", { "azure-native:location": undefined }, /azure-native:location: is required when burstmesh:cloud is azure/],
-      ["a single availability zone", "eks", { "burstmesh:availabilityZoneCount": 1 }, /burstmesh:availabilityZoneCount: must be at least 2/],
+      [
+        "a missing Azure location",
+        "aks",
+        { "azure-native:location": undefined },
+        /azure-native:location: is required when burstmesh:cloud is azure/,
+      ],
+      [
+        "a single availability zone",
+        "eks",
+        { "burstmesh:availabilityZoneCount": 1 },
+        /burstmesh:availabilityZoneCount: must be at least 2/,
+      ],
       ["a non-JSON list", "eks", { "burstmesh:peers": "aks" }, /burstmesh:peers: must be a number, list or object \(got 'aks'\)/],
     ];
     for (const [what, stack, changes, expected] of cases) {
@@ -96,7 +166,9 @@ describe("config", () => {
     }
 
     it("reports every bad key at once, naming the stack", () => {
-      const message = configErrorOf(withConfig("eks", { "burstmesh:vpcCidr": "nope", "burstmesh:istioVersion": "latest", "aws:region": undefined }));
+      const message = configErrorOf(
+        withConfig("eks", { "burstmesh:vpcCidr": "nope", "burstmesh:istioVersion": "latest", "aws:region": undefined }),
+      );
       assert.match(message, /^Invalid configuration for stack '[^']+':/);
       assert.match(message, /burstmesh:vpcCidr/);
       assert.match(message, /burstmesh:istioVersion/);

@@ -39,7 +39,12 @@ function pem(label: string, seed: string): string {
 function caBundle(cluster: string): CaBundle {
   const intermediate = pem("CERTIFICATE", `intermediate:${cluster}`);
   const root = pem("CERTIFICATE", "root");
-  return { "ca-cert.pem": intermediate, "ca-key.pem": pem("PRIVATE KEY", `key:${cluster}`), "root-cert.pem": root, "cert-chain.pem": intermediate + root };
+  return {
+    "ca-cert.pem": intermediate,
+    "ca-key.pem": pem("PRIVATE KEY", `key:${cluster}`),
+    "root-cert.pem": root,
+    "cert-chain.pem": intermediate + root,
+  };
 }
 
 /** A cluster CA as EKS and AKS return it: PEM, base64-encoded once. */
@@ -56,7 +61,13 @@ const eks = {
   kubeconfig: () =>
     buildKubeconfig(
       { name: "eks", server: eks.server, certificateAuthorityData: caData("eks") },
-      { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", "eks", "--region", "eu-central-1"] } },
+      {
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1beta1",
+          command: "aws",
+          args: ["eks", "get-token", "--cluster-name", "eks", "--region", "eu-central-1"],
+        },
+      },
     ),
 };
 
@@ -107,11 +118,19 @@ function only(run: Run, predicate: (r: RecordedResource) => boolean, what: strin
 }
 
 function k8sObject(run: Run, type: string, name: string): RecordedResource {
-  return only(run, (r) => !r.read && r.type === type && reveal<{ metadata?: { name?: string } }>(r.inputs).metadata?.name === name, `${type} ${name}`);
+  return only(
+    run,
+    (r) => !r.read && r.type === type && reveal<{ metadata?: { name?: string } }>(r.inputs).metadata?.name === name,
+    `${type} ${name}`,
+  );
 }
 
 function release(run: Run, releaseName: string): RecordedResource {
-  return only(run, (r) => r.type === "kubernetes:helm.sh/v3:Release" && reveal<{ name?: string }>(r.inputs).name === releaseName, `release ${releaseName}`);
+  return only(
+    run,
+    (r) => r.type === "kubernetes:helm.sh/v3:Release" && reveal<{ name?: string }>(r.inputs).name === releaseName,
+    `release ${releaseName}`,
+  );
 }
 
 function component(run: Run, type: string): RecordedResource {
@@ -152,7 +171,12 @@ describe("mesh: pure builders", () => {
       autoscaleMax: 5,
       resources: { requests: { cpu: "500m", memory: "2048Mi" } },
       topologySpreadConstraints: [
-        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { app: "istiod" } } },
+        {
+          maxSkew: 1,
+          topologyKey: "topology.kubernetes.io/zone",
+          whenUnsatisfiable: "ScheduleAnyway",
+          labelSelector: { matchLabels: { app: "istiod" } },
+        },
       ],
     });
   });
@@ -185,7 +209,9 @@ describe("mesh: pure builders", () => {
   });
 
   it("gateway values on azure: no annotations, no fixed node port", () => {
-    const values = eastWestGatewayValues({ network: "network-aks", cloud: "azure" }) as { service: { annotations: object; ports: object[] } };
+    const values = eastWestGatewayValues({ network: "network-aks", cloud: "azure" }) as {
+      service: { annotations: object; ports: object[] };
+    };
     assert.deepEqual(values.service.annotations, {});
     assert.deepEqual(values.service.ports, [
       { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
@@ -256,7 +282,10 @@ describe("mesh: pure builders", () => {
   });
 
   it("load-balancer address: hostname first, else IP, else nothing", () => {
-    assert.equal(loadBalancerAddress({ loadBalancer: { ingress: [{ hostname: "a.elb.amazonaws.com", ip: "1.2.3.4" }] } } as never), "a.elb.amazonaws.com");
+    assert.equal(
+      loadBalancerAddress({ loadBalancer: { ingress: [{ hostname: "a.elb.amazonaws.com", ip: "1.2.3.4" }] } } as never),
+      "a.elb.amazonaws.com",
+    );
     assert.equal(loadBalancerAddress({ loadBalancer: { ingress: [{ ip: "20.1.2.3" }] } } as never), "20.1.2.3");
     assert.equal(loadBalancerAddress({ loadBalancer: { ingress: [] } } as never), undefined);
     assert.equal(loadBalancerAddress(undefined), undefined);
@@ -301,7 +330,11 @@ describe("mesh: pure builders", () => {
         [{ clusterName: "AKS_1" }, /DNS-1123/],
       ];
       for (const [override, error] of cases) {
-        assert.throws(() => remoteSecretKubeconfig(peerFixture(override), peerFixture(override).clusterName), error, JSON.stringify(override));
+        assert.throws(
+          () => remoteSecretKubeconfig(peerFixture(override), peerFixture(override).clusterName),
+          error,
+          JSON.stringify(override),
+        );
       }
     });
 
@@ -313,7 +346,16 @@ describe("mesh: pure builders", () => {
     it("IstioPrimary and EastWestGateway refuse a version range", () => {
       const provider = {} as k8s.Provider;
       assert.throws(
-        () => new IstioPrimary("x", { provider, istioVersion: "1.30", meshId: "m", trustDomain: "t", clusterName: "c", network: "n", cacerts: caBundle("c") }),
+        () =>
+          new IstioPrimary("x", {
+            provider,
+            istioVersion: "1.30",
+            meshId: "m",
+            trustDomain: "t",
+            clusterName: "c",
+            network: "n",
+            cacerts: caBundle("c"),
+          }),
         /exact release/,
       );
       assert.throws(() => new EastWestGateway("x", { provider, istioVersion: "^1.30.3", network: "n", cloud: "aws" }), /exact release/);
@@ -325,14 +367,23 @@ describe("mesh: pure builders", () => {
 
 describe("mesh: the Kubernetes mock", () => {
   const readService = (provider: string) =>
-    resourceMocks["kubernetes:core/v1:Service"]!({ type: "kubernetes:core/v1:Service", name: "svc", inputs: {}, id: "istio-system/istio-eastwestgateway", provider }) as {
+    resourceMocks["kubernetes:core/v1:Service"]!({
+      type: "kubernetes:core/v1:Service",
+      name: "svc",
+      inputs: {},
+      id: "istio-system/istio-eastwestgateway",
+      provider,
+    }) as {
       status: { loadBalancer: { ingress: Record<string, string>[] } };
     };
   const ref = (types: string, name: string, stack = "unit") => `urn:pulumi:${stack}::burstmesh::${types}::${name}::${name}-id`;
 
   it("without a known kubeconfig, tells the cloud from the provider's name, then its parent types, then the stack", () => {
     assert.match(readService(ref("pulumi:providers:kubernetes", "aks-k8s")).status.loadBalancer.ingress[0]!.ip!, /^20\./);
-    assert.match(readService(ref("pulumi:providers:kubernetes", "eks-k8s")).status.loadBalancer.ingress[0]!.hostname!, /\.elb\.[a-z0-9-]+\.amazonaws\.com$/);
+    assert.match(
+      readService(ref("pulumi:providers:kubernetes", "eks-k8s")).status.loadBalancer.ingress[0]!.hostname!,
+      /\.elb\.[a-z0-9-]+\.amazonaws\.com$/,
+    );
     assert.ok(readService(ref("burstmesh:clusters:AksCluster$pulumi:providers:kubernetes", "main")).status.loadBalancer.ingress[0]!.ip);
     assert.ok(readService(ref("pulumi:providers:kubernetes", "main", "eks")).status.loadBalancer.ingress[0]!.hostname);
   });
@@ -382,19 +433,26 @@ describe("mesh: components under mocks", () => {
           const children = result.resources.filter((r) => r.parent === parent.urn);
           assert.ok(children.length > 0, `${type} has children`);
           for (const child of children) {
-            assert.ok(child.provider.startsWith(`${provider.urn}::`), `${fixture.stack}: ${child.type} ${child.name} uses provider ${child.provider}`);
+            assert.ok(
+              child.provider.startsWith(`${provider.urn}::`),
+              `${fixture.stack}: ${child.type} ${child.name} uses provider ${child.provider}`,
+            );
           }
         }
         const mine = result.resources.filter((r) => r.type.startsWith("kubernetes:"));
         for (const resource of mine) {
-          assert.ok(result.resources.some((r) => r.urn === resource.parent && r.type.startsWith("burstmesh:mesh:")), `${resource.name} is a component's child`);
+          assert.ok(
+            result.resources.some((r) => r.urn === resource.parent && r.type.startsWith("burstmesh:mesh:")),
+            `${resource.name} is a component's child`,
+          );
         }
       }
     });
 
     it("names everything deterministically: a second run registers the same URNs and values", async () => {
       const again = await run(eks.stack, () => cluster(eks, [{ name: "aks", peer: pulumi.secret(peerFixture()) }]));
-      const summary = (r: Run) => r.resources.map((x) => [x.urn, reveal(x.inputs)]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      const summary = (r: Run) =>
+        r.resources.map((x) => [x.urn, reveal(x.inputs)]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
       assert.deepEqual(summary(again), summary(eksRun));
       assert.deepEqual(again.outputs, eksRun.outputs);
       for (const resource of eksRun.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.read)) {
@@ -419,7 +477,10 @@ describe("mesh: components under mocks", () => {
     it("labels istio-system with the cluster's network", () => {
       for (const { fixture, result } of runs()) {
         const namespace = k8sObject(result, "kubernetes:core/v1:Namespace", "istio-system");
-        assert.deepEqual(reveal(namespace.inputs.metadata), { name: "istio-system", labels: { "topology.istio.io/network": fixture.network } });
+        assert.deepEqual(reveal(namespace.inputs.metadata), {
+          name: "istio-system",
+          labels: { "topology.istio.io/network": fixture.network },
+        });
         assert.equal(result.outputs.namespace!.value, "istio-system");
       }
     });
@@ -440,7 +501,12 @@ describe("mesh: components under mocks", () => {
           "istio-base": { chart: "base", values: baseValues() },
           istiod: {
             chart: "istiod",
-            values: istiodValues({ meshId: "burstmesh", trustDomain: "cluster.local", clusterName: fixture.clusterName, network: fixture.network }),
+            values: istiodValues({
+              meshId: "burstmesh",
+              trustDomain: "cluster.local",
+              clusterName: fixture.clusterName,
+              network: fixture.network,
+            }),
           },
         };
         for (const [name, { chart, values }] of Object.entries(expected)) {
@@ -452,8 +518,14 @@ describe("mesh: components under mocks", () => {
           assert.equal(inputs.namespace, "istio-system");
           assert.deepEqual(inputs.values, values);
         }
-        const istiod = reveal<{ values: { global: Record<string, unknown>; meshConfig: unknown } }>(release(result, "istiod").inputs).values;
-        assert.deepEqual(istiod.global, { meshID: "burstmesh", multiCluster: { clusterName: fixture.clusterName }, network: fixture.network });
+        const istiod = reveal<{ values: { global: Record<string, unknown>; meshConfig: unknown } }>(
+          release(result, "istiod").inputs,
+        ).values;
+        assert.deepEqual(istiod.global, {
+          meshID: "burstmesh",
+          multiCluster: { clusterName: fixture.clusterName },
+          network: fixture.network,
+        });
         assert.deepEqual(istiod.meshConfig, { trustDomain: "cluster.local" });
       }
     });
@@ -473,7 +545,11 @@ describe("mesh: components under mocks", () => {
 
     it("enforces STRICT mTLS mesh-wide, built from the typed model, after istiod", () => {
       for (const { result } of runs()) {
-        const peerAuthentication = only(result, (r) => r.type === "kubernetes:security.istio.io/v1:PeerAuthentication", "PeerAuthentication");
+        const peerAuthentication = only(
+          result,
+          (r) => r.type === "kubernetes:security.istio.io/v1:PeerAuthentication",
+          "PeerAuthentication",
+        );
         assert.deepEqual(reveal(peerAuthentication.inputs), meshPeerAuthentication());
         assert.ok(peerAuthentication.dependencies.includes(release(result, "istiod").urn));
       }
@@ -495,7 +571,9 @@ describe("mesh: components under mocks", () => {
     });
 
     it("asks for the NLB on aws only", () => {
-      const annotations = (run: Run) => reveal<{ values: { service: { annotations: Record<string, string> } } }>(release(run, "istio-eastwestgateway").inputs).values.service.annotations;
+      const annotations = (run: Run) =>
+        reveal<{ values: { service: { annotations: Record<string, string> } } }>(release(run, "istio-eastwestgateway").inputs).values
+          .service.annotations;
       assert.deepEqual(annotations(eksRun), awsNlbAnnotations());
       assert.equal(annotations(eksRun)["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
       assert.deepEqual(annotations(aksRun), {});
@@ -546,7 +624,10 @@ describe("mesh: components under mocks", () => {
         assert.equal(result.outputs.token!.secret, true, "token is a Pulumi secret");
         assert.equal(result.outputs.token!.value, Buffer.from(data.token, "base64").toString("utf8"));
         const [, payload] = (result.outputs.token!.value as string).split(".");
-        assert.equal(JSON.parse(Buffer.from(payload!, "base64url").toString()).sub, "system:serviceaccount:istio-system:istio-reader-service-account");
+        assert.equal(
+          JSON.parse(Buffer.from(payload!, "base64url").toString()).sub,
+          "system:serviceaccount:istio-system:istio-reader-service-account",
+        );
       }
       assert.notEqual(eksRun.outputs.token!.value, aksRun.outputs.token!.value, "each cluster has its own token");
     });

@@ -15,7 +15,10 @@ import { gatewayChartTopLevelKeys, hasReference, istioSchemaErrors, referenceDir
 /** Every Istio object the mesh components create (the components build them with these functions only). */
 const istioObjects = () => [meshPeerAuthentication(), crossNetworkGateway()];
 
-const gatewayValues = () => [eastWestGatewayValues({ network: "network-eks", cloud: "aws" }), eastWestGatewayValues({ network: "network-aks", cloud: "azure" })];
+const gatewayValues = () => [
+  eastWestGatewayValues({ network: "network-eks", cloud: "aws" }),
+  eastWestGatewayValues({ network: "network-aks", cloud: "azure" }),
+];
 
 const istiodSettings = { meshId: "burstmesh", trustDomain: "cluster.local", clusterName: "eks", network: "network-eks" };
 
@@ -94,12 +97,17 @@ describe("mesh: against the Istio 1.30.3 reference", function () {
     const known = gatewayChartTopLevelKeys();
     assert.ok(known.length > 10, "the schema lists its keys");
     for (const values of gatewayValues()) {
-      assert.deepEqual(Object.keys(values).filter((key) => !known.includes(key)), []);
+      assert.deepEqual(
+        Object.keys(values).filter((key) => !known.includes(key)),
+        [],
+      );
     }
   });
 
   it("gateway values pass the chart's whole values schema", () => {
-    const { $schema: _ignored, ...schema } = JSON.parse(fs.readFileSync(path.join(referenceDir, "gateway.values.schema.json"), "utf8")) as Record<string, unknown>;
+    const { $schema: _ignored, ...schema } = JSON.parse(
+      fs.readFileSync(path.join(referenceDir, "gateway.values.schema.json"), "utf8"),
+    ) as Record<string, unknown>;
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
     for (const values of gatewayValues()) {
       assert.ok(validate(values), JSON.stringify(validate.errors));
@@ -119,7 +127,11 @@ describe("mesh: against the Istio 1.30.3 reference", function () {
     const defaults = chartDefaults("istiod.values.yaml");
     assert.deepEqual(unknownPaths({ global: { meshId: "x" } }, defaults), ["global.meshId (not in the chart's values)"]);
     assert.deepEqual(unknownPaths({ multiCluster: { clusterName: "x" } }, defaults), ["multiCluster (not in the chart's values)"]);
-    assert.deepEqual(unknownPaths({ autoscaleMin: { value: 2 } }, defaults), ["autoscaleMin (a object here, a scalar in the chart's values)"]);
-    assert.deepEqual(unknownPaths({ meshConfig: { trustDomian: "x" } }, defaults), ["meshConfig.trustDomian (not a MeshConfig field this test knows)"]);
+    assert.deepEqual(unknownPaths({ autoscaleMin: { value: 2 } }, defaults), [
+      "autoscaleMin (a object here, a scalar in the chart's values)",
+    ]);
+    assert.deepEqual(unknownPaths({ meshConfig: { trustDomian: "x" } }, defaults), [
+      "meshConfig.trustDomian (not a MeshConfig field this test knows)",
+    ]);
   });
 });

@@ -234,7 +234,12 @@ class CapturedLog implements Log {
 }
 
 function overlap(mesh: FakeMesh, op: Op, a: string, b: string, nth = 0): boolean {
-  const [as, ae, bs, be] = [mesh.event(a, op, "start", nth), mesh.event(a, op, "end", nth), mesh.event(b, op, "start", nth), mesh.event(b, op, "end", nth)];
+  const [as, ae, bs, be] = [
+    mesh.event(a, op, "start", nth),
+    mesh.event(a, op, "end", nth),
+    mesh.event(b, op, "start", nth),
+    mesh.event(b, op, "end", nth),
+  ];
   return as.seq < be.seq && bs.seq < ae.seq;
 }
 
@@ -246,7 +251,8 @@ describe("orchestrator", () => {
       const mesh = twoClusterMesh();
       await meshUp(mesh, new CapturedLog(), fullPlan());
       const trustEnd = mesh.event("trust", "up", "end");
-      for (const start of mesh.starts("up").filter((e) => e.stack !== "trust")) assert.ok(start.seq > trustEnd.seq, `${start.stack} started before the trust stack finished`);
+      for (const start of mesh.starts("up").filter((e) => e.stack !== "trust"))
+        assert.ok(start.seq > trustEnd.seq, `${start.stack} started before the trust stack finished`);
       assert.ok(overlap(mesh, "up", "eks", "aks", 0), "pass 1 of eks and aks did not overlap");
       assert.ok(overlap(mesh, "up", "eks", "aks", 1), "pass 2 of eks and aks did not overlap");
     });
@@ -255,7 +261,10 @@ describe("orchestrator", () => {
       const mesh = twoClusterMesh();
       await meshUp(mesh, new CapturedLog(), { trust: "trust", clusters: ["aks", "eks"], selection: { clusters: ["eks"] } });
       const firstUp = mesh.starts("up")[0]!;
-      const opensBefore = mesh.starts("open").filter((e) => e.seq < firstUp.seq).map((e) => e.stack);
+      const opensBefore = mesh
+        .starts("open")
+        .filter((e) => e.seq < firstUp.seq)
+        .map((e) => e.stack);
       assert.deepEqual(opensBefore.sort(), ["aks", "eks", "trust"]);
       assert.ok(mesh.state.get("aks")!.exists && mesh.state.get("trust")!.exists);
       assert.deepEqual([...new Set(mesh.starts("up").map((e) => e.stack))], ["eks"], "only the selected stack is updated");
@@ -302,7 +311,12 @@ describe("orchestrator", () => {
       });
       const report = await meshUp(mesh, new CapturedLog(), fullPlan(["aks", "eks", "gke"]));
       assert.equal(report.clusterPasses, 2);
-      assert.deepEqual(Object.keys(mesh.state.get("gke")!.resources).filter((r) => r.startsWith("remote-secret-")).sort(), ["remote-secret-aks", "remote-secret-eks"]);
+      assert.deepEqual(
+        Object.keys(mesh.state.get("gke")!.resources)
+          .filter((r) => r.startsWith("remote-secret-"))
+          .sort(),
+        ["remote-secret-aks", "remote-secret-eks"],
+      );
     });
 
     it("compares secret output values too: a rotated secret output needs another pass", async () => {
@@ -356,7 +370,10 @@ describe("orchestrator", () => {
         (e: unknown) => e,
       );
       assert.ok(err instanceof StackFailedError);
-      assert.deepEqual(err.failures.map((f) => f.stack), ["eks"]);
+      assert.deepEqual(
+        err.failures.map((f) => f.stack),
+        ["eks"],
+      );
       assert.match(err.message, /stack eks failed \(cluster pass 1\): quota exceeded for m6i\.xlarge/);
       assert.ok(mesh.event("aks", "up", "end", 0), "the sibling finished its update");
       assert.equal(mesh.starts("up", "aks").length, 1, "no second pass started");
@@ -374,7 +391,10 @@ describe("orchestrator", () => {
       const mesh = twoClusterMesh();
       mesh.fail = (stack) => (stack === "trust" ? "tls provider crashed" : undefined);
       await assert.rejects(meshUp(mesh, new CapturedLog(), fullPlan()), /stack trust failed \(trust stack up\): tls provider crashed/);
-      assert.deepEqual(mesh.starts("up").map((e) => e.stack), ["trust"]);
+      assert.deepEqual(
+        mesh.starts("up").map((e) => e.stack),
+        ["trust"],
+      );
     });
 
     it("streams each stack's output line by line, prefixed with the stack name", async () => {
@@ -394,7 +414,13 @@ describe("orchestrator", () => {
       const log = new CapturedLog();
       const report = await meshPreview(mesh, log, fullPlan());
       assert.equal(mesh.starts("up").length, 0, "preview must not update");
-      assert.deepEqual(mesh.starts("preview").map((e) => e.stack).sort(), ["aks", "eks", "trust"]);
+      assert.deepEqual(
+        mesh
+          .starts("preview")
+          .map((e) => e.stack)
+          .sort(),
+        ["aks", "eks", "trust"],
+      );
       const trustEnd = mesh.event("trust", "preview", "end");
       assert.ok(mesh.event("eks", "preview", "start").seq > trustEnd.seq && mesh.event("aks", "preview", "start").seq > trustEnd.seq);
       assert.ok(overlap(mesh, "preview", "eks", "aks"));
@@ -407,7 +433,10 @@ describe("orchestrator", () => {
       const mesh = twoClusterMesh();
       mesh.fail = (stack, op) => (stack === "trust" && op === "preview" ? "bad config" : undefined);
       await assert.rejects(meshPreview(mesh, new CapturedLog(), fullPlan()), /stack trust failed .*bad config/);
-      assert.deepEqual(mesh.starts("preview").map((e) => e.stack), ["trust"]);
+      assert.deepEqual(
+        mesh.starts("preview").map((e) => e.stack),
+        ["trust"],
+      );
     });
   });
 
@@ -427,7 +456,10 @@ describe("orchestrator", () => {
       const mesh = twoClusterMesh();
       await meshUp(mesh, new CapturedLog(), fullPlan());
       mesh.fail = (stack, op) => (stack === "aks" && op === "destroy" ? "resource group is locked" : undefined);
-      await assert.rejects(meshDestroy(mesh, new CapturedLog(), fullPlan()), /stack aks failed \(cluster destroy\): resource group is locked/);
+      await assert.rejects(
+        meshDestroy(mesh, new CapturedLog(), fullPlan()),
+        /stack aks failed \(cluster destroy\): resource group is locked/,
+      );
       assert.ok(mesh.event("eks", "destroy", "end"), "the sibling finished");
       assert.equal(mesh.starts("destroy", "trust").length, 0);
     });
@@ -487,7 +519,11 @@ describe("orchestrator", () => {
     it("reduces a Pulumi command error to the tail of its stderr (the output was already streamed)", () => {
       const commandError = Object.assign(new Error("code: 255\n stdout: <whole update log>\n stderr: ..."), {
         name: "CommandError",
-        commandResult: { code: 255, stdout: "Updating (eks)\n".repeat(50), stderr: "\nerror: update failed\n  creating EKS Cluster: AccessDenied\n" },
+        commandResult: {
+          code: 255,
+          stdout: "Updating (eks)\n".repeat(50),
+          stderr: "\nerror: update failed\n  creating EKS Cluster: AccessDenied\n",
+        },
       });
       const concise = conciseError(commandError);
       assert.equal(concise.message, "error: update failed\n  creating EKS Cluster: AccessDenied");
@@ -511,7 +547,10 @@ describe("orchestrator", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-orch-"));
         fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         fs.writeFileSync(path.join(dir, "Pulumi.trust.yaml"), "config:\n  burstmesh:role: trust\n");
-        for (const [name, peers] of [["eks", "[aks]"], ["aks", "[eks]"]]) {
+        for (const [name, peers] of [
+          ["eks", "[aks]"],
+          ["aks", "[eks]"],
+        ]) {
           fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), `config:\n  burstmesh:cloud: aws\n  burstmesh:peers: ${peers}\n`);
         }
       });
@@ -522,7 +561,10 @@ describe("orchestrator", () => {
         const layout = discoverStacks(dir);
         assert.equal(layout.trust, "trust");
         assert.deepEqual(layout.clusters, ["aks", "eks", "gke"]);
-        assert.ok(layout.warnings.some((w) => w.includes("gke") && w.includes("members")), layout.warnings.join("; "));
+        assert.ok(
+          layout.warnings.some((w) => w.includes("gke") && w.includes("members")),
+          layout.warnings.join("; "),
+        );
       });
 
       it("refuses zero or two trust stacks", () => {
@@ -546,14 +588,20 @@ describe("orchestrator", () => {
       const layout = discoverStacks(repoRoot);
       assert.deepEqual(selectStacks(layout), { trust: "trust", clusters: ["aks", "eks"] });
       assert.deepEqual(selectStacks(layout, ["eks"]), { trust: undefined, clusters: ["eks"] });
-      assert.throws(() => selectStacks(layout, ["eks", "gke"]), (e: unknown) => e instanceof LayoutError && /unknown stack\(s\) gke.*trust, aks, eks/.test(e.message));
+      assert.throws(
+        () => selectStacks(layout, ["eks", "gke"]),
+        (e: unknown) => e instanceof LayoutError && /unknown stack\(s\) gke.*trust, aks, eks/.test(e.message),
+      );
     });
   });
 
   describe("cli", () => {
     const PASSPHRASE = "correct-horse-passphrase-never-printed";
 
-    function deps(mesh: MeshWorkspace | undefined, overrides: Partial<Omit<CliDeps, "log">> = {}): CliDeps & { log: CapturedLog; opened: () => boolean } {
+    function deps(
+      mesh: MeshWorkspace | undefined,
+      overrides: Partial<Omit<CliDeps, "log">> = {},
+    ): CliDeps & { log: CapturedLog; opened: () => boolean } {
       let opened = false;
       const log = new CapturedLog();
       return {
@@ -586,7 +634,10 @@ describe("orchestrator", () => {
       await assert.rejects(checkPulumiCli("burstmesh-no-such-pulumi-cli"), MissingPulumiCliError);
       await tick(0);
       assert.ok(timers() <= before, "a timer outlived the missing-CLI check (the CLI would hang before exiting)");
-      await assert.rejects(checkPulumiCli(process.execPath), (e: unknown) => !(e instanceof MissingPulumiCliError) && /failed/.test((e as Error).message));
+      await assert.rejects(
+        checkPulumiCli(process.execPath),
+        (e: unknown) => !(e instanceof MissingPulumiCliError) && /failed/.test((e as Error).message),
+      );
     });
 
     it("runs up end to end over the stack files and never prints the passphrase", async () => {
@@ -624,7 +675,14 @@ describe("orchestrator", () => {
     });
 
     it("rejects bad command lines with usage (exit 2)", async () => {
-      for (const argv of [[], ["deploy"], ["up", "--max-passes", "0"], ["up", "--max-passes", "x"], ["status", "--max-passes", "2"], ["up", "--bogus"]]) {
+      for (const argv of [
+        [],
+        ["deploy"],
+        ["up", "--max-passes", "0"],
+        ["up", "--max-passes", "x"],
+        ["status", "--max-passes", "2"],
+        ["up", "--bogus"],
+      ]) {
         const d = deps(undefined);
         assert.equal(await main(argv, d), 2, argv.join(" "));
         assert.ok(d.log.errors.includes(USAGE));

@@ -3,7 +3,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, knownKeys, loadConfig, parseServiceConfig, projectDefaults, ServiceSettings } from "../config";
 import { DrillSettings, fortioImage, podinfoImage } from "../config/services";
-import { drillContainers, drillJobManifest, drillJobName, drillReportScript, drillTarget, fortioArgs, homeCapacity } from "../components/traffic/drillJob";
+import {
+  drillContainers,
+  drillJobManifest,
+  drillJobName,
+  drillReportScript,
+  drillTarget,
+  fortioArgs,
+  homeCapacity,
+} from "../components/traffic/drillJob";
 import { clientConnectionLimit, overflowObjects, OverflowObjects, serviceHost, topologyLabels } from "../components/traffic/serviceSpecs";
 import { OverflowDrill } from "../components/traffic/overflowDrill";
 import { OverflowService } from "../components/traffic/overflowService";
@@ -23,7 +31,11 @@ function plain(value: unknown): any {
 }
 
 /** Parses one service entry plus the drill, expecting success. */
-function parsed(entry: Record<string, unknown>, drill: unknown = undefined, region = "eu-central-1"): { service: ServiceSettings; drill: DrillSettings } {
+function parsed(
+  entry: Record<string, unknown>,
+  drill: unknown = undefined,
+  region = "eu-central-1",
+): { service: ServiceSettings; drill: DrillSettings } {
   const result = parseServiceConfig([entry], drill, { members, region });
   if (!result.ok) assert.fail(`expected valid config, got:\n${result.issues.join("\n")}`);
   return { service: result.services[0]!, drill: result.drill };
@@ -95,88 +107,230 @@ describe("overflow services", () => {
       assert.equal(service!.namespace, "web");
       assert.equal(service!.port, 8080);
       assert.deepEqual(service!.home, { minReplicas: 2, maxReplicas: 10 });
-      assert.deepEqual(service!.retries, { attempts: 5, perTryTimeout: "2s", retryOn: "503,reset,connect-failure,refused-stream,unavailable" });
+      assert.deepEqual(service!.retries, {
+        attempts: 5,
+        perTryTimeout: "2s",
+        retryOn: "503,reset,connect-failure,refused-stream,unavailable",
+      });
       assert.equal(result.drill.enabled, true);
       assert.equal(result.drill.connections, 300);
       assert.equal(result.drill.service, "podinfo", "the drill defaults to the first service");
     });
 
     const invalid: [string, unknown, unknown, string][] = [
-      ["a zero capacity", [{ ...minimal, capacity: { maxConcurrentRequests: 0, maxPendingRequests: 8 } }], undefined,
-        "burstmesh:services[0].capacity.maxConcurrentRequests: must be greater than 0"],
-      ["a negative pending limit", [{ ...minimal, capacity: { maxConcurrentRequests: 4, maxPendingRequests: -1 } }], undefined,
-        "burstmesh:services[0].capacity.maxPendingRequests: must be greater than 0"],
-      ["overflow without capacity", [{ name: "podinfo", homeCluster: "eks" }], undefined,
-        "burstmesh:services[0].capacity: is required in overflow mode (per pod: maxConcurrentRequests and maxPendingRequests)"],
-      ["a home cluster outside the mesh", [{ ...minimal, homeCluster: "gke" }], undefined,
-        "burstmesh:services[0].homeCluster: 'gke' is not one of burstmesh:members (eks, aks)"],
+      [
+        "a zero capacity",
+        [{ ...minimal, capacity: { maxConcurrentRequests: 0, maxPendingRequests: 8 } }],
+        undefined,
+        "burstmesh:services[0].capacity.maxConcurrentRequests: must be greater than 0",
+      ],
+      [
+        "a negative pending limit",
+        [{ ...minimal, capacity: { maxConcurrentRequests: 4, maxPendingRequests: -1 } }],
+        undefined,
+        "burstmesh:services[0].capacity.maxPendingRequests: must be greater than 0",
+      ],
+      [
+        "overflow without capacity",
+        [{ name: "podinfo", homeCluster: "eks" }],
+        undefined,
+        "burstmesh:services[0].capacity: is required in overflow mode (per pod: maxConcurrentRequests and maxPendingRequests)",
+      ],
+      [
+        "a home cluster outside the mesh",
+        [{ ...minimal, homeCluster: "gke" }],
+        undefined,
+        "burstmesh:services[0].homeCluster: 'gke' is not one of burstmesh:members (eks, aks)",
+      ],
       ["no home cluster", [{ name: "podinfo", capacity: minimal.capacity }], undefined, "burstmesh:services[0].homeCluster: is required"],
-      ["weights summing to 90", [{ ...inMode.distribute, distribute: { "eu-central-1": 60, westeurope: 30 } }], undefined,
-        "burstmesh:services[0].distribute: weights must sum to 100 (got 90)"],
-      ["distribute mode without weights", [{ name: "podinfo", homeCluster: "eks", mode: "distribute" }], undefined,
-        "burstmesh:services[0].distribute: is required in distribute mode (a weight per region, summing to 100)"],
-      ["weights that leave out this cluster's region", [{ ...inMode.distribute, distribute: { "us-east-1": 50, westeurope: 50 } }], undefined,
-        "burstmesh:services[0].distribute: must give this cluster's region 'eu-central-1' a weight (got us-east-1, westeurope); its clients would match no rule"],
-      ["a zero weight", [{ ...inMode.distribute, distribute: { "eu-central-1": 100, westeurope: 0 } }], undefined,
-        "burstmesh:services[0].distribute.westeurope: must be between 1 and 100 (leave a region out to send it nothing)"],
-      ["a region that is not one", [{ ...inMode.distribute, distribute: { "EU Central": 30, "eu-central-1": 70 } }], undefined,
-        "burstmesh:services[0].distribute.EU Central: must be a region name such as eu-central-1 or westeurope"],
-      ["an invalid name", [{ ...minimal, name: "Pod_Info" }], undefined,
-        "burstmesh:services[0].name: must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters): it names a Kubernetes Service"],
-      ["a name starting with a digit", [{ ...minimal, name: "1podinfo" }], undefined,
-        "burstmesh:services[0].name: must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters): it names a Kubernetes Service"],
-      ["an invalid namespace", [{ ...minimal, namespace: "Web" }], undefined,
-        "burstmesh:services[0].namespace: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)"],
-      ["a duplicate name", [minimal, { ...minimal, namespace: "other" }], undefined, "burstmesh:services[1].name: 'podinfo' is already used by burstmesh:services[0]"],
-      ["a shared namespace", [minimal, { ...minimal, name: "second", namespace: "podinfo" }], undefined,
-        "burstmesh:services[1].namespace: 'podinfo' is already the namespace of burstmesh:services[0] (each service owns its namespace)"],
-      ["an unknown mode", [{ ...minimal, mode: "spill" }], undefined, "burstmesh:services[0].mode: must be 'overflow', 'failover' or 'distribute'"],
-      ["an unknown protocol", [{ ...minimal, protocol: "tcp" }], undefined, "burstmesh:services[0].protocol: must be 'http', 'http2' or 'grpc'"],
+      [
+        "weights summing to 90",
+        [{ ...inMode.distribute, distribute: { "eu-central-1": 60, westeurope: 30 } }],
+        undefined,
+        "burstmesh:services[0].distribute: weights must sum to 100 (got 90)",
+      ],
+      [
+        "distribute mode without weights",
+        [{ name: "podinfo", homeCluster: "eks", mode: "distribute" }],
+        undefined,
+        "burstmesh:services[0].distribute: is required in distribute mode (a weight per region, summing to 100)",
+      ],
+      [
+        "weights that leave out this cluster's region",
+        [{ ...inMode.distribute, distribute: { "us-east-1": 50, westeurope: 50 } }],
+        undefined,
+        "burstmesh:services[0].distribute: must give this cluster's region 'eu-central-1' a weight (got us-east-1, westeurope); its clients would match no rule",
+      ],
+      [
+        "a zero weight",
+        [{ ...inMode.distribute, distribute: { "eu-central-1": 100, westeurope: 0 } }],
+        undefined,
+        "burstmesh:services[0].distribute.westeurope: must be between 1 and 100 (leave a region out to send it nothing)",
+      ],
+      [
+        "a region that is not one",
+        [{ ...inMode.distribute, distribute: { "EU Central": 30, "eu-central-1": 70 } }],
+        undefined,
+        "burstmesh:services[0].distribute.EU Central: must be a region name such as eu-central-1 or westeurope",
+      ],
+      [
+        "an invalid name",
+        [{ ...minimal, name: "Pod_Info" }],
+        undefined,
+        "burstmesh:services[0].name: must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters): it names a Kubernetes Service",
+      ],
+      [
+        "a name starting with a digit",
+        [{ ...minimal, name: "1podinfo" }],
+        undefined,
+        "burstmesh:services[0].name: must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters): it names a Kubernetes Service",
+      ],
+      [
+        "an invalid namespace",
+        [{ ...minimal, namespace: "Web" }],
+        undefined,
+        "burstmesh:services[0].namespace: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
+      ],
+      [
+        "a duplicate name",
+        [minimal, { ...minimal, namespace: "other" }],
+        undefined,
+        "burstmesh:services[1].name: 'podinfo' is already used by burstmesh:services[0]",
+      ],
+      [
+        "a shared namespace",
+        [minimal, { ...minimal, name: "second", namespace: "podinfo" }],
+        undefined,
+        "burstmesh:services[1].namespace: 'podinfo' is already the namespace of burstmesh:services[0] (each service owns its namespace)",
+      ],
+      [
+        "an unknown mode",
+        [{ ...minimal, mode: "spill" }],
+        undefined,
+        "burstmesh:services[0].mode: must be 'overflow', 'failover' or 'distribute'",
+      ],
+      [
+        "an unknown protocol",
+        [{ ...minimal, protocol: "tcp" }],
+        undefined,
+        "burstmesh:services[0].protocol: must be 'http', 'http2' or 'grpc'",
+      ],
       ["a misspelt key", [{ ...minimal, capactiy: 3 }], undefined, "burstmesh:services[0].capactiy: is not a known setting"],
       ["a port as text", [{ ...minimal, port: "9898" }], undefined, "burstmesh:services[0].port: must be a number"],
-      ["two attempts", [{ ...minimal, retries: { attempts: 2 } }], undefined,
-        "burstmesh:services[0].retries.attempts: must be at least 3 (the third attempt is the first that may cross to the other cluster)"],
-      ["retryOn without reset", [{ ...minimal, retries: { retryOn: "503,connect-failure" } }], undefined,
-        "burstmesh:services[0].retries.retryOn: must include 503, reset and connect-failure so that overloaded and vanished hosts are retried (missing: reset)"],
-      ["retryOn without 503", [{ ...minimal, retries: { retryOn: "reset,connect-failure" } }], undefined,
-        "burstmesh:services[0].retries.retryOn: must include 503, reset and connect-failure so that overloaded and vanished hosts are retried (missing: 503)"],
-      ["a gRPC service whose retryOn misses unavailable", [{ ...minimal, protocol: "grpc", retries: { retryOn: "503,reset,connect-failure" } }], { service: "podinfo" },
-        "burstmesh:services[0].retries.retryOn: must include 503, reset, connect-failure and unavailable (gRPC reports overload as UNAVAILABLE) so that overloaded and vanished hosts are retried (missing: unavailable)"],
-      ["an unknown retry condition", [{ ...minimal, retries: { retryOn: "503,reset,connect-failure,sometimes" } }], undefined,
-        "burstmesh:services[0].retries.retryOn: 'sometimes' is not an Envoy retry condition or HTTP status code"],
-      ["a keepalive at the Azure idle timeout", [{ ...minimal, tcpKeepalive: { time: "4m" } }], undefined,
-        "burstmesh:services[0].tcpKeepalive.time: must be below 240s: the Azure load balancer drops idle connections after 4 minutes (the AWS NLB after 350s)"],
-      ["a duration that is not one", [{ ...minimal, outlierDetection: { baseEjectionTime: "15 seconds" } }], undefined,
-        "burstmesh:services[0].outlierDetection.baseEjectionTime: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)"],
-      ["ejection switched off", [{ ...minimal, outlierDetection: { consecutive5xxErrors: 0 } }], undefined,
-        "burstmesh:services[0].outlierDetection.consecutive5xxErrors: must be at least 1 (0 turns ejection, and with it locality failover, off)"],
-      ["a cold standby", [{ ...minimal, standby: { minReplicas: 0 } }], undefined,
-        "burstmesh:services[0].standby.minReplicas: must be at least 1: the standby stays warm so that overflow does not wait for a cold start"],
-      ["a home ceiling below its floor", [{ ...minimal, home: { minReplicas: 4, maxReplicas: 3 } }], undefined,
-        "burstmesh:services[0].home.maxReplicas: must be at least minReplicas (4)"],
-      ["requests above limits", [{ ...minimal, resources: { requests: { memory: "1Gi" } } }], undefined,
-        "burstmesh:services[0].resources.requests.memory: must not exceed limits.memory (256Mi)"],
+      [
+        "two attempts",
+        [{ ...minimal, retries: { attempts: 2 } }],
+        undefined,
+        "burstmesh:services[0].retries.attempts: must be at least 3 (the third attempt is the first that may cross to the other cluster)",
+      ],
+      [
+        "retryOn without reset",
+        [{ ...minimal, retries: { retryOn: "503,connect-failure" } }],
+        undefined,
+        "burstmesh:services[0].retries.retryOn: must include 503, reset and connect-failure so that overloaded and vanished hosts are retried (missing: reset)",
+      ],
+      [
+        "retryOn without 503",
+        [{ ...minimal, retries: { retryOn: "reset,connect-failure" } }],
+        undefined,
+        "burstmesh:services[0].retries.retryOn: must include 503, reset and connect-failure so that overloaded and vanished hosts are retried (missing: 503)",
+      ],
+      [
+        "a gRPC service whose retryOn misses unavailable",
+        [{ ...minimal, protocol: "grpc", retries: { retryOn: "503,reset,connect-failure" } }],
+        { service: "podinfo" },
+        "burstmesh:services[0].retries.retryOn: must include 503, reset, connect-failure and unavailable (gRPC reports overload as UNAVAILABLE) so that overloaded and vanished hosts are retried (missing: unavailable)",
+      ],
+      [
+        "an unknown retry condition",
+        [{ ...minimal, retries: { retryOn: "503,reset,connect-failure,sometimes" } }],
+        undefined,
+        "burstmesh:services[0].retries.retryOn: 'sometimes' is not an Envoy retry condition or HTTP status code",
+      ],
+      [
+        "a keepalive at the Azure idle timeout",
+        [{ ...minimal, tcpKeepalive: { time: "4m" } }],
+        undefined,
+        "burstmesh:services[0].tcpKeepalive.time: must be below 240s: the Azure load balancer drops idle connections after 4 minutes (the AWS NLB after 350s)",
+      ],
+      [
+        "a duration that is not one",
+        [{ ...minimal, outlierDetection: { baseEjectionTime: "15 seconds" } }],
+        undefined,
+        "burstmesh:services[0].outlierDetection.baseEjectionTime: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)",
+      ],
+      [
+        "ejection switched off",
+        [{ ...minimal, outlierDetection: { consecutive5xxErrors: 0 } }],
+        undefined,
+        "burstmesh:services[0].outlierDetection.consecutive5xxErrors: must be at least 1 (0 turns ejection, and with it locality failover, off)",
+      ],
+      [
+        "a cold standby",
+        [{ ...minimal, standby: { minReplicas: 0 } }],
+        undefined,
+        "burstmesh:services[0].standby.minReplicas: must be at least 1: the standby stays warm so that overflow does not wait for a cold start",
+      ],
+      [
+        "a home ceiling below its floor",
+        [{ ...minimal, home: { minReplicas: 4, maxReplicas: 3 } }],
+        undefined,
+        "burstmesh:services[0].home.maxReplicas: must be at least minReplicas (4)",
+      ],
+      [
+        "requests above limits",
+        [{ ...minimal, resources: { requests: { memory: "1Gi" } } }],
+        undefined,
+        "burstmesh:services[0].resources.requests.memory: must not exceed limits.memory (256Mi)",
+      ],
       ["services that are not a list", { podinfo: minimal }, undefined, "burstmesh:services: must be a list of services"],
-      ["a drill of an unknown service", [minimal], { service: "web" }, "burstmesh:drill.service: 'web' is not one of the services in burstmesh:services (podinfo)"],
-      ["a drill of a gRPC service", [{ ...minimal, protocol: "grpc" }], { enabled: true },
-        "burstmesh:drill.service: 'podinfo' speaks gRPC; the drill loads and samples over plain HTTP (fortio, curl), so pick an http or http2 service"],
-      ["a drill with nothing to drill", [], { enabled: true }, "burstmesh:drill.service: there is no service in burstmesh:services to drill"],
+      [
+        "a drill of an unknown service",
+        [minimal],
+        { service: "web" },
+        "burstmesh:drill.service: 'web' is not one of the services in burstmesh:services (podinfo)",
+      ],
+      [
+        "a drill of a gRPC service",
+        [{ ...minimal, protocol: "grpc" }],
+        { enabled: true },
+        "burstmesh:drill.service: 'podinfo' speaks gRPC; the drill loads and samples over plain HTTP (fortio, curl), so pick an http or http2 service",
+      ],
+      [
+        "a drill with nothing to drill",
+        [],
+        { enabled: true },
+        "burstmesh:drill.service: there is no service in burstmesh:services to drill",
+      ],
       ["a drill with no connections", [minimal], { connections: 0 }, "burstmesh:drill.connections: must be at least 1"],
       ["a drill that never ends", [minimal], { duration: "2h" }, "burstmesh:drill.duration: must be at most 1h"],
-      ["a drill duration that is not one", [minimal], { duration: "a minute" },
-        "burstmesh:drill.duration: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)"],
+      [
+        "a drill duration that is not one",
+        [minimal],
+        { duration: "a minute" },
+        "burstmesh:drill.duration: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)",
+      ],
       ["a drill switched on with text", [minimal], { enabled: "yes" }, "burstmesh:drill.enabled: must be true or false"],
     ];
     for (const [what, services, drill, expected] of invalid) {
       it(`names the key of ${what}`, () => {
-        assert.ok(issuesOf(services, drill).includes(expected), `expected:\n  ${expected}\ngot:\n  ${issuesOf(services, drill).join("\n  ")}`);
+        assert.ok(
+          issuesOf(services, drill).includes(expected),
+          `expected:\n  ${expected}\ngot:\n  ${issuesOf(services, drill).join("\n  ")}`,
+        );
       });
     }
 
     it("reports every issue of every entry at once", () => {
-      const issues = issuesOf([{ ...minimal, homeCluster: "gke", retries: { attempts: 1 } }, { name: "b", homeCluster: "aks", mode: "nope" }], {
-        service: "c",
-      });
+      const issues = issuesOf(
+        [
+          { ...minimal, homeCluster: "gke", retries: { attempts: 1 } },
+          { name: "b", homeCluster: "aks", mode: "nope" },
+        ],
+        {
+          service: "c",
+        },
+      );
       assert.deepEqual(issues.sort(), [
         "burstmesh:drill.service: 'c' is not one of the services in burstmesh:services (podinfo, b)",
         "burstmesh:services[0].homeCluster: 'gke' is not one of burstmesh:members (eks, aks)",
@@ -239,14 +393,21 @@ describe("overflow services", () => {
         apiVersion: "networking.istio.io/v1",
         kind: "Sidecar",
         metadata: { name: "podinfo", namespace: "podinfo", labels: { app: "podinfo", "app.kubernetes.io/part-of": "burstmesh" } },
-        spec: { workloadSelector: { labels: { app: "podinfo" } }, inboundConnectionPool: { http: { http2MaxRequests: 16, http1MaxPendingRequests: 8 } } },
+        spec: {
+          workloadSelector: { labels: { app: "podinfo" } },
+          inboundConnectionPool: { http: { http2MaxRequests: 16, http1MaxPendingRequests: 8 } },
+        },
       });
       assert.deepEqual(objects.destinationRule.spec, {
         host: "podinfo.podinfo.svc.cluster.local",
         trafficPolicy: {
           connectionPool: {
             tcp: { maxConnections: clientConnectionLimit, tcpKeepalive: { time: "120s", interval: "30s", probes: 3 } },
-            http: { http1MaxPendingRequests: clientConnectionLimit, http2MaxRequests: clientConnectionLimit, maxRetries: clientConnectionLimit },
+            http: {
+              http1MaxPendingRequests: clientConnectionLimit,
+              http2MaxRequests: clientConnectionLimit,
+              maxRetries: clientConnectionLimit,
+            },
           },
           loadBalancer: { localityLbSetting: { enabled: true, failoverPriority: ["topology.istio.io/network"] } },
           outlierDetection: {
@@ -265,7 +426,12 @@ describe("overflow services", () => {
           {
             name: "overflow",
             route: [{ destination: { host: "podinfo.podinfo.svc.cluster.local", port: { number: 9898 } } }],
-            retries: { attempts: 3, perTryTimeout: "2s", retryOn: "503,reset,connect-failure,refused-stream,unavailable", retryRemoteLocalities: true },
+            retries: {
+              attempts: 3,
+              perTryTimeout: "2s",
+              retryOn: "503,reset,connect-failure,refused-stream,unavailable",
+              retryRemoteLocalities: true,
+            },
           },
         ],
       });
@@ -286,14 +452,23 @@ describe("overflow services", () => {
       assert.equal(objects.sidecar, undefined);
       const to = { "eu-central-1/*": 70, "westeurope/*": 30 };
       assert.deepEqual(objects.destinationRule.spec.trafficPolicy.loadBalancer, {
-        localityLbSetting: { enabled: true, distribute: [{ from: "eu-central-1/*", to }, { from: "westeurope/*", to }] },
+        localityLbSetting: {
+          enabled: true,
+          distribute: [
+            { from: "eu-central-1/*", to },
+            { from: "westeurope/*", to },
+          ],
+        },
       });
       assert.equal(objects.virtualService.spec.http[0].name, "distribute");
     });
 
     it("refuses to build distribute weights that leave out this cluster's region", () => {
       const { service } = parsed(inMode.distribute);
-      assert.throws(() => overflowObjects(service, { clusterName: "aks", region: "northeurope" }), /do not include this cluster's region 'northeurope'/);
+      assert.throws(
+        () => overflowObjects(service, { clusterName: "aks", region: "northeurope" }),
+        /do not include this cluster's region 'northeurope'/,
+      );
     });
 
     it("the workload: injected namespace, pods answering with the cluster name, probes, HPA, PDB", () => {
@@ -306,7 +481,10 @@ describe("overflow services", () => {
       const [container] = deployment.spec.template.spec.containers;
       assert.equal(container.image, podinfoImage);
       assert.deepEqual(container.ports, [{ name: "http", containerPort: 9898, protocol: "TCP" }]);
-      assert.deepEqual(container.env.find((e: { name: string }) => e.name === "PODINFO_UI_MESSAGE"), { name: "PODINFO_UI_MESSAGE", value: "aks" });
+      assert.deepEqual(
+        container.env.find((e: { name: string }) => e.name === "PODINFO_UI_MESSAGE"),
+        { name: "PODINFO_UI_MESSAGE", value: "aks" },
+      );
       assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: 9898 });
       assert.deepEqual(container.livenessProbe.httpGet, { path: "/healthz", port: 9898 });
       assert.deepEqual(container.resources, { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } });
@@ -315,7 +493,10 @@ describe("overflow services", () => {
       assert.equal(objects.hpa.apiVersion, "autoscaling/v2");
       assert.deepEqual(objects.hpa.spec.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "podinfo" });
       assert.deepEqual(objects.hpa.spec.metrics, [
-        { type: "ContainerResource", containerResource: { name: "cpu", container: "podinfo", target: { type: "Utilization", averageUtilization: 70 } } },
+        {
+          type: "ContainerResource",
+          containerResource: { name: "cpu", container: "podinfo", target: { type: "Utilization", averageUtilization: 70 } },
+        },
       ]);
       assert.deepEqual(objects.pdb, {
         apiVersion: "policy/v1",
@@ -377,9 +558,16 @@ describe("overflow services", () => {
             assert.equal(locality.failover, undefined);
             assert.equal(locality.failoverPriority, undefined);
             for (const rule of locality.distribute) {
-              assert.equal(Object.values<number>(rule.to).reduce((a, b) => a + b, 0), 100, `weights from ${rule.from}`);
+              assert.equal(
+                Object.values<number>(rule.to).reduce((a, b) => a + b, 0),
+                100,
+                `weights from ${rule.from}`,
+              );
             }
-            assert.ok(locality.distribute.some((rule: { from: string }) => rule.from === `${clusters[cluster].region}/*`), "this cluster's region has a rule");
+            assert.ok(
+              locality.distribute.some((rule: { from: string }) => rule.from === `${clusters[cluster].region}/*`),
+              "this cluster's region has a rule",
+            );
           } else {
             assert.equal(locality.failoverPriority[0], "topology.istio.io/network");
             assert.equal(locality.distribute, undefined);
@@ -389,7 +577,11 @@ describe("overflow services", () => {
           assert.ok(retries.attempts >= 3);
           for (const condition of ["503", "reset", "connect-failure"]) assert.ok(retries.retryOn.split(",").includes(condition), condition);
           const annotation = objects.deployment.spec.template.metadata.annotations["proxy.istio.io/config"];
-          assert.deepEqual(JSON.parse(annotation), { proxyHeaders: { envoyDebugHeaders: { disabled: true } } }, "no x-envoy-overloaded from the server pods");
+          assert.deepEqual(
+            JSON.parse(annotation),
+            { proxyHeaders: { envoyDebugHeaders: { disabled: true } } },
+            "no x-envoy-overloaded from the server pods",
+          );
           assert.equal(objects.sidecar !== undefined, mode === "overflow", "a per-pod limit exists in overflow mode only");
           if (objects.sidecar) assert.deepEqual(objects.sidecar.spec.workloadSelector.labels, { app: "podinfo" });
           assert.equal(objects.destinationRule.spec.host, serviceHost(parsed(inMode[mode], undefined, clusters[cluster].region).service));
@@ -423,7 +615,9 @@ describe("overflow services", () => {
     it("goes through the mesh: injected, held until the proxy is up, and the proxy told to quit at the end", () => {
       assert.equal(job.spec.template.metadata.labels["sidecar.istio.io/inject"], "true");
       assert.notEqual(job.spec.template.metadata.labels.app, "podinfo", "the capacity Sidecar must not select the drill");
-      assert.deepEqual(JSON.parse(job.spec.template.metadata.annotations["proxy.istio.io/config"]), { holdApplicationUntilProxyStarts: true });
+      assert.deepEqual(JSON.parse(job.spec.template.metadata.annotations["proxy.istio.io/config"]), {
+        holdApplicationUntilProxyStarts: true,
+      });
       const script = drillReportScript();
       assert.match(script, /curl [^\n]*-X POST http:\/\/127\.0\.0\.1:15020\/quitquitquit/);
       assert.ok(script.trimEnd().endsWith("exit 0"));
@@ -456,7 +650,10 @@ describe("overflow services", () => {
       const config = loadConfig(withConfig("eks", { "burstmesh:drill": { enabled: true } }));
       assert.ok(config.role === "cluster");
       const podinfo = config.services[0]!;
-      assert.ok(config.drill.connections > homeCapacity(podinfo)!, `${config.drill.connections} connections vs capacity ${homeCapacity(podinfo)}`);
+      assert.ok(
+        config.drill.connections > homeCapacity(podinfo)!,
+        `${config.drill.connections} connections vs capacity ${homeCapacity(podinfo)}`,
+      );
     });
 
     it("warns in the report when the drill cannot exceed the home capacity", () => {
@@ -470,7 +667,10 @@ describe("overflow services", () => {
     this.timeout(20_000);
 
     /** Runs `build` under mocks and returns every registration with its dependencies. */
-    async function underMocks(stack: string, build: () => pulumi.Resource[]): Promise<{ registered: RecordedResource[]; outputs: unknown[] }> {
+    async function underMocks(
+      stack: string,
+      build: () => pulumi.Resource[],
+    ): Promise<{ registered: RecordedResource[]; outputs: unknown[] }> {
       const { resources: registered, restoreLogs } = await startMockedRun({ stack });
       try {
         const resources = build();
@@ -495,7 +695,9 @@ describe("overflow services", () => {
         const { registered, outputs } = await underMocks("eks", () => {
           const provider = new k8s.Provider("eks", { kubeconfig: "{}" });
           istiod = new k8s.core.v1.ConfigMap("istiod-stand-in", { metadata: { name: "x", namespace: "istio-system" } }, { provider });
-          return [new OverflowService("podinfo", { provider, service, clusterName: "eks", region: "eu-central-1" }, { dependsOn: [istiod] })];
+          return [
+            new OverflowService("podinfo", { provider, service, clusterName: "eks", region: "eu-central-1" }, { dependsOn: [istiod] }),
+          ];
         });
         const istiodUrn = registered.find((r) => r.name === "istiod-stand-in")!.urn;
         const component = registered.find((r) => r.type === "burstmesh:traffic:OverflowService")!;
@@ -522,7 +724,11 @@ describe("overflow services", () => {
           }
         }
         const rule = children.find((r) => r.type === istioType("DestinationRule"))!;
-        assert.equal((rule.inputs.spec as { host: string }).host, "podinfo.podinfo.svc.cluster.local", "the policy is plain fields, not a JSON string");
+        assert.equal(
+          (rule.inputs.spec as { host: string }).host,
+          "podinfo.podinfo.svc.cluster.local",
+          "the policy is plain fields, not a JSON string",
+        );
         assert.deepEqual(outputs, [
           "podinfo.podinfo.svc.cluster.local",
           mode,
@@ -566,11 +772,15 @@ describe("overflow services", () => {
       quiet = bootstrap.first.eks;
     });
 
-    const named = (run: StackRun, type: string) => ofType(run, type).map((r) => reveal<{ metadata: { name: string } }>(r.inputs).metadata.name);
+    const named = (run: StackRun, type: string) =>
+      ofType(run, type).map((r) => reveal<{ metadata: { name: string } }>(r.inputs).metadata.name);
 
     it("deploys podinfo and its policy in both clusters", () => {
       for (const run of [eks, aks]) {
-        assert.deepEqual(named(run, "kubernetes:apps/v1:Deployment").filter((n) => n === "podinfo"), ["podinfo"]);
+        assert.deepEqual(
+          named(run, "kubernetes:apps/v1:Deployment").filter((n) => n === "podinfo"),
+          ["podinfo"],
+        );
         assert.equal(ofType(run, "burstmesh:traffic:OverflowService").length, 1);
         assert.equal(ofType(run, istioType("DestinationRule")).length, 1);
       }

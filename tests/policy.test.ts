@@ -50,21 +50,37 @@ const strictDefault = peerAuthentication("default", "istio-system", { mtls: { mo
 const caData = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
 const server = { name: "aks", server: "https://aks.example.test:443", certificateAuthorityData: caData };
 const tokenKubeconfig = buildKubeconfig(server, { token: "reader-token" });
-const execKubeconfig = buildKubeconfig(server, { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token"] } });
+const execKubeconfig = buildKubeconfig(server, {
+  exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token"] },
+});
 
 /** A kubeconfig with one field of the first cluster or user replaced. */
 function kubeconfigWith(part: "cluster" | "user", field: string, value: unknown): string {
-  const config = parseYaml(tokenKubeconfig) as { clusters: { cluster: Record<string, unknown> }[]; users: { user: Record<string, unknown> }[] };
+  const config = parseYaml(tokenKubeconfig) as {
+    clusters: { cluster: Record<string, unknown> }[];
+    users: { user: Record<string, unknown> }[];
+  };
   if (part === "cluster") config.clusters[0]!.cluster[field] = value;
   else config.users[0]!.user[field] = value;
   return toYaml(config);
 }
 
-const remoteSecret = (data: { stringData?: Record<string, string>; data?: Record<string, string> }, labels: Record<string, string> = { "istio/multiCluster": "true" }) =>
+const remoteSecret = (
+  data: { stringData?: Record<string, string>; data?: Record<string, string> },
+  labels: Record<string, string> = { "istio/multiCluster": "true" },
+) =>
   resource(
     policy.types.secret,
     "peer-aks",
-    { metadata: { name: "istio-remote-secret-aks", namespace: "istio-system", labels, annotations: { "networking.istio.io/cluster": "aks" } }, ...data },
+    {
+      metadata: {
+        name: "istio-remote-secret-aks",
+        namespace: "istio-system",
+        labels,
+        annotations: { "networking.istio.io/cluster": "aks" },
+      },
+      ...data,
+    },
     ["data", "stringData"],
   );
 
@@ -78,9 +94,15 @@ describe("policy pack", () => {
     });
 
     it("fails a stack with istiod and no mesh-wide PeerAuthentication", () => {
-      const found = stackViolations(policy.validateStrictMtls, [istiod, peerAuthentication("default", "apps", { mtls: { mode: "STRICT" } })]);
+      const found = stackViolations(policy.validateStrictMtls, [
+        istiod,
+        peerAuthentication("default", "apps", { mtls: { mode: "STRICT" } }),
+      ]);
       assert.equal(found.length, 1);
-      assert.match(found[0]!.message, /installs istiod but has no mesh-wide STRICT mTLS: add a PeerAuthentication 'default' in namespace 'istio-system'/);
+      assert.match(
+        found[0]!.message,
+        /installs istiod but has no mesh-wide STRICT mTLS: add a PeerAuthentication 'default' in namespace 'istio-system'/,
+      );
     });
 
     it("fails a mesh-wide PeerAuthentication in PERMISSIVE mode, and names it", () => {
@@ -95,7 +117,9 @@ describe("policy pack", () => {
     it("fails a namespace or port-level override that relaxes mTLS, even with a STRICT default", () => {
       const relaxed = peerAuthentication("legacy", "apps", { mtls: { mode: "STRICT" }, portLevelMtls: { "8080": { mode: "DISABLE" } } });
       const found = stackViolations(policy.validateStrictMtls, [istiod, strictDefault, relaxed]);
-      assert.deepEqual(found, [{ message: "PeerAuthentication 'apps/legacy' sets mTLS mode DISABLE; the mesh requires STRICT everywhere.", urn: relaxed.urn }]);
+      assert.deepEqual(found, [
+        { message: "PeerAuthentication 'apps/legacy' sets mTLS mode DISABLE; the mesh requires STRICT everywhere.", urn: relaxed.urn },
+      ]);
     });
 
     it("does not apply to stacks without istiod (the trust stack)", () => {
@@ -103,14 +127,21 @@ describe("policy pack", () => {
     });
 
     it("recognises the istiod chart by repository path, OCI reference or archive URL", () => {
-      for (const chart of ["istio/istiod", "oci://registry.example/istio/istiod", "https://istio-release.storage.googleapis.com/charts/istiod-1.30.3.tgz"]) {
+      for (const chart of [
+        "istio/istiod",
+        "oci://registry.example/istio/istiod",
+        "https://istio-release.storage.googleapis.com/charts/istiod-1.30.3.tgz",
+      ]) {
         const found = stackViolations(policy.validateStrictMtls, [release("istiod", { chart, version: "1.30.3" })]);
         assert.equal(found.length, 1, chart);
       }
     });
 
     it("during a preview, an unknown PeerAuthentication defers the check (the SDK reports it as advisory) unless another one proves STRICT", () => {
-      const unknown = { ...strictDefault, props: unknownCheckingProxy({ ...strictDefault.props, spec: { mtls: { mode: unknownString } } }) };
+      const unknown = {
+        ...strictDefault,
+        props: unknownCheckingProxy({ ...strictDefault.props, spec: { mtls: { mode: unknownString } } }),
+      };
       assert.throws(() => stackViolations(policy.validateStrictMtls, [istiod, unknown]), UnknownValueError);
       assert.deepEqual(stackViolations(policy.validateStrictMtls, [istiod, unknown, strictDefault]), []);
     });
@@ -119,7 +150,10 @@ describe("policy pack", () => {
   describe("remote-secret-inline-credentials", () => {
     it("passes a remote secret whose kubeconfig has an inline token and CA data, in stringData or base64 data", () => {
       assert.deepEqual(violations(policy.validateRemoteSecretKubeconfig, remoteSecret({ stringData: { aks: tokenKubeconfig } })), []);
-      assert.deepEqual(violations(policy.validateRemoteSecretKubeconfig, remoteSecret({ data: { aks: Buffer.from(tokenKubeconfig).toString("base64") } })), []);
+      assert.deepEqual(
+        violations(policy.validateRemoteSecretKubeconfig, remoteSecret({ data: { aks: Buffer.from(tokenKubeconfig).toString("base64") } })),
+        [],
+      );
     });
 
     it("fails an exec credential plugin (the EKS admin kubeconfig), also when base64-encoded", () => {
@@ -128,7 +162,10 @@ describe("policy pack", () => {
           "istiod rejects exec, auth-provider, file paths and tokenFile in remote secrets; use an inline token and certificate-authority-data.",
       ];
       assert.deepEqual(violations(policy.validateRemoteSecretKubeconfig, remoteSecret({ stringData: { aks: execKubeconfig } })), expected);
-      assert.deepEqual(violations(policy.validateRemoteSecretKubeconfig, remoteSecret({ data: { aks: Buffer.from(execKubeconfig).toString("base64") } })), expected);
+      assert.deepEqual(
+        violations(policy.validateRemoteSecretKubeconfig, remoteSecret({ data: { aks: Buffer.from(execKubeconfig).toString("base64") } })),
+        expected,
+      );
     });
 
     it("fails auth-provider, file paths, tokenFile and skipped TLS verification", () => {
@@ -137,7 +174,10 @@ describe("policy pack", () => {
         [kubeconfigWith("user", "tokenFile", "/var/run/token"), "user 'aks' reads tokenFile from a file"],
         [kubeconfigWith("user", "client-certificate", "/home/me/client.crt"), "user 'aks' reads client-certificate from a file"],
         [kubeconfigWith("user", "client-key", "/home/me/client.key"), "user 'aks' reads client-key from a file"],
-        [kubeconfigWith("cluster", "certificate-authority", "/etc/ca.crt"), "cluster 'aks' reads its CA from a file (certificate-authority)"],
+        [
+          kubeconfigWith("cluster", "certificate-authority", "/etc/ca.crt"),
+          "cluster 'aks' reads its CA from a file (certificate-authority)",
+        ],
         [kubeconfigWith("cluster", "insecure-skip-tls-verify", true), "cluster 'aks' skips TLS verification (insecure-skip-tls-verify)"],
         ["server: [unclosed", "is not valid YAML"],
         ["token: only", "is not a kubeconfig (no clusters or no users)"],
@@ -161,7 +201,8 @@ describe("policy pack", () => {
   });
 
   describe("eastwest-gateway-ports", () => {
-    const gateway = (values: Record<string, unknown>, name = "istio-eastwestgateway") => release("eastwest", { chart: "gateway", name, version: "1.30.3", values });
+    const gateway = (values: Record<string, unknown>, name = "istio-eastwestgateway") =>
+      release("eastwest", { chart: "gateway", name, version: "1.30.3", values });
 
     it("passes networkGateway (15021, 15443, 15012, 15017) and explicit service.ports 15021 + 15443", () => {
       assert.deepEqual(violations(policy.validateEastWestGatewayPorts, gateway({ networkGateway: "network-eks" })), []);
@@ -181,13 +222,22 @@ describe("policy pack", () => {
 
     it("fails extra service.ports and networkGatewayPorts overrides outside the allowed set", () => {
       const ports = [{ port: 15021 }, { port: 15443 }, { port: 8080 }];
-      assert.match(violations(policy.validateEastWestGatewayPorts, gateway({ service: { ports } }))[0]!, /exposes port\(s\) 8080 \(from service\.ports\)/);
+      assert.match(
+        violations(policy.validateEastWestGatewayPorts, gateway({ service: { ports } }))[0]!,
+        /exposes port\(s\) 8080 \(from service\.ports\)/,
+      );
       const override = gateway({ networkGateway: "network-aks", networkGatewayPorts: { tls: { port: 443, targetPort: 15443 } } });
       assert.match(violations(policy.validateEastWestGatewayPorts, override)[0]!, /exposes port\(s\) 443 \(from networkGatewayPorts\)/);
     });
 
     it("leaves other gateways (an ingress gateway on 80/443) alone", () => {
-      assert.deepEqual(violations(policy.validateEastWestGatewayPorts, release("ingress", { chart: "gateway", name: "istio-ingressgateway", version: "1.30.3", values: {} })), []);
+      assert.deepEqual(
+        violations(
+          policy.validateEastWestGatewayPorts,
+          release("ingress", { chart: "gateway", name: "istio-ingressgateway", version: "1.30.3", values: {} }),
+        ),
+        [],
+      );
     });
   });
 
@@ -227,7 +277,8 @@ describe("policy pack", () => {
     it("fails a private key in a stack with an EKS cluster, naming the key's URN", () => {
       assert.deepEqual(stackViolations(policy.validateNoCaKeyInClusterStack, [eks, rootKey]), [
         {
-          message: "Cluster stack (it has aws:eks/cluster:Cluster 'eks') holds private key 'mesh-ca-root-key'; CA keys belong to the trust stack only.",
+          message:
+            "Cluster stack (it has aws:eks/cluster:Cluster 'eks') holds private key 'mesh-ca-root-key'; CA keys belong to the trust stack only.",
           urn: rootKey.urn,
         },
       ]);
@@ -249,33 +300,73 @@ describe("policy pack", () => {
 
   describe("credentials-in-secret-properties", () => {
     it("passes credentials in properties the SDK stores as secrets (k8s Secret data, tls key inputs)", () => {
-      const cacerts = resource(policy.types.secret, "cacerts", { metadata: { name: "cacerts" }, stringData: { "ca-key.pem": pemKey } }, ["data", "stringData"]);
+      const cacerts = resource(policy.types.secret, "cacerts", { metadata: { name: "cacerts" }, stringData: { "ca-key.pem": pemKey } }, [
+        "data",
+        "stringData",
+      ]);
       assert.deepEqual(violations(policy.validateCredentialsInSecretProperties, cacerts), []);
       const csr = resource("tls:index/certRequest:CertRequest", "csr", { privateKeyPem: pemKey }, ["privateKeyPem", "privateKeyPemWo"]);
       assert.deepEqual(violations(policy.validateCredentialsInSecretProperties, csr), []);
     });
 
     it("passes public material (a CA certificate, base64 or not) and skips providers and components", () => {
-      const configMap = resource("kubernetes:core/v1:ConfigMap", "root-ca", { data: { "root-cert.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", b64: caData } });
+      const configMap = resource("kubernetes:core/v1:ConfigMap", "root-ca", {
+        data: { "root-cert.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", b64: caData },
+      });
       assert.deepEqual(violations(policy.validateCredentialsInSecretProperties, configMap), []);
-      assert.deepEqual(violations(policy.validateCredentialsInSecretProperties, resource("pulumi:providers:kubernetes", "aks", { kubeconfig: tokenKubeconfig })), []);
-      assert.deepEqual(violations(policy.validateCredentialsInSecretProperties, resource("burstmesh:mesh:RemoteSecret", "peer-aks", { kubeconfig: tokenKubeconfig })), []);
+      assert.deepEqual(
+        violations(
+          policy.validateCredentialsInSecretProperties,
+          resource("pulumi:providers:kubernetes", "aks", { kubeconfig: tokenKubeconfig }),
+        ),
+        [],
+      );
+      assert.deepEqual(
+        violations(
+          policy.validateCredentialsInSecretProperties,
+          resource("burstmesh:mesh:RemoteSecret", "peer-aks", { kubeconfig: tokenKubeconfig }),
+        ),
+        [],
+      );
     });
 
     it("fails a private key in a ConfigMap", () => {
-      assert.deepEqual(violations(policy.validateCredentialsInSecretProperties, resource("kubernetes:core/v1:ConfigMap", "keys", { data: { "ca-key.pem": pemKey } })), [
-        "kubernetes:core/v1:ConfigMap 'keys' holds a PEM private key in 'data.ca-key.pem', which Pulumi does not store as a secret. " +
-          "Put credentials in a k8s.core.v1.Secret (data/stringData) and reference it, or list the property in additionalSecretOutputs.",
-      ]);
+      assert.deepEqual(
+        violations(
+          policy.validateCredentialsInSecretProperties,
+          resource("kubernetes:core/v1:ConfigMap", "keys", { data: { "ca-key.pem": pemKey } }),
+        ),
+        [
+          "kubernetes:core/v1:ConfigMap 'keys' holds a PEM private key in 'data.ca-key.pem', which Pulumi does not store as a secret. " +
+            "Put credentials in a k8s.core.v1.Secret (data/stringData) and reference it, or list the property in additionalSecretOutputs.",
+        ],
+      );
     });
 
     it("fails a kubeconfig with a token in Helm values, a JWT in an annotation, and a base64 key in a Secret built as a custom resource", () => {
-      const values = release("istiod", { chart: "istiod", version: "1.30.3", values: { pilot: { env: [{ name: "KUBECONFIG", value: tokenKubeconfig }] } } });
-      assert.match(violations(policy.validateCredentialsInSecretProperties, values)[0]!, /holds a kubeconfig with inline credentials in 'values\.pilot\.env\[0\]\.value'/);
+      const values = release("istiod", {
+        chart: "istiod",
+        version: "1.30.3",
+        values: { pilot: { env: [{ name: "KUBECONFIG", value: tokenKubeconfig }] } },
+      });
+      assert.match(
+        violations(policy.validateCredentialsInSecretProperties, values)[0]!,
+        /holds a kubeconfig with inline credentials in 'values\.pilot\.env\[0\]\.value'/,
+      );
       const annotated = resource("kubernetes:core/v1:ServiceAccount", "reader", { metadata: { annotations: { token: jwt } } });
-      assert.match(violations(policy.validateCredentialsInSecretProperties, annotated)[0]!, /holds a bearer token \(JWT\) in 'metadata\.annotations\.token'/);
-      const crSecret = resource(policy.types.secretAsCustomResource, "cacerts", { apiVersion: "v1", kind: "Secret", data: { "ca-key.pem": Buffer.from(pemKey).toString("base64") } });
-      assert.match(violations(policy.validateCredentialsInSecretProperties, crSecret)[0]!, /holds a PEM private key \(base64-encoded\) in 'data\.ca-key\.pem'/);
+      assert.match(
+        violations(policy.validateCredentialsInSecretProperties, annotated)[0]!,
+        /holds a bearer token \(JWT\) in 'metadata\.annotations\.token'/,
+      );
+      const crSecret = resource(policy.types.secretAsCustomResource, "cacerts", {
+        apiVersion: "v1",
+        kind: "Secret",
+        data: { "ca-key.pem": Buffer.from(pemKey).toString("base64") },
+      });
+      assert.match(
+        violations(policy.validateCredentialsInSecretProperties, crSecret)[0]!,
+        /holds a PEM private key \(base64-encoded\) in 'data\.ca-key\.pem'/,
+      );
     });
 
     it("skips values that are unknown during a preview instead of failing the whole check", () => {
@@ -305,7 +396,8 @@ describe("policy pack", () => {
   });
 
   describe("aks-api-authorized-ip-ranges (advisory)", () => {
-    const cluster = (apiServerAccessProfile?: Record<string, unknown>) => resource("azure-native:containerservice:ManagedCluster", "aks", { apiServerAccessProfile });
+    const cluster = (apiServerAccessProfile?: Record<string, unknown>) =>
+      resource("azure-native:containerservice:ManagedCluster", "aks", { apiServerAccessProfile });
 
     it("passes authorized IP ranges, and a private cluster", () => {
       assert.deepEqual(violations(policy.validateAksAuthorizedIpRanges, cluster({ authorizedIPRanges: ["203.0.113.0/24"] })), []);
@@ -324,16 +416,28 @@ describe("policy pack", () => {
 
   describe("node-pool-min-two-nodes (advisory)", () => {
     it("passes node pools that keep at least two nodes", () => {
-      assert.deepEqual(violations(policy.validateNodePoolMinimum, resource(policy.types.eksNodeGroup, "nodes", { scalingConfig: { minSize: 2, desiredSize: 3, maxSize: 6 } })), []);
-      const aks = resource("azure-native:containerservice:ManagedCluster", "aks", { agentPoolProfiles: [{ name: "system", enableAutoScaling: true, minCount: 2, count: 3 }] });
+      assert.deepEqual(
+        violations(
+          policy.validateNodePoolMinimum,
+          resource(policy.types.eksNodeGroup, "nodes", { scalingConfig: { minSize: 2, desiredSize: 3, maxSize: 6 } }),
+        ),
+        [],
+      );
+      const aks = resource("azure-native:containerservice:ManagedCluster", "aks", {
+        agentPoolProfiles: [{ name: "system", enableAutoScaling: true, minCount: 2, count: 3 }],
+      });
       assert.deepEqual(violations(policy.validateNodePoolMinimum, aks), []);
-      assert.deepEqual(violations(policy.validateNodePoolMinimum, resource("azure-native:containerservice:AgentPool", "user", { count: 3 })), []);
+      assert.deepEqual(
+        violations(policy.validateNodePoolMinimum, resource("azure-native:containerservice:AgentPool", "user", { count: 3 })),
+        [],
+      );
     });
 
     it("fails an EKS node group with minSize 1 and AKS pools below two nodes", () => {
-      assert.deepEqual(violations(policy.validateNodePoolMinimum, resource(policy.types.eksNodeGroup, "nodes", { scalingConfig: { minSize: 1 } })), [
-        "EKS node group 'nodes' can shrink to 1 node(s) (scalingConfig.minSize); keep at least 2.",
-      ]);
+      assert.deepEqual(
+        violations(policy.validateNodePoolMinimum, resource(policy.types.eksNodeGroup, "nodes", { scalingConfig: { minSize: 1 } })),
+        ["EKS node group 'nodes' can shrink to 1 node(s) (scalingConfig.minSize); keep at least 2."],
+      );
       const aks = resource("azure-native:containerservice:ManagedCluster", "aks", {
         agentPoolProfiles: [
           { name: "system", enableAutoScaling: true, minCount: 1 },
@@ -373,7 +477,10 @@ describe("policy pack", () => {
     it("is a Node.js policy pack directory: PulumiPolicy.yaml, a versioned package.json, dependencies resolvable from policy/", () => {
       const project = parseYaml(fs.readFileSync(path.join(policyDir, "PulumiPolicy.yaml"), "utf8")) as { runtime?: string };
       assert.equal(project.runtime, "nodejs");
-      const manifest = JSON.parse(fs.readFileSync(path.join(policyDir, "package.json"), "utf8")) as { version?: string; dependencies: Record<string, string> };
+      const manifest = JSON.parse(fs.readFileSync(path.join(policyDir, "package.json"), "utf8")) as {
+        version?: string;
+        dependencies: Record<string, string>;
+      };
       assert.match(manifest.version ?? "", /^\d+\.\d+\.\d+$/, "PolicyPack reads its version from package.json");
       for (const dependency of [...Object.keys(manifest.dependencies), "@pulumi/pulumi/cmd/run-policy-pack"]) {
         assert.doesNotThrow(() => require.resolve(dependency, { paths: [policyDir] }), dependency);
@@ -392,7 +499,9 @@ describe("policy pack", () => {
       let pack: ChildProcess;
       let client: any;
       const call = (method: string, request: unknown) =>
-        new Promise<any>((resolve, reject) => client[method](request, (error: unknown, response: unknown) => (error ? reject(error) : resolve(response))));
+        new Promise<any>((resolve, reject) =>
+          client[method](request, (error: unknown, response: unknown) => (error ? reject(error) : resolve(response))),
+        );
 
       before(async () => {
         // What the CLI's pulumi-analyzer-policy shim does: run-policy-pack from the pack's directory.
@@ -421,7 +530,10 @@ describe("policy pack", () => {
         const info = await call("getAnalyzerInfo", new Empty());
         assert.equal(info.getName(), "burstmesh-guardrails");
         const levels = new Map<string, number>(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]));
-        assert.deepEqual([...levels.keys()], policy.policies.map((p) => p.name));
+        assert.deepEqual(
+          [...levels.keys()],
+          policy.policies.map((p) => p.name),
+        );
         assert.equal(levels.get("istio-strict-mtls"), messages.EnforcementLevel.MANDATORY);
         assert.equal(levels.get("node-pool-min-two-nodes"), messages.EnforcementLevel.ADVISORY);
       });
@@ -432,7 +544,12 @@ describe("policy pack", () => {
         request.setName("peer-aks");
         request.setUrn("urn:pulumi:eks::burstmesh::kubernetes:core/v1:Secret::peer-aks");
         const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: { aks: execKubeconfig } };
-        request.setProperties(Struct.fromJavaScript({ metadata: { name: "istio-remote-secret-aks", namespace: "istio-system", labels: { "istio/multiCluster": "true" } }, stringData: secret }));
+        request.setProperties(
+          Struct.fromJavaScript({
+            metadata: { name: "istio-remote-secret-aks", namespace: "istio-system", labels: { "istio/multiCluster": "true" } },
+            stringData: secret,
+          }),
+        );
         const options = new messages.AnalyzerResourceOptions();
         options.setAdditionalsecretoutputsList(["data", "stringData"]);
         request.setOptions(options);
@@ -491,11 +608,24 @@ describe("policy pack", () => {
         const run = bootstrap.second[stack];
         assert.deepEqual(mandatoryViolations(run), []);
         const kinds = run.resources.map((r) => view(r, "inputs"));
-        assert.ok(kinds.some((r) => r.type === policy.types.helmRelease && policy.chartName(r.props.chart) === "istiod"), "installs istiod");
-        assert.ok(kinds.some((r) => (policy.types.peerAuthentication as readonly string[]).includes(r.type)), "has a PeerAuthentication");
-        assert.ok(kinds.some((r) => r.type === policy.types.helmRelease && policy.chartName(r.props.chart) === "gateway"), "has an east-west gateway release");
         assert.ok(
-          kinds.some((r) => r.type === policy.types.secret && (r.props.metadata as { labels?: Record<string, string> })?.labels?.["istio/multiCluster"] === "true"),
+          kinds.some((r) => r.type === policy.types.helmRelease && policy.chartName(r.props.chart) === "istiod"),
+          "installs istiod",
+        );
+        assert.ok(
+          kinds.some((r) => (policy.types.peerAuthentication as readonly string[]).includes(r.type)),
+          "has a PeerAuthentication",
+        );
+        assert.ok(
+          kinds.some((r) => r.type === policy.types.helmRelease && policy.chartName(r.props.chart) === "gateway"),
+          "has an east-west gateway release",
+        );
+        assert.ok(
+          kinds.some(
+            (r) =>
+              r.type === policy.types.secret &&
+              (r.props.metadata as { labels?: Record<string, string> })?.labels?.["istio/multiCluster"] === "true",
+          ),
           "has a remote secret for its peer",
         );
       });

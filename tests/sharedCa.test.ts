@@ -27,7 +27,9 @@ const fakeCert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----E
 
 /** The certificates in a PEM document, in order. */
 function certsIn(pem: string): crypto.X509Certificate[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new crypto.X509Certificate(block));
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+    (block) => new crypto.X509Certificate(block),
+  );
 }
 
 function onlyCert(pem: string): crypto.X509Certificate {
@@ -68,7 +70,10 @@ interface CaRun {
 
 /** The tls mocks, their outputs stripped of secret marking. */
 const plainTlsMocks: Record<string, ResourceMock> = Object.fromEntries(
-  Object.entries(resourceMocks).map(([type, mock]) => [type, async (resource: MockResourceArgs) => reveal<Record<string, unknown>>(await mock(resource))]),
+  Object.entries(resourceMocks).map(([type, mock]) => [
+    type,
+    async (resource: MockResourceArgs) => reveal<Record<string, unknown>>(await mock(resource)),
+  ]),
 );
 
 /**
@@ -83,7 +88,17 @@ async function runSharedCa(args: SharedCAArgs, options: { plainKeys?: boolean } 
     const [rootCertPemSecret, bundlesSecret] = await Promise.all([pulumi.isSecret(ca.rootCertPem), pulumi.isSecret(ca.bundles)]);
     await settle();
     const registered = new Map(resources.map((r) => [r.name, r]));
-    return { ca, rootCertPem, bundles, rootCertPemSecret, bundlesSecret, registered, urns: resources.map((r) => r.urn), componentUrn, registeredOutputs: stateOf(componentUrn) };
+    return {
+      ca,
+      rootCertPem,
+      bundles,
+      rootCertPemSecret,
+      bundlesSecret,
+      registered,
+      urns: resources.map((r) => r.urn),
+      componentUrn,
+      registeredOutputs: stateOf(componentUrn),
+    };
   } finally {
     restoreLogs();
   }
@@ -95,8 +110,12 @@ async function runSharedCa(args: SharedCAArgs, options: { plainKeys?: boolean } 
 async function webSigner(keyPem: string) {
   const key = crypto.createPrivateKey(keyPem);
   const algorithm =
-    key.asymmetricKeyType === "rsa" ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } : { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const signingKey = await crypto.webcrypto.subtle.importKey("pkcs8", key.export({ format: "der", type: "pkcs8" }), algorithm, false, ["sign"]);
+    key.asymmetricKeyType === "rsa"
+      ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+      : { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const signingKey = await crypto.webcrypto.subtle.importKey("pkcs8", key.export({ format: "der", type: "pkcs8" }), algorithm, false, [
+    "sign",
+  ]);
   return { signingKey, signingAlgorithm: algorithm };
 }
 
@@ -137,7 +156,13 @@ async function handshake(serverChainPem: string, serverKeyPem: string, trustedRo
   try {
     return await new Promise<string | undefined>((done, fail) => {
       const socket = nodeTls.connect(
-        { host: "127.0.0.1", port: (server.address() as AddressInfo).port, ca: trustedRootPem, rejectUnauthorized: false, checkServerIdentity: () => undefined },
+        {
+          host: "127.0.0.1",
+          port: (server.address() as AddressInfo).port,
+          ca: trustedRootPem,
+          rejectUnauthorized: false,
+          checkServerIdentity: () => undefined,
+        },
         () => {
           const error = socket.authorizationError as (Error & { code?: string }) | null;
           socket.destroy();
@@ -168,7 +193,11 @@ describe("SharedCA", () => {
 
     it("buildCaBundle fills the four cacerts files from the right sources, chain = intermediate then root", () => {
       const key = "-----BEGIN RSA PRIVATE KEY-----\nKKKK\n-----END RSA PRIVATE KEY-----\n";
-      const bundle = buildCaBundle({ intermediateCertPem: `${fakeCert("IIII")}\n`, intermediateKeyPem: key, rootCertPem: `${fakeCert("RRRR")}\n` });
+      const bundle = buildCaBundle({
+        intermediateCertPem: `${fakeCert("IIII")}\n`,
+        intermediateKeyPem: key,
+        rootCertPem: `${fakeCert("RRRR")}\n`,
+      });
       assert.deepEqual(bundle, {
         "ca-cert.pem": `${fakeCert("IIII")}\n`,
         "ca-key.pem": key,
@@ -222,7 +251,11 @@ describe("SharedCA", () => {
     it("creates a root key and certificate and, per cluster, a key, CSR and signed certificate, all children of the component", () => {
       assert.deepEqual(
         [...run.registered.keys()].filter((name) => name !== "mesh-ca").sort(),
-        ["root-cert", "root-key", ...clusters.flatMap((c) => [`${c}-intermediate-cert`, `${c}-intermediate-csr`, `${c}-intermediate-key`])].sort(),
+        [
+          "root-cert",
+          "root-key",
+          ...clusters.flatMap((c) => [`${c}-intermediate-cert`, `${c}-intermediate-csr`, `${c}-intermediate-key`]),
+        ].sort(),
       );
       assert.match(run.componentUrn, /::burstmesh:trust:SharedCA::mesh-ca$/);
       const children = run.urns.filter((urn) => urn !== run.componentUrn);
@@ -271,7 +304,10 @@ describe("SharedCA", () => {
         assert.ok(chain[0]!.raw.equals(onlyCert(bundle["ca-cert.pem"]).raw), "first the intermediate");
         assert.ok(chain[1]!.raw.equals(root.raw), "then the root");
         assert.equal(bundle["cert-chain.pem"], bundle["ca-cert.pem"] + bundle["root-cert.pem"]);
-        assert.match(bundle["cert-chain.pem"], /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/);
+        assert.match(
+          bundle["cert-chain.pem"],
+          /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/,
+        );
         assert.doesNotMatch(bundle["cert-chain.pem"], /\n\n/);
       });
 
@@ -346,7 +382,10 @@ describe("SharedCA", () => {
     });
 
     it("bundles are a secret by the component's own doing, not only because the provider marks keys secret", async () => {
-      const plain = await runSharedCa({ organization, clusters, rootValidityHours: rootHours, intermediateValidityHours: intermediateHours }, { plainKeys: true });
+      const plain = await runSharedCa(
+        { organization, clusters, rootValidityHours: rootHours, intermediateValidityHours: intermediateHours },
+        { plainKeys: true },
+      );
       assert.equal(plain.bundlesSecret, true);
       assert.match(plain.bundles["eks"]!["ca-key.pem"], /BEGIN RSA PRIVATE KEY/);
     });
@@ -368,17 +407,30 @@ describe("SharedCA", () => {
 
       const outputs = Object.entries(run.ca).filter(([, value]) => pulumi.Output.isInstance(value));
       assert.deepEqual(outputs.map(([name]) => name).sort(), ["bundles", "rootCertPem", "urn"]);
-      for (const [name, output] of outputs) assert.ok(!contains(await resolve(output as pulumi.Output<unknown>)), `output ${name} holds the root key`);
+      for (const [name, output] of outputs)
+        assert.ok(!contains(await resolve(output as pulumi.Output<unknown>)), `output ${name} holds the root key`);
       assert.ok(!contains(run.registeredOutputs), "registered outputs hold the root key");
     });
   });
 
   describe("tls mocks", () => {
-    const mockArgs = (type: string, name: string, inputs: Record<string, unknown>): MockResourceArgs => ({ type, name, inputs, provider: "", custom: true, id: "" });
+    const mockArgs = (type: string, name: string, inputs: Record<string, unknown>): MockResourceArgs => ({
+      type,
+      name,
+      inputs,
+      provider: "",
+      custom: true,
+      id: "",
+    });
     const newKey = async (name: string, inputs: Record<string, unknown>) =>
-      reveal(await resourceMocks["tls:index/privateKey:PrivateKey"]!(mockArgs("tls:index/privateKey:PrivateKey", name, inputs))) as Record<string, string>;
+      reveal(await resourceMocks["tls:index/privateKey:PrivateKey"]!(mockArgs("tls:index/privateKey:PrivateKey", name, inputs))) as Record<
+        string,
+        string
+      >;
     const selfSigned = async (name: string, inputs: Record<string, unknown>) =>
-      reveal(await resourceMocks["tls:index/selfSignedCert:SelfSignedCert"]!(mockArgs("tls:index/selfSignedCert:SelfSignedCert", name, inputs))) as Record<string, string>;
+      reveal(
+        await resourceMocks["tls:index/selfSignedCert:SelfSignedCert"]!(mockArgs("tls:index/selfSignedCert:SelfSignedCert", name, inputs)),
+      ) as Record<string, string>;
 
     it("PrivateKey honours algorithm, rsaBits and ecdsaCurve, returns the key as a secret, and is cached per name", async () => {
       const ec = await newKey("mock-ec", { algorithm: "ECDSA", ecdsaCurve: "P384" });
@@ -391,7 +443,9 @@ describe("SharedCA", () => {
       assert.equal(crypto.createPrivateKey(rsa.privateKeyPem!).asymmetricKeyDetails?.modulusLength, 2048, "the provider's default size");
       assert.match(rsa.privateKeyPem!, /^-----BEGIN RSA PRIVATE KEY-----/);
 
-      const raw = await resourceMocks["tls:index/privateKey:PrivateKey"]!(mockArgs("tls:index/privateKey:PrivateKey", "mock-ec", { algorithm: "ECDSA", ecdsaCurve: "P384" }));
+      const raw = await resourceMocks["tls:index/privateKey:PrivateKey"]!(
+        mockArgs("tls:index/privateKey:PrivateKey", "mock-ec", { algorithm: "ECDSA", ecdsaCurve: "P384" }),
+      );
       assert.ok(isSecret(raw.privateKeyPem));
       assert.equal(reveal(raw.privateKeyPem), ec.privateKeyPem, "same name and parameters, same key");
       assert.notEqual((await newKey("mock-ec-2", { algorithm: "ECDSA", ecdsaCurve: "P384" })).privateKeyPem, ec.privateKeyPem);
@@ -399,18 +453,28 @@ describe("SharedCA", () => {
 
     it("SelfSignedCert honours isCaCertificate, maxPathLength as the provider encodes it, allowedUses and secret inputs", async () => {
       const key = await newKey("mock-ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-      const base = { privateKeyPem: { [sigKey]: secretSig, value: key.privateKeyPem }, subject: { commonName: "x" }, validityPeriodHours: 5 };
+      const base = {
+        privateKeyPem: { [sigKey]: secretSig, value: key.privateKeyPem },
+        subject: { commonName: "x" },
+        validityPeriodHours: 5,
+      };
 
-      const ca = new crypto.X509Certificate((await selfSigned("mock-ca-2", { ...base, isCaCertificate: true, maxPathLength: 2, allowedUses: ["cert_signing"] })).certPem!);
+      const ca = new crypto.X509Certificate(
+        (await selfSigned("mock-ca-2", { ...base, isCaCertificate: true, maxPathLength: 2, allowedUses: ["cert_signing"] })).certPem!,
+      );
       assert.equal(extensionsOf(ca).basic?.pathLength, 2);
       assert.equal(extensionsOf(ca).usage?.usages, x509.KeyUsageFlags.keyCertSign);
       assert.equal(Date.parse(ca.validTo) - Date.parse(ca.validFrom), 5 * hour);
 
-      const zero = new crypto.X509Certificate((await selfSigned("mock-ca-0", { ...base, isCaCertificate: true, maxPathLength: 0, allowedUses: ["cert_signing"] })).certPem!);
+      const zero = new crypto.X509Certificate(
+        (await selfSigned("mock-ca-0", { ...base, isCaCertificate: true, maxPathLength: 0, allowedUses: ["cert_signing"] })).certPem!,
+      );
       assert.equal(zero.ca, true);
       assert.equal(extensionsOf(zero).basic?.pathLength, undefined, "the provider drops a path length of 0");
 
-      const leaf = new crypto.X509Certificate((await selfSigned("mock-leaf", { ...base, allowedUses: ["digital_signature", "server_auth"] })).certPem!);
+      const leaf = new crypto.X509Certificate(
+        (await selfSigned("mock-leaf", { ...base, allowedUses: ["digital_signature", "server_auth"] })).certPem!,
+      );
       assert.equal(leaf.ca, false);
       assert.deepEqual([...(extensionsOf(leaf).eku?.usages ?? [])], [x509.ExtendedKeyUsage.serverAuth]);
 

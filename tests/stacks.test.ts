@@ -46,7 +46,13 @@ describe("stacks under mocks, each with its own stack file", function () {
 
   describe("eks", () => {
     it("builds the network, IAM, cluster and node group on AWS", () => {
-      for (const type of ["aws:ec2/vpc:Vpc", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"]) {
+      for (const type of [
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:eks/cluster:Cluster",
+        "aws:eks/nodeGroup:NodeGroup",
+      ]) {
         assert.ok(ofType(eks, type).length >= 1, `eks has a ${type}`);
       }
       const cluster = reveal<{ version: string; accessConfig: Record<string, unknown> }>(ofType(eks, "aws:eks/cluster:Cluster")[0]!.inputs);
@@ -71,7 +77,9 @@ describe("stacks under mocks, each with its own stack file", function () {
     });
 
     it("spreads subnets over at least two availability zones", () => {
-      const zones = new Set(ofType(eks, "aws:ec2/subnet:Subnet").map((s) => reveal<{ availabilityZone: string }>(s.inputs).availabilityZone));
+      const zones = new Set(
+        ofType(eks, "aws:ec2/subnet:Subnet").map((s) => reveal<{ availabilityZone: string }>(s.inputs).availabilityZone),
+      );
       assert.ok(zones.size >= 2, `subnets in ${[...zones].join(", ")}`);
     });
   });
@@ -82,7 +90,11 @@ describe("stacks under mocks, each with its own stack file", function () {
 
     before(async () => {
       const trustOutputs = { [stackRef("trust")]: published(trust) };
-      withAdmins = await runStack({ stack: "eks", config: withConfig("eks", { "burstmesh:clusterAdminPrincipals": [ciRole] }), published: trustOutputs });
+      withAdmins = await runStack({
+        stack: "eks",
+        config: withConfig("eks", { "burstmesh:clusterAdminPrincipals": [ciRole] }),
+        published: trustOutputs,
+      });
     });
 
     it("gives each listed principal an access entry with the cluster-admin access policy, cluster-wide", () => {
@@ -181,7 +193,10 @@ describe("stacks under mocks, each with its own stack file", function () {
     });
 
     it("tells the user to deploy the trust stack first when it has no bundle for this cluster", async () => {
-      await assert.rejects(runStack({ stack: "eks", config: stackFileConfig("eks") }), /trust stack 'trust' has no CA bundle for cluster 'eks'/);
+      await assert.rejects(
+        runStack({ stack: "eks", config: stackFileConfig("eks") }),
+        /trust stack 'trust' has no CA bundle for cluster 'eks'/,
+      );
     });
   });
 });

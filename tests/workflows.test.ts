@@ -85,15 +85,21 @@ describe("GitHub workflows", () => {
       assert.deepEqual(commands(job), ["npm ci", "npm test"]);
     });
 
-    it("has npm test run the type check, the linter and the tests", () => {
+    it("has npm test run the type check, the linter, the formatting check and the tests", () => {
       const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
       assert.equal(manifest.scripts.test, "bash scripts/test.sh");
-      const script = fs.readFileSync(path.join(repoRoot, "scripts", "test.sh"), "utf8")
+      const script = fs
+        .readFileSync(path.join(repoRoot, "scripts", "test.sh"), "utf8")
         .split("\n")
         .filter((line) => !line.startsWith("#"))
         .join("\n");
-      for (const step of ["tsc --noEmit", "eslint .", "mocha"]) assert.ok(script.includes(step), `npm test runs ${step}`);
-      assert.match(script, /exit \$\(\(tests != 0 \|\| types != 0 \|\| style != 0\)\)/, "npm test fails when the tests, the type-check or the lint fail");
+      for (const step of ["tsc --noEmit", "eslint .", "prettier --check .", "mocha"])
+        assert.ok(script.includes(step), `npm test runs ${step}`);
+      assert.match(
+        script,
+        /exit \$\(\(tests != 0 \|\| types != 0 \|\| style != 0 \|\| formatting != 0\)\)/,
+        "npm test fails when the tests, the type-check, the lint or the formatting check fail",
+      );
       assert.equal(manifest.scripts.lint, "eslint .");
     });
   });
@@ -202,15 +208,27 @@ describe("GitHub workflows", () => {
       };
       const npmCi = index((s) => s.run === "npm ci", "npm ci");
       const npmTest = index((s) => s.run === "npm test", "npm test");
-      const aws = index((s) => s.uses === "aws-actions/configure-aws-credentials@v6" && s.with?.["role-to-assume"] === "${{ secrets.AWS_DEPLOY_ROLE_ARN }}", "AWS OIDC login");
-      const azure = index((s) => s.uses === "azure/login@v3" && s.with?.["client-id"] === "${{ secrets.AZURE_DEPLOY_CLIENT_ID }}", "Azure OIDC login");
-      const cli = index((s) => s.uses === "pulumi/actions@v7" && s.with?.command === undefined && s.with?.["pulumi-version"] !== undefined, "CLI install only");
+      const aws = index(
+        (s) => s.uses === "aws-actions/configure-aws-credentials@v6" && s.with?.["role-to-assume"] === "${{ secrets.AWS_DEPLOY_ROLE_ARN }}",
+        "AWS OIDC login",
+      );
+      const azure = index(
+        (s) => s.uses === "azure/login@v3" && s.with?.["client-id"] === "${{ secrets.AZURE_DEPLOY_CLIENT_ID }}",
+        "Azure OIDC login",
+      );
+      const cli = index(
+        (s) => s.uses === "pulumi/actions@v7" && s.with?.command === undefined && s.with?.["pulumi-version"] !== undefined,
+        "CLI install only",
+      );
       const up = index((s) => s.run === "npm run mesh -- up", "npm run mesh -- up");
       assert.ok(npmCi < npmTest && npmTest < aws && aws < up && azure < up && cli < up);
     });
 
     it("hands the backend, passphrase and azure-native OIDC settings to the deploy step only", () => {
-      const up = only(job.steps.filter((s) => s.run === "npm run mesh -- up"), "deploy step");
+      const up = only(
+        job.steps.filter((s) => s.run === "npm run mesh -- up"),
+        "deploy step",
+      );
       assert.equal(up.env?.PULUMI_BACKEND_URL, "${{ secrets.PULUMI_BACKEND_URL }}");
       assert.equal(up.env?.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
       assert.equal(up.env?.ARM_USE_OIDC, "true");

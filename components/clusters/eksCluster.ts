@@ -109,7 +109,9 @@ export function publicAccessCidrs<T>(allowed: readonly T[]): (T | string)[] {
 /** The first `count` zones, failing clearly when the region has fewer. */
 export function pickZones(available: readonly string[], count: number): string[] {
   if (available.length < count) {
-    throw new Error(`availabilityZoneCount is ${count} but the region has only ${available.length} available zones (${available.join(", ")})`);
+    throw new Error(
+      `availabilityZoneCount is ${count} but the region has only ${available.length} available zones (${available.join(", ")})`,
+    );
   }
   return available.slice(0, count);
 }
@@ -141,7 +143,10 @@ export function carveSubnets(vpcCidr: string, zones: number): SubnetLayout {
 
   const privatePrefix = prefix + Math.ceil(Math.log2(zones + 1));
   const publicPrefix = privatePrefix + Math.ceil(Math.log2(zones));
-  if (publicPrefix > 28) throw new Error(`vpcCidr '${vpcCidr}' is too small for ${zones} zones (public subnets would be /${publicPrefix}, AWS allows at most /28)`);
+  if (publicPrefix > 28)
+    throw new Error(
+      `vpcCidr '${vpcCidr}' is too small for ${zones} zones (public subnets would be /${publicPrefix}, AWS allows at most /28)`,
+    );
   const privateSize = 2 ** (32 - privatePrefix);
   const publicSize = 2 ** (32 - publicPrefix);
   const publicBase = base + vpcSize - privateSize;
@@ -209,10 +214,9 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
 
     // Network.
     const zones = getAvailabilityZonesOutput(
-        { state: "available", region, filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
-        parent,
-      )
-      .names.apply((names) => pickZones(names, zoneCount));
+      { state: "available", region, filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+      parent,
+    ).names.apply((names) => pickZones(names, zoneCount));
     const layout = pulumi.output(args.vpcCidr).apply((cidr) => carveSubnets(cidr, zoneCount));
 
     this.vpc = new ec2.Vpc(
@@ -265,7 +269,12 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       parent,
     );
     this.publicSubnets.forEach(
-      (subnet, i) => new ec2.RouteTableAssociation(`${name}-public-rta-${i}`, { region, subnetId: subnet.id, routeTableId: publicRouteTable.id }, parent),
+      (subnet, i) =>
+        new ec2.RouteTableAssociation(
+          `${name}-public-rta-${i}`,
+          { region, subnetId: subnet.id, routeTableId: publicRouteTable.id },
+          parent,
+        ),
     );
 
     const natZones = natMode === "perZone" ? indexes : [0];
@@ -281,7 +290,12 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       (nat, i) =>
         new ec2.RouteTable(
           `${name}-private-rt-${i}`,
-          { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: { Name: `${clusterName}-private-${i}` } },
+          {
+            region,
+            vpcId: this.vpc.id,
+            routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
+            tags: { Name: `${clusterName}-private-${i}` },
+          },
           parent,
         ),
     );
@@ -358,7 +372,11 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     );
 
     const adminAccess = (args.clusterAdminPrincipals ?? []).map((principalArn, i) => {
-      const entry = new eks.AccessEntry(`${name}-admin-${i}`, { region, clusterName: this.cluster.name, principalArn, type: "STANDARD" }, parent);
+      const entry = new eks.AccessEntry(
+        `${name}-admin-${i}`,
+        { region, clusterName: this.cluster.name, principalArn, type: "STANDARD" },
+        parent,
+      );
       return new eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
         {
@@ -381,7 +399,11 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
         .all([this.cluster.name, this.cluster.endpoint, this.certificateAuthorityData, this.region])
         .apply(([n, endpoint, ca, r]) => eksKubeconfig({ name: n, endpoint, certificateAuthorityData: ca, region: r })),
     );
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] });
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig },
+      { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] },
+    );
 
     this.registerOutputs(memberClusterOutputs(this));
   }

@@ -12,8 +12,7 @@ export interface ApiServer {
 
 /** How a kubeconfig user authenticates: a bearer token, or an exec credential plugin. */
 export type KubeconfigUser =
-  | { token: string }
-  | { exec: { apiVersion: string; command: string; args: string[]; env?: { name: string; value: string }[] } };
+  { token: string } | { exec: { apiVersion: string; command: string; args: string[]; env?: { name: string; value: string }[] } };
 
 /** Builds a single-cluster, single-context kubeconfig. */
 export function buildKubeconfig(server: ApiServer, user: KubeconfigUser): string {

@@ -17,7 +17,8 @@ const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-
  */
 export function cacertsStringData(bundle: CaBundle): Record<(typeof cacertsKeys)[number], string> {
   const missing = cacertsKeys.filter((key) => typeof bundle?.[key] !== "string" || bundle[key].trim() === "");
-  if (missing.length > 0) throw new Error(`cacerts: the CA bundle lacks ${missing.join(", ")}; istiod needs all four of ${cacertsKeys.join(", ")}`);
+  if (missing.length > 0)
+    throw new Error(`cacerts: the CA bundle lacks ${missing.join(", ")}; istiod needs all four of ${cacertsKeys.join(", ")}`);
   for (const key of ["ca-cert.pem", "root-cert.pem", "cert-chain.pem"] as const) {
     if (!pemCertificate.test(bundle[key])) throw new Error(`cacerts: ${key} holds no PEM certificate`);
   }
@@ -98,7 +99,10 @@ export class IstioPrimary extends pulumi.ComponentResource {
       maxHistory: 10,
     });
 
-    this.base = new k8s.helm.v3.Release(`${name}-base`, chart("base", releaseNames.base, baseValues()), { ...child, dependsOn: [namespace] });
+    this.base = new k8s.helm.v3.Release(`${name}-base`, chart("base", releaseNames.base, baseValues()), {
+      ...child,
+      dependsOn: [namespace],
+    });
 
     this.istiod = new k8s.helm.v3.Release(
       `${name}-istiod`,

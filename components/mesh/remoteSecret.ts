@@ -90,7 +90,8 @@ function assertTokenOnly(kubeconfig: string, problem: (message: string) => Error
   };
   for (const { user } of config.users ?? []) {
     const bad = forbiddenUserFields.filter((field) => field in user);
-    if (bad.length > 0 || typeof user.token !== "string") throw problem(`kubeconfig user must hold a token only (found ${Object.keys(user).join(", ")})`);
+    if (bad.length > 0 || typeof user.token !== "string")
+      throw problem(`kubeconfig user must hold a token only (found ${Object.keys(user).join(", ")})`);
   }
   for (const { cluster } of config.clusters ?? []) {
     const bad = forbiddenClusterFields.filter((field) => field in cluster);
@@ -124,7 +125,8 @@ export class RemoteSecret extends pulumi.ComponentResource {
   public readonly secretName: string;
 
   constructor(name: string, args: RemoteSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!dns1123LabelPattern.test(args.peerName)) throw new Error(`RemoteSecret: peerName must be a DNS-1123 label (got '${args.peerName}')`);
+    if (!dns1123LabelPattern.test(args.peerName))
+      throw new Error(`RemoteSecret: peerName must be a DNS-1123 label (got '${args.peerName}')`);
     super("burstmesh:mesh:RemoteSecret", name, {}, opts);
     this.secretName = remoteSecretName(args.peerName);
 

@@ -84,7 +84,8 @@ export function namespaceManifest(service: ServiceSettings): k8s.types.input.cor
  * `pulumi up`). Each cluster's copy answers with its own cluster name (podinfo's `message`).
  */
 export function deploymentManifest(service: ServiceSettings, clusterName: string): k8s.types.input.apps.v1.Deployment {
-  const probe = (path: string) => (service.protocol === "grpc" ? { grpc: { port: service.port } } : { httpGet: { path, port: service.port } });
+  const probe = (path: string) =>
+    service.protocol === "grpc" ? { grpc: { port: service.port } } : { httpGet: { path, port: service.port } };
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -218,7 +219,8 @@ export function localityLbSetting(service: ServiceSettings): LocalityLbSetting {
  */
 export function distributeRules(service: ServiceSettings): { from: string; to: Record<string, number> }[] {
   const weights = service.distribute;
-  if (!weights) throw new Error(`service '${service.name}': distribute mode needs distribute weights (config validation should have said so)`);
+  if (!weights)
+    throw new Error(`service '${service.name}': distribute mode needs distribute weights (config validation should have said so)`);
   const to = Object.fromEntries(Object.entries(weights).map(([region, weight]) => [`${region}/*`, weight]));
   return Object.keys(weights).map((region) => ({ from: `${region}/*`, to: { ...to } }));
 }
@@ -328,6 +330,9 @@ export function imageVersion(image: string): string {
   const withoutDigest = image.split("@")[0]!;
   const lastColon = withoutDigest.lastIndexOf(":");
   const tag = lastColon > withoutDigest.lastIndexOf("/") ? withoutDigest.slice(lastColon + 1) : "";
-  const safe = tag.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+  const safe = tag
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
   return safe || "unversioned";
 }

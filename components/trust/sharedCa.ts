@@ -68,7 +68,6 @@ export function intermediateSubject(organization: pulumi.Input<string>, cluster:
   return { organization, commonName: "Intermediate CA", locality: cluster };
 }
 
-
 /** Checks the member cluster names (non-empty list, DNS-1123 labels, no repeats) and returns them. */
 export function validateClusters(clusters: readonly string[]): string[] {
   if (clusters.length === 0) throw new Error("SharedCA: clusters must name at least one member cluster");
@@ -83,7 +82,10 @@ export function validateClusters(clusters: readonly string[]): string[] {
 
 /** Checks the validity periods when they are known now (plain numbers); outputs are left to the config checks. */
 export function validateValidity(rootHours: pulumi.Input<number>, intermediateHours: pulumi.Input<number>): void {
-  for (const [name, hours] of [["rootValidityHours", rootHours], ["intermediateValidityHours", intermediateHours]] as const) {
+  for (const [name, hours] of [
+    ["rootValidityHours", rootHours],
+    ["intermediateValidityHours", intermediateHours],
+  ] as const) {
     if (typeof hours === "number" && !(Number.isInteger(hours) && hours > 0)) {
       throw new Error(`SharedCA: ${name} must be a whole number of hours > 0, got ${hours}`);
     }
@@ -180,7 +182,9 @@ export class SharedCA extends pulumi.ComponentResource {
       );
       bundles[cluster] = pulumi
         .all([cert.certPem, key.privateKeyPem, rootCert.certPem])
-        .apply(([intermediateCertPem, intermediateKeyPem, rootCertPem]) => buildCaBundle({ intermediateCertPem, intermediateKeyPem, rootCertPem }));
+        .apply(([intermediateCertPem, intermediateKeyPem, rootCertPem]) =>
+          buildCaBundle({ intermediateCertPem, intermediateKeyPem, rootCertPem }),
+        );
     }
 
     // A certificate is public: export it in the clear whatever the provider or engine marks.

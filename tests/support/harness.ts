@@ -119,7 +119,9 @@ export async function startMockedRun(options: Partial<RunOptions> & { stack: str
   const published = options.published ?? {};
   const mocks = { ...resourceMocks, ...options.mocks };
 
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(options.config ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>);
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(options.config ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>,
+  );
   await pulumi.runtime.setMocks(
     {
       newResource: async (args) => {
@@ -230,7 +232,10 @@ export function stateOf(urn: string): Record<string, unknown> {
 
 function deserialize(struct: unknown): Record<string, unknown> {
   if (struct && typeof (struct as { toJavaScript?: unknown }).toJavaScript === "function") {
-    return pulumi.runtime.deserializeProperties(struct as Parameters<typeof pulumi.runtime.deserializeProperties>[0]) as Record<string, unknown>;
+    return pulumi.runtime.deserializeProperties(struct as Parameters<typeof pulumi.runtime.deserializeProperties>[0]) as Record<
+      string,
+      unknown
+    >;
   }
   return (struct ?? {}) as Record<string, unknown>;
 }

@@ -13,7 +13,9 @@ export function k8sObject(run: StackRun, type: string, name: string, namespace?:
 
 /** Helm releases by release name. */
 export function helmRelease(run: StackRun, releaseName: string): RecordedResource {
-  const found = run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && reveal<{ name?: string }>(r.inputs).name === releaseName);
+  const found = run.resources.filter(
+    (r) => r.type === "kubernetes:helm.sh/v3:Release" && reveal<{ name?: string }>(r.inputs).name === releaseName,
+  );
   if (found.length !== 1) throw new Error(`expected one Helm release '${releaseName}', found ${found.length}`);
   return found[0]!;
 }

@@ -14,9 +14,7 @@ export function stackFileConfig(stack: string): Record<string, string> {
 
 /** Encodes plain values the way the engine does: strings as they are, everything else as JSON. */
 export function encodeConfig(values: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
-  );
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
 /** A stack file's config with some keys replaced (a value of `undefined` removes the key). */

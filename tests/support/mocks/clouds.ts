@@ -27,12 +27,29 @@ function awsPartition(region: string): { partition: string; dnsSuffix: string; r
   return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
 }
 
-const compass: Record<string, string> = { north: "n", south: "s", east: "e", west: "w", central: "c", northeast: "ne", northwest: "nw", southeast: "se", southwest: "sw" };
+const compass: Record<string, string> = {
+  north: "n",
+  south: "s",
+  east: "e",
+  west: "w",
+  central: "c",
+  northeast: "ne",
+  northwest: "nw",
+  southeast: "se",
+  southwest: "sw",
+};
 
 /** AWS zone ID prefix of a region, e.g. `eu-central-1` → `euc1`, `ap-southeast-2` → `apse2`. */
 function zoneIdPrefix(region: string): string {
   const parts = region.split("-");
-  return parts[0]! + parts.slice(1, -1).map((p) => compass[p] ?? p[0]).join("") + parts[parts.length - 1]!;
+  return (
+    parts[0]! +
+    parts
+      .slice(1, -1)
+      .map((p) => compass[p] ?? p[0])
+      .join("") +
+    parts[parts.length - 1]!
+  );
 }
 
 /** A PEM-shaped certificate whose body is derived from `seed`, base64-encoded once (as EKS returns it). */
@@ -68,7 +85,12 @@ export const resourceMocks: Record<string, ResourceMock> = {
     const region = awsRegion(inputs);
     const id = `subnet-${hash(17, region, name, inputs.cidrBlock)}`;
     const zone = String(inputs.availabilityZone ?? `${region}a`);
-    return { arn: arn(region, "ec2", `subnet/${id}`), ownerId: accountId, region, availabilityZoneId: `${zoneIdPrefix(region)}-az${zone.charCodeAt(zone.length - 1) - 96}` };
+    return {
+      arn: arn(region, "ec2", `subnet/${id}`),
+      ownerId: accountId,
+      region,
+      availabilityZoneId: `${zoneIdPrefix(region)}-az${zone.charCodeAt(zone.length - 1) - 96}`,
+    };
   },
   "aws:ec2/internetGateway:InternetGateway": ({ name, inputs }) => {
     const region = awsRegion(inputs);
@@ -81,7 +103,7 @@ export const resourceMocks: Record<string, ResourceMock> = {
       region,
       allocationId: `eipalloc-${hash(17, region, name)}`,
       // 203.0.113.0/24 is TEST-NET-3: documentation addresses, never routed.
-      publicIp: `203.0.113.${h[0]! % 254 + 1}`,
+      publicIp: `203.0.113.${(h[0]! % 254) + 1}`,
       domain: inputs.domain ?? "vpc",
     };
   },
@@ -96,7 +118,11 @@ export const resourceMocks: Record<string, ResourceMock> = {
   "aws:iam/role:Role": ({ name, inputs }) => {
     // IAM auto-naming: the logical name plus a suffix.
     const roleName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
-    return { name: roleName, arn: `arn:${awsPartition(awsRegion(inputs)).partition}:iam::${accountId}:role/${roleName}`, uniqueId: `AROA${hash(17, roleName).toUpperCase()}` };
+    return {
+      name: roleName,
+      arn: `arn:${awsPartition(awsRegion(inputs)).partition}:iam::${accountId}:role/${roleName}`,
+      uniqueId: `AROA${hash(17, roleName).toUpperCase()}`,
+    };
   },
   "aws:eks/cluster:Cluster": ({ name, inputs }) => {
     const region = awsRegion(inputs);
@@ -110,7 +136,9 @@ export const resourceMocks: Record<string, ResourceMock> = {
       platformVersion: "eks.1",
       status: "ACTIVE",
       version: inputs.version ?? "1.34",
-      identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${hash(32, "oidc", region, clusterName).toUpperCase()}` }] }],
+      identities: [
+        { oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${hash(32, "oidc", region, clusterName).toUpperCase()}` }] },
+      ],
     };
   },
   "aws:eks/nodeGroup:NodeGroup": ({ name, inputs }) => {
@@ -173,7 +201,9 @@ export const callMocks: Record<string, CallMock> = {
     const kubeconfig = toYaml({
       apiVersion: "v1",
       kind: "Config",
-      clusters: [{ name: cluster.name, cluster: { "certificate-authority-data": fakeCaData(cluster.fqdn), server: `https://${cluster.fqdn}:443` } }],
+      clusters: [
+        { name: cluster.name, cluster: { "certificate-authority-data": fakeCaData(cluster.fqdn), server: `https://${cluster.fqdn}:443` } },
+      ],
       contexts: [{ name: cluster.name, context: { cluster: cluster.name, user } }],
       "current-context": cluster.name,
       preferences: {},

@@ -62,7 +62,8 @@ function clusterOf(ref: string | undefined): { cloud: Cloud; key: string; kubeco
   const key = `${stack}::${name}`;
   const kubeconfig = kubeconfigs.get(key);
   if (kubeconfig) {
-    if (/\.eks\.amazonaws\.com(\.cn)?\b/.test(kubeconfig) || /\beks\b[\s\S]*\bget-token\b/.test(kubeconfig)) return { cloud: "aws", key, kubeconfig };
+    if (/\.eks\.amazonaws\.com(\.cn)?\b/.test(kubeconfig) || /\beks\b[\s\S]*\bget-token\b/.test(kubeconfig))
+      return { cloud: "aws", key, kubeconfig };
     if (/\.azmk8s\.io\b/.test(kubeconfig)) return { cloud: "azure", key, kubeconfig };
   }
   const cloud = cloudOfText(name) ?? cloudOfText(types) ?? cloudOfText(stack);

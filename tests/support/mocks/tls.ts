@@ -77,7 +77,8 @@ const keyCache = new Map<string, Promise<crypto.KeyObject>>();
 
 function generateKey(name: string, algorithm: KeyAlgorithm, rsaBits: number, ecdsaCurve: string): Promise<crypto.KeyObject> {
   return cached(keyCache, `${name}|${algorithm}|${rsaBits}|${ecdsaCurve}`, () => {
-    const done = (resolve: (key: crypto.KeyObject) => void, reject: (error: Error) => void) =>
+    const done =
+      (resolve: (key: crypto.KeyObject) => void, reject: (error: Error) => void) =>
       (error: Error | null, _publicKey: crypto.KeyObject, privateKey: crypto.KeyObject) => (error ? reject(error) : resolve(privateKey));
     return new Promise<crypto.KeyObject>((resolve, reject) => {
       switch (algorithm) {
@@ -250,7 +251,8 @@ interface IssueRequest {
 async function issue(request: IssueRequest): Promise<Record<string, unknown>> {
   const { inputs } = request;
   const hours = inputs.validityPeriodHours;
-  if (!Number.isInteger(hours) || hours < 0) throw new Error(`${request.resource}: validityPeriodHours must be a whole number >= 0, got ${hours}`);
+  if (!Number.isInteger(hours) || hours < 0)
+    throw new Error(`${request.resource}: validityPeriodHours must be a whole number >= 0, got ${hours}`);
   const isCa = inputs.isCaCertificate === true;
   const maxPathLength = inputs.maxPathLength ?? -1;
   if (!isCa && maxPathLength > 0) throw new Error(`${request.resource}: x509: only CAs are allowed to specify MaxPathLen`);
@@ -263,10 +265,15 @@ async function issue(request: IssueRequest): Promise<Record<string, unknown>> {
   for (const use of inputs.allowedUses ?? []) {
     if (use in keyUsages) usage |= keyUsages[use]!;
     else if (use in extendedKeyUsages) extended.push(extendedKeyUsages[use]!);
-    else throw new Error(`${request.resource}: allowedUses: unknown value "${use}" (the provider accepts ${[...Object.keys(keyUsages), ...Object.keys(extendedKeyUsages)].join(", ")})`);
+    else
+      throw new Error(
+        `${request.resource}: allowedUses: unknown value "${use}" (the provider accepts ${[...Object.keys(keyUsages), ...Object.keys(extendedKeyUsages)].join(", ")})`,
+      );
   }
 
-  const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(isCa, isCa && maxPathLength > 0 ? maxPathLength : undefined, true)];
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(isCa, isCa && maxPathLength > 0 ? maxPathLength : undefined, true),
+  ];
   if (usage !== 0) extensions.push(new x509.KeyUsagesExtension(usage, true));
   if (extended.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(extended, false));
   const subjectKeyId = isCa || inputs.setSubjectKeyId ? await x509.SubjectKeyIdentifierExtension.create(request.publicKey) : undefined;
@@ -274,7 +281,8 @@ async function issue(request: IssueRequest): Promise<Record<string, unknown>> {
   const { issuer } = request;
   if (issuer === "self") {
     if (inputs.setAuthorityKeyId) {
-      if (!subjectKeyId) throw new Error(`${request.resource}: Invalid Certificate Authority: Could not determine Authority Key Identifier`);
+      if (!subjectKeyId)
+        throw new Error(`${request.resource}: Invalid Certificate Authority: Could not determine Authority Key Identifier`);
       extensions.push(new x509.AuthorityKeyIdentifierExtension(subjectKeyId.keyId));
     }
   } else if (issuer.keyId) {
@@ -344,7 +352,13 @@ const privateKey: ResourceMock = async (args) => {
 };
 
 const selfSignedCert: ResourceMock = (args) => {
-  const inputs = plain(args.inputs) as CertInputs & { privateKeyPem: string; subject?: Subject; dnsNames?: string[]; ipAddresses?: string[]; uris?: string[] };
+  const inputs = plain(args.inputs) as CertInputs & {
+    privateKeyPem: string;
+    subject?: Subject;
+    dnsNames?: string[];
+    ipAddresses?: string[];
+    uris?: string[];
+  };
   return once(args, inputs, async () => {
     const signer = await signingKey(inputs.privateKeyPem);
     const subject = distinguishedName(inputs.subject);
@@ -362,7 +376,13 @@ const selfSignedCert: ResourceMock = (args) => {
 };
 
 const certRequest: ResourceMock = (args) => {
-  const inputs = plain(args.inputs) as { privateKeyPem: string; subject?: Subject; dnsNames?: string[]; ipAddresses?: string[]; uris?: string[] };
+  const inputs = plain(args.inputs) as {
+    privateKeyPem: string;
+    subject?: Subject;
+    dnsNames?: string[];
+    ipAddresses?: string[];
+    uris?: string[];
+  };
   return once(args, inputs, async () => {
     const signer = await signingKey(inputs.privateKeyPem);
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({
