@@ -1,4 +1,3 @@
-import * as pulumi from "@pulumi/pulumi";
 import { ClusterSettings, loadConfig, MeshSettings, StackConfig } from "./config";
 import { AksCluster } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
@@ -11,7 +10,7 @@ import { OverflowService } from "./components/traffic/overflowService";
 import { ReaderToken } from "./components/mesh/readerToken";
 import { RemoteSecret } from "./components/mesh/remoteSecret";
 import { SharedCA } from "./components/trust/sharedCa";
-import { outputNames, readPeers, readTrustBundle } from "./components/stackOutputs";
+import { clusterStackOutputs, readPeers, readTrustBundle, trustStackOutputs } from "./components/stackOutputs";
 
 /** The trust stack: the mesh root CA and one intermediate CA per member cluster. */
 function trustStack(mesh: MeshSettings) {
@@ -21,7 +20,7 @@ function trustStack(mesh: MeshSettings) {
     rootValidityHours: mesh.rootCertValidityHours,
     intermediateValidityHours: mesh.intermediateCertValidityHours,
   });
-  return { rootCertPem: ca.rootCertPem, [outputNames.cacerts]: ca.bundles };
+  return trustStackOutputs(ca);
 }
 
 /** A cluster stack: one member cluster, its Istio primary, its links to the peers, its services. */
@@ -64,25 +63,13 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     new OverflowDrill(`${drilled.name}-drill`, { provider, service: drilled, drill }, { dependsOn: Object.values(overflow) });
   }
 
-  return {
-    clusterName: cluster.clusterName,
-    cloud: cluster.cloud,
-    region,
-    network: cluster.network,
-    kubeconfig: member.kubeconfig,
-    eastWestGatewayAddress: gateway.address,
-    [outputNames.meshPeer]: pulumi.secret({
-      clusterName: cluster.clusterName,
-      network: cluster.network,
-      apiServerUrl: member.endpoint,
-      certificateAuthorityData: member.certificateAuthorityData,
-      readerToken: reader.token,
-      gatewayAddress: gateway.address,
-    }),
-    services: Object.fromEntries(
-      Object.entries(overflow).map(([name, o]) => [name, { host: o.host, mode: o.mode, thresholds: o.thresholds }]),
-    ),
-  };
+  return clusterStackOutputs({
+    cluster: { clusterName: cluster.clusterName, cloud: cluster.cloud, region, network: cluster.network },
+    apiServer: member,
+    gatewayAddress: gateway.address,
+    readerToken: reader.token,
+    services: overflow,
+  });
 }
 
 function memberCluster(cluster: ClusterSettings): MemberCluster {

@@ -1,17 +1,156 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MeshPeer } from "./mesh/remoteSecret";
-import type { CaBundle } from "./trust/sharedCa";
+import type { Cloud } from "../config/schema";
+import type { ServiceCapacity, ServiceMode } from "../config/services";
 
 /**
- * The stack-output contract between burstmesh stacks (see README, "Stack outputs"): the names a
- * stack publishes and the readers that other stacks use. Stacks talk through these outputs only.
+ * The stack-output contract between burstmesh stacks (README, "Stack outputs"): what each kind of
+ * stack publishes, which outputs are secret, the builders the program returns them with, and the
+ * readers other stacks use. Stacks talk through these outputs only.
+ *
+ * To add an output: add it to the stack's interface below; the compiler then asks for its name in
+ * the names map and its value in the builder. Add a row to the README table too (a test checks it).
  */
-export const outputNames = {
-  /** Trust stack: per member cluster, the four `cacerts` files (secret). */
-  cacerts: "cacerts",
-  /** Cluster stack: what a peer needs to discover this cluster's services (secret). */
+
+/**
+ * The four files of Istio's plug-in CA, as the keys of the `cacerts` Secret in `istio-system`.
+ * istiod 1.30 needs all four.
+ */
+export interface CaBundle {
+  /** The cluster's intermediate CA certificate (PEM). */
+  "ca-cert.pem": string;
+  /** The intermediate CA's private key (PEM). */
+  "ca-key.pem": string;
+  /** The mesh root certificate (PEM), the same for every cluster. */
+  "root-cert.pem": string;
+  /** The intermediate certificate followed by the root certificate (PEM). */
+  "cert-chain.pem": string;
+}
+
+/**
+ * What a member cluster publishes for its peers (the `meshPeer` output) and what a peer needs to
+ * reach it: its mesh identity, its API server with a reader token, and its east-west gateway.
+ */
+export interface MeshPeer {
+  /** The cluster's ID in the mesh (its `global.multiCluster.clusterName`). */
+  clusterName: string;
+  /** The cluster's network. */
+  network: string;
+  /** API server URL, `https://...`. */
+  apiServerUrl: string;
+  /** The cluster CA certificate, PEM base64-encoded once (kubeconfig `certificate-authority-data`). */
+  certificateAuthorityData: string;
+  /** Token of the cluster's `istio-reader-service-account` (a JWT). */
+  readerToken: string;
+  /** The cluster's east-west gateway address: hostname or IP. */
+  gatewayAddress: string;
+}
+
+/** One entry of a cluster stack's `services` output: how the service is reached and how it overflows. */
+export interface ServiceSummary {
+  /** The service's mesh host, `<name>.<namespace>.svc.cluster.local`. */
+  host: string;
+  /** `overflow`, `failover` or `distribute`. */
+  mode: ServiceMode;
+  /** Per-pod limits enforced by the pods' sidecars (overflow mode); absent in the other modes. */
+  thresholds: ServiceCapacity | undefined;
+}
+
+/** The trust stack's outputs, as a reader sees them. */
+export interface TrustStackOutputs {
+  /** The root CA certificate (PEM); public. */
+  rootCertPem: string;
+  /** Per member cluster, its `cacerts` bundle; secret (it holds the intermediate keys). */
+  cacerts: Record<string, CaBundle>;
+}
+
+/** A cluster stack's outputs, as a reader sees them. */
+export interface ClusterStackOutputs {
+  clusterName: string;
+  cloud: Cloud;
+  /** AWS region or Azure location: the locality `distribute` mode weighs. */
+  region: string;
+  network: string;
+  /** Admin kubeconfig; secret. */
+  kubeconfig: string;
+  /** The east-west gateway's load balancer: hostname on AWS, IP on Azure. */
+  eastWestGatewayAddress: string;
+  /** What every peer needs to build its remote secret; secret (it holds the reader token). */
+  meshPeer: MeshPeer;
+  /** Per service name, its summary. */
+  services: Record<string, ServiceSummary>;
+}
+
+/** What a stack program returns for outputs `T`: each output as a value, promise or Output. */
+export type Published<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+type NamesOf<T> = { [K in keyof T]-?: K };
+
+/** The trust stack's output names. */
+export const trustOutputNames = { rootCertPem: "rootCertPem", cacerts: "cacerts" } as const satisfies NamesOf<TrustStackOutputs>;
+
+/** A cluster stack's output names. */
+export const clusterOutputNames = {
+  clusterName: "clusterName",
+  cloud: "cloud",
+  region: "region",
+  network: "network",
+  kubeconfig: "kubeconfig",
+  eastWestGatewayAddress: "eastWestGatewayAddress",
   meshPeer: "meshPeer",
-} as const;
+  services: "services",
+} as const satisfies NamesOf<ClusterStackOutputs>;
+
+/** The outputs each kind of stack publishes as Pulumi secrets; every other output is in the clear. */
+export const secretOutputs = {
+  trust: ["cacerts"],
+  cluster: ["kubeconfig", "meshPeer"],
+} as const satisfies { trust: readonly (keyof TrustStackOutputs)[]; cluster: readonly (keyof ClusterStackOutputs)[] };
+
+/** The trust stack's outputs, from its certificate authority. */
+export function trustStackOutputs(ca: { rootCertPem: pulumi.Output<string>; bundles: pulumi.Output<Record<string, CaBundle>> }) {
+  return { rootCertPem: pulumi.unsecret(ca.rootCertPem), cacerts: pulumi.secret(ca.bundles) } satisfies Published<TrustStackOutputs>;
+}
+
+/** The pieces of a cluster stack its outputs are built from. */
+export interface ClusterStackParts {
+  /** This cluster's validated settings. */
+  cluster: { clusterName: string; cloud: Cloud; region: string; network: string };
+  /** The cluster's API server, CA and admin kubeconfig. */
+  apiServer: { endpoint: pulumi.Input<string>; certificateAuthorityData: pulumi.Input<string>; kubeconfig: pulumi.Input<string> };
+  /** The east-west gateway's load-balancer address. */
+  gatewayAddress: pulumi.Input<string>;
+  /** The `istio-reader-service-account` token peers read this cluster with. */
+  readerToken: pulumi.Input<string>;
+  /** Per service name, its summary (each field may still be an Output). */
+  services: Record<string, { [K in keyof ServiceSummary]: pulumi.Input<ServiceSummary[K]> }>;
+}
+
+/** A cluster stack's outputs, from its cluster, gateway, reader token and services. */
+export function clusterStackOutputs(parts: ClusterStackParts) {
+  const { cluster, apiServer } = parts;
+  const meshPeer: Published<MeshPeer> = {
+    clusterName: cluster.clusterName,
+    network: cluster.network,
+    apiServerUrl: apiServer.endpoint,
+    certificateAuthorityData: apiServer.certificateAuthorityData,
+    readerToken: parts.readerToken,
+    gatewayAddress: parts.gatewayAddress,
+  };
+  // Only the summary's fields, whatever else the caller's objects (components) carry.
+  const serviceSummaries = Object.fromEntries(
+    Object.entries(parts.services).map(([name, { host, mode, thresholds }]) => [name, { host, mode, thresholds }]),
+  );
+  return {
+    clusterName: cluster.clusterName,
+    cloud: cluster.cloud,
+    region: cluster.region,
+    network: cluster.network,
+    kubeconfig: pulumi.secret(apiServer.kubeconfig),
+    eastWestGatewayAddress: parts.gatewayAddress,
+    meshPeer: pulumi.secret(pulumi.output(meshPeer)),
+    services: pulumi.output(serviceSummaries) as pulumi.Output<Record<string, ServiceSummary>>,
+  } satisfies Published<ClusterStackOutputs>;
+}
 
 /** The fully qualified name of another stack of this project, as a StackReference takes it. */
 export function qualifiedStackName(stack: string): string {
@@ -24,15 +163,16 @@ export function qualifiedStackName(stack: string): string {
  */
 export async function readTrustBundle(trustStack: string, clusterName: string): Promise<pulumi.Output<CaBundle>> {
   const reference = new pulumi.StackReference("trust", { name: qualifiedStackName(trustStack) });
-  const published = await reference.getOutputDetails(outputNames.cacerts);
-  const bundles = (published.secretValue ?? published.value) as Record<string, CaBundle> | undefined;
+  const published = await reference.getOutputDetails(trustOutputNames.cacerts);
+  const bundles = (published.secretValue ?? published.value) as TrustStackOutputs["cacerts"] | undefined;
   if (!bundles?.[clusterName]) {
     throw new pulumi.RunError(
       `The trust stack '${trustStack}' has no CA bundle for cluster '${clusterName}'. ` +
         `List '${clusterName}' in burstmesh:members and run 'pulumi up' on stack '${trustStack}' before this stack.`,
     );
   }
-  return pulumi.secret(reference.requireOutput(outputNames.cacerts).apply((all) => (all as Record<string, CaBundle>)[clusterName]!));
+  const cacerts = reference.requireOutput(trustOutputNames.cacerts) as pulumi.Output<TrustStackOutputs["cacerts"]>;
+  return pulumi.secret(cacerts.apply((all) => all[clusterName]!));
 }
 
 /** A peer cluster that has published its mesh outputs. */
@@ -47,17 +187,18 @@ export interface PublishedPeer {
  */
 export async function readPeers(peers: readonly string[]): Promise<PublishedPeer[]> {
   const published: PublishedPeer[] = [];
-  for (const name of peers) {
-    const reference = new pulumi.StackReference(`peer-${name}`, { name: qualifiedStackName(name) });
-    const details = await reference.getOutputDetails(outputNames.meshPeer);
+  const name = clusterOutputNames.meshPeer;
+  for (const peerName of peers) {
+    const reference = new pulumi.StackReference(`peer-${peerName}`, { name: qualifiedStackName(peerName) });
+    const details = await reference.getOutputDetails(name);
     if (details.value === undefined && details.secretValue === undefined) {
       await pulumi.log.info(
-        `Peer '${name}' has not published '${outputNames.meshPeer}' yet (stack ${qualifiedStackName(name)}); ` +
-          `skipping its remote secret until the next 'pulumi up' after '${name}' is deployed.`,
+        `Peer '${peerName}' has not published '${name}' yet (stack ${qualifiedStackName(peerName)}); ` +
+          `skipping its remote secret until the next 'pulumi up' after '${peerName}' is deployed.`,
       );
       continue;
     }
-    published.push({ name, peer: pulumi.secret(reference.requireOutput(outputNames.meshPeer) as pulumi.Output<MeshPeer>) });
+    published.push({ name: peerName, peer: pulumi.secret(reference.requireOutput(name) as pulumi.Output<MeshPeer>) });
   }
   return published;
 }

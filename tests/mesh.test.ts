@@ -21,8 +21,8 @@ import {
 import { cacertsStringData, IstioPrimary } from "../components/mesh/istioPrimary";
 import { buildKubeconfig } from "../components/clusters/kubeconfig";
 import { decodeReaderToken, ReaderToken, readerTokenSecret } from "../components/mesh/readerToken";
-import { MeshPeer, RemoteSecret, remoteSecretKubeconfig, remoteSecretStringData } from "../components/mesh/remoteSecret";
-import type { CaBundle } from "../components/trust/sharedCa";
+import { RemoteSecret, remoteSecretKubeconfig, remoteSecretStringData } from "../components/mesh/remoteSecret";
+import type { CaBundle, MeshPeer } from "../components/stackOutputs";
 import { isSecret, RecordedResource, resolveOutputs, reveal, settle, startMockedRun, StackOutput } from "./support/harness";
 import { resourceMocks } from "./support/mocks";
 import { fakeReaderToken } from "./support/mocks/kubernetes";

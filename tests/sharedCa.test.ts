@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 import {
   buildCaBundle,
-  CaBundle,
   intermediateSubject,
   joinPem,
   rootSubject,
@@ -15,6 +14,7 @@ import {
   validateClusters,
   validateValidity,
 } from "../components/trust/sharedCa";
+import type { CaBundle } from "../components/stackOutputs";
 import { isSecret, RecordedResource, resolve, reveal, settle, startMockedRun, stateOf } from "./support/harness";
 import type { ResourceMock } from "./support/mocks";
 import { resourceMocks, x509 } from "./support/mocks/tls";

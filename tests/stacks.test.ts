@@ -1,5 +1,8 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { clusterOutputNames, secretOutputs, trustOutputNames } from "../components/stackOutputs";
 import { published, sharedBootstrap } from "./support/bootstrap";
 import { isSecret, ofType, RecordedResource, reveal, runStack, stackRef, StackRun } from "./support/harness";
 import { stackFileConfig, withConfig } from "./support/stackFiles";
@@ -173,6 +176,47 @@ describe("stacks under mocks, each with its own stack file", function () {
       });
     });
   }
+
+  describe("the stack-output contract", () => {
+    const kinds = [
+      ["trust", trustOutputNames, secretOutputs.trust, () => [trust]],
+      ["cluster", clusterOutputNames, secretOutputs.cluster, () => [eks, aks]],
+    ] as const;
+
+    for (const [kind, names, secret, runs] of kinds) {
+      it(`a ${kind} stack publishes exactly the contract's outputs, the secret ones as secrets`, () => {
+        for (const run of runs()) {
+          assert.deepEqual(Object.keys(run.outputs).sort(), Object.values(names).sort());
+          const secretNow = Object.entries(run.outputs).filter(([, output]) => output.secret);
+          assert.deepEqual(secretNow.map(([name]) => name).sort(), [...secret].sort());
+        }
+      });
+    }
+
+    it("publishes each service's host, mode and thresholds, nothing else", () => {
+      const services = eks.outputs.services!.value as Record<string, Record<string, unknown>>;
+      assert.deepEqual(Object.keys(services), ["podinfo"]);
+      assert.deepEqual(Object.keys(services.podinfo!).sort(), ["host", "mode", "thresholds"]);
+      assert.equal(services.podinfo!.host, "podinfo.podinfo.svc.cluster.local");
+    });
+
+    it("is the README's stack-output table, name for name and secret for secret", () => {
+      const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+      const rows = readme.split("\n").filter((line) => /^\| `?(trust|cluster)`? +\|/.test(line));
+      const documented = rows.flatMap((row) => {
+        const [kind, output, secret] = row
+          .split("|")
+          .slice(1, 4)
+          .map((cell) => cell.trim());
+        const names = [...output!.split(":")[0]!.matchAll(/`([A-Za-z]+)`/g)].map((match) => match[1]!);
+        return names.map((name) => `${kind!.replace(/`/g, "")} ${name} ${secret}`);
+      });
+      const contract = kinds.flatMap(([kind, names, secret]) =>
+        Object.values(names).map((name) => `${kind} ${name} ${(secret as readonly string[]).includes(name) ? "yes" : "no"}`),
+      );
+      assert.deepEqual(documented.sort(), contract.sort());
+    });
+  });
 
   describe("bad config", () => {
     it("fails before any resource is registered, naming the key", async () => {

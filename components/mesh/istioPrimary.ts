@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { exactVersionPattern } from "../../config/schema";
 import { meshPeerAuthentication } from "./objects";
 import { baseValues, istioChartRepo, istiodValues, istioNamespace, networkLabel, releaseNames } from "./values";
-import type { CaBundle } from "../trust/sharedCa";
+import type { CaBundle } from "../stackOutputs";
 
 /** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */
 export const cacertsKeys = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const satisfies readonly (keyof CaBundle)[];

@@ -4,26 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { dns1123LabelPattern } from "../../config/schema";
 import { istioNamespace } from "./values";
 import { buildKubeconfig } from "../clusters/kubeconfig";
-
-/**
- * What a member cluster publishes for its peers (the `meshPeer` stack output, a secret) and what a
- * peer needs to reach it: its mesh identity, its API server with a reader token, and its east-west
- * gateway.
- */
-export interface MeshPeer {
-  /** The cluster's ID in the mesh (its `global.multiCluster.clusterName`). */
-  clusterName: string;
-  /** The cluster's network. */
-  network: string;
-  /** API server URL, `https://...`. */
-  apiServerUrl: string;
-  /** The cluster CA certificate, PEM base64-encoded once (kubeconfig `certificate-authority-data`). */
-  certificateAuthorityData: string;
-  /** Token of the cluster's `istio-reader-service-account` (a JWT). */
-  readerToken: string;
-  /** The cluster's east-west gateway address: hostname or IP. */
-  gatewayAddress: string;
-}
+import type { MeshPeer } from "../stackOutputs";
 
 const jwt = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 

@@ -1,21 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { dns1123LabelPattern } from "../../config/schema";
-
-/**
- * The four files of Istio's plug-in CA, as the keys of the `cacerts` Secret in `istio-system`.
- * istiod 1.30 needs all four.
- */
-export interface CaBundle {
-  /** The cluster's intermediate CA certificate (PEM). */
-  "ca-cert.pem": string;
-  /** The intermediate CA's private key (PEM). */
-  "ca-key.pem": string;
-  /** The mesh root certificate (PEM), the same for every cluster. */
-  "root-cert.pem": string;
-  /** The intermediate certificate followed by the root certificate (PEM). */
-  "cert-chain.pem": string;
-}
+import type { CaBundle } from "../stackOutputs";
 
 /** Arguments of {@link SharedCA}. None has a default: all come from the mesh-wide config. */
 export interface SharedCAArgs {
