@@ -124,7 +124,7 @@ function parseSection<T extends z.ZodObject>(
   keyNames: Record<string, string> = {},
 ): z.infer<T> | undefined {
   const input = Object.fromEntries(Object.keys(schema.shape).map((key) => [key, valueOf(key)]));
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     const [key, ...rest] = issue.path.map(String);

@@ -108,7 +108,7 @@ describe("cluster components", function () {
     it("opens the public API endpoint to everyone only when no CIDRs are given", () => {
       assert.deepEqual(publicAccessCidrs([]), ["0.0.0.0/0"]);
       assert.deepEqual(publicAccessCidrs(["198.51.100.0/24", "203.0.113.7/32"]), ["198.51.100.0/24", "203.0.113.7/32"]);
-      assert.equal(apiServerAccessProfile([]), undefined);
+      assert.deepEqual(apiServerAccessProfile([]), { authorizedIPRanges: [] });
       assert.deepEqual(apiServerAccessProfile(["198.51.100.0/24"]), { authorizedIPRanges: ["198.51.100.0/24"] });
     });
 
@@ -582,9 +582,9 @@ describe("cluster components", function () {
       );
     });
 
-    it("sets no API server access profile", () => {
+    it("sends an empty list of authorized ranges, which clears any set before", () => {
       const inputs = plain(single(run, "azure-native:containerservice:ManagedCluster"));
-      assert.equal(inputs.apiServerAccessProfile, undefined);
+      assert.deepEqual(inputs.apiServerAccessProfile, { authorizedIPRanges: [] });
       assert.equal(inputs.resourceName, "south");
     });
 

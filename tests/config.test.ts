@@ -1,18 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { ConfigError, loadConfig, projectDefaults, RawConfig } from "../config";
-import { repoRoot, stackFileConfig, withConfig } from "./support/stackFiles";
-
-/** The config error a raw config gets, as one string. */
-function configErrorOf(raw: RawConfig): string {
-  try {
-    loadConfig(raw);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error.message;
-  }
-  assert.fail("expected the config to be rejected");
-}
+import { loadConfig, projectDefaults } from "../config";
+import { configErrorOf, repoRoot, stackFileConfig, withConfig } from "./support/stackFiles";
 
 describe("config", () => {
   describe("the stack files", () => {

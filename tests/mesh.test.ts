@@ -19,6 +19,7 @@ import {
   istiodValues,
 } from "../components/mesh/values";
 import { cacertsStringData, IstioPrimary } from "../components/mesh/istioPrimary";
+import { burstHpaBehavior } from "../components/clusters/burstScaling";
 import { buildKubeconfig } from "../components/clusters/kubeconfig";
 import { decodeReaderToken, ReaderToken, readerTokenSecret } from "../components/mesh/readerToken";
 import { RemoteSecret, remoteSecretKubeconfig, remoteSecretStringData } from "../components/mesh/remoteSecret";
@@ -169,6 +170,7 @@ describe("mesh: pure builders", () => {
       autoscaleEnabled: true,
       autoscaleMin: 2,
       autoscaleMax: 5,
+      autoscaleBehavior: burstHpaBehavior(),
       resources: { requests: { cpu: "500m", memory: "2048Mi" } },
       topologySpreadConstraints: [
         {
@@ -203,7 +205,7 @@ describe("mesh: pure builders", () => {
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
         },
       },
-      autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5 },
+      autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5, autoscaleBehavior: burstHpaBehavior() },
       podDisruptionBudget: { minAvailable: 1 },
     });
   });

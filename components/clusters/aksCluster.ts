@@ -29,14 +29,28 @@ export interface AksClusterArgs {
   apiAllowedCidrs?: pulumi.Input<string>[];
   /** The system node pool (autoscaled between `minCount` and `maxCount`). */
   nodePool: AksNodePoolArgs;
+  /** The cluster autoscaler's timing; AKS's defaults (10s, 10m) where not given. */
+  autoscaling?: AksAutoscalerTiming;
+}
+
+/** The cluster autoscaler settings burstmesh exposes (AKS `autoScalerProfile`). */
+export interface AksAutoscalerTiming {
+  /** How often the autoscaler looks for pending pods and unneeded nodes, `<n>s`. */
+  scanInterval: pulumi.Input<string>;
+  /** How long after a scale-up scale-down is considered again, `<n>m`. */
+  scaleDownDelayAfterAdd: pulumi.Input<string>;
 }
 
 /** Name of the system node pool (Linux pool names: lowercase letters and digits, at most 12). */
 export const systemPoolName = "system";
 
-/** The API server access profile: authorized ranges when any are given, otherwise none at all. */
-export function apiServerAccessProfile<T>(allowed: readonly T[]): { authorizedIPRanges: T[] } | undefined {
-  return allowed.length > 0 ? { authorizedIPRanges: [...allowed] } : undefined;
+/**
+ * The API server access profile, always sent: the authorized ranges, or an explicit empty list for
+ * none. Leaving the profile out would not clear ranges set earlier (an update keeps what it does not
+ * mention), and stale ranges would lock the peer's istiod out of this API server.
+ */
+export function apiServerAccessProfile<T>(allowed: readonly T[]): { authorizedIPRanges: T[] } {
+  return { authorizedIPRanges: [...allowed] };
 }
 
 /** The API server URL of an AKS cluster, from its `fqdn`. */
@@ -112,6 +126,14 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
           networkPluginMode: containerservice.NetworkPluginMode.Overlay,
         },
         apiServerAccessProfile: apiServerAccessProfile(args.apiAllowedCidrs ?? []),
+        ...(args.autoscaling
+          ? {
+              autoScalerProfile: {
+                scanInterval: args.autoscaling.scanInterval,
+                scaleDownDelayAfterAdd: args.autoscaling.scaleDownDelayAfterAdd,
+              },
+            }
+          : {}),
       },
       // The autoscaler owns the node count after creation; without this every update would reset it.
       { parent: this, ignoreChanges: ["agentPoolProfiles[0].count"] },

@@ -1,3 +1,5 @@
+import { burstHpaBehavior } from "../clusters/burstScaling";
+
 /**
  * Helm values for Istio's `base`, `istiod` and `gateway` charts, as plain functions that tests call
  * without mocks. Every key set here exists in Istio 1.30.3's chart values (istiod and base nest their
@@ -72,6 +74,8 @@ export function istiodValues(settings: IstiodSettings): Record<string, unknown> 
     autoscaleEnabled: true,
     autoscaleMin: 2,
     autoscaleMax: 5,
+    // The chart copies this into its HPA's spec.behavior.
+    autoscaleBehavior: burstHpaBehavior(),
     // Requests sized for a production istiod (and the HPA's CPU target); no limits, as the chart
     // sets none: CPU throttling slows config pushes to every proxy in the mesh.
     resources: { requests: { cpu: "500m", memory: "2048Mi" } },
@@ -139,7 +143,7 @@ export function eastWestGatewayValues(settings: EastWestGatewaySettings): Record
     },
     // Two replicas at least, and a budget that keeps one through node drains: cross-network traffic
     // has no other way in.
-    autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5 },
+    autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5, autoscaleBehavior: burstHpaBehavior() },
     podDisruptionBudget: { minAvailable: 1 },
   };
 }

@@ -12,6 +12,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { isHomeCluster, ServiceCapacity, ServiceSettings } from "../../config/services";
+import { burstHpaBehavior } from "../clusters/burstScaling";
 import type { DestinationRule, LocalityLbSetting, Sidecar, TrafficPolicy, VirtualService } from "../mesh/istioTypes";
 
 /** Node and endpoint labels Istio's locality load balancing reads. */
@@ -138,7 +139,8 @@ export function serviceManifest(service: ServiceSettings): k8s.types.input.core.
 
 /**
  * The HPA, the first capacity lever: it scales on the app container's CPU (not the sidecar's, which
- * also burns CPU answering 503s), within home bounds at home and standby bounds elsewhere.
+ * also burns CPU answering 503s), within home bounds at home and standby bounds elsewhere, and
+ * with the mesh's burst behavior (fast up, slow down).
  */
 export function hpaManifest(service: ServiceSettings, clusterName: string): k8s.types.input.autoscaling.v2.HorizontalPodAutoscaler {
   return {
@@ -158,6 +160,7 @@ export function hpaManifest(service: ServiceSettings, clusterName: string): k8s.
           },
         },
       ],
+      behavior: burstHpaBehavior(),
     },
   };
 }

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { RawConfig } from "../../config";
+import { strict as assert } from "node:assert";
+import { ConfigError, loadConfig, type RawConfig } from "../../config";
 
 export const repoRoot = path.join(__dirname, "..", "..");
 
@@ -24,4 +25,15 @@ export function withConfig(stack: string, changes: Record<string, unknown>): Raw
     config[key] = value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
   }
   return config;
+}
+
+/** The config error a raw config gets, as one string; fails the test when the config is accepted. */
+export function configErrorOf(raw: RawConfig): string {
+  try {
+    loadConfig(raw);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail("expected the config to be rejected");
 }
