@@ -1,6 +1,7 @@
-import { ClusterSettings, loadConfig, MeshSettings, StackConfig } from "./config";
+import { ClusterSettings, clusterRegion, loadConfig, MeshSettings, StackConfig } from "./config";
 import { AksCluster } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
+import { ExistingCluster } from "./components/clusters/existingCluster";
 import { MemberCluster } from "./components/clusters/memberCluster";
 import { EastWestGateway } from "./components/mesh/eastWestGateway";
 import { IstioPrimary } from "./components/mesh/istioPrimary";
@@ -43,7 +44,13 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const afterIstio = { dependsOn: istio.ready };
   const gateway = new EastWestGateway(
     "eastwest",
-    { provider, istioVersion: mesh.istioVersion, network: cluster.network, cloud: cluster.cloud },
+    {
+      provider,
+      istioVersion: mesh.istioVersion,
+      network: cluster.network,
+      cloud: cluster.cloud,
+      nodePortAddress: cluster.cloud === "existing" && cluster.gatewayService === "NodePort" ? cluster.gatewayAddress : undefined,
+    },
     afterIstio,
   );
   const reader = new ReaderToken("reader", { provider }, afterIstio);
@@ -51,7 +58,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     new RemoteSecret(`peer-${name}`, { provider, peerName: name, peer }, afterIstio);
   }
 
-  const region = cluster.cloud === "aws" ? cluster.region : cluster.location;
+  const region = clusterRegion(cluster);
   const overflow = Object.fromEntries(
     services.map((service) => [
       service.name,
@@ -73,7 +80,14 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
 }
 
 function memberCluster(cluster: ClusterSettings): MemberCluster {
-  return cluster.cloud === "aws" ? new EksCluster(cluster.clusterName, cluster) : new AksCluster(cluster.clusterName, cluster);
+  switch (cluster.cloud) {
+    case "aws":
+      return new EksCluster(cluster.clusterName, cluster);
+    case "azure":
+      return new AksCluster(cluster.clusterName, cluster);
+    case "existing":
+      return new ExistingCluster(cluster.clusterName, cluster);
+  }
 }
 
 export = async () => {

@@ -67,7 +67,7 @@ export interface TrustStackOutputs {
 export interface ClusterStackOutputs {
   clusterName: string;
   cloud: Cloud;
-  /** AWS region or Azure location: the locality `distribute` mode weighs. */
+  /** AWS region, Azure location or an existing cluster's `burstmesh:region`: the locality `distribute` mode weighs. */
   region: string;
   network: string;
   /** Admin kubeconfig; secret. */

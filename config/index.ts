@@ -3,7 +3,17 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { awsClusterSettings, azureClusterSettings, ClusterSettings, MeshSettings, meshSettings } from "./schema";
+import {
+  awsClusterSettings,
+  azureClusterSettings,
+  Cloud,
+  clouds,
+  ClusterSettings,
+  clusterRegion,
+  existingClusterSettings,
+  MeshSettings,
+  meshSettings,
+} from "./schema";
 import { DrillSettings, parseServiceConfig, ServiceSettings } from "./services";
 
 export * from "./schema";
@@ -52,7 +62,11 @@ export function readPulumiConfig(keys: readonly string[] = knownKeys()): RawConf
 }
 
 /** Reads, defaults and validates this stack's config; throws a ConfigError naming every bad key. */
-export function loadConfig(raw: RawConfig = readPulumiConfig(), defaults = projectDefaults()): StackConfig {
+export function loadConfig(
+  raw: RawConfig = readPulumiConfig(),
+  defaults = projectDefaults(),
+  clearTextSecrets: readonly string[] = secretsInClearText(),
+): StackConfig {
   const issues: string[] = [];
   const value = (fullKey: string, schema: z.ZodType): unknown => decode(fullKey, raw[fullKey], defaults[fullKey], schema, issues);
 
@@ -64,25 +78,25 @@ export function loadConfig(raw: RawConfig = readPulumiConfig(), defaults = proje
   if (role !== "cluster") return finish(issues, () => ({ role: "trust", mesh: mesh! }));
 
   const cloud = value(`${project}:cloud`, z.string());
-  const clusterSchema = cloud === "aws" ? awsClusterSettings : cloud === "azure" ? azureClusterSettings : undefined;
-  if (!clusterSchema) {
-    issues.push(`${project}:cloud: must be 'aws' or 'azure' (got ${cloud === undefined ? "nothing" : `'${String(cloud)}'`})`);
+  if (!clouds.includes(cloud as Cloud)) {
+    issues.push(`${project}:cloud: must be 'aws', 'azure' or 'existing' (got ${cloud === undefined ? "nothing" : `'${String(cloud)}'`})`);
     return finish(issues, () => never());
   }
+  const clusterSchema = clusterSchemas[cloud as Cloud];
+  const keyNames = providerKeys[cloud as Cloud];
   const cluster = parseSection(
-    clusterSchema as z.ZodObject,
-    (key) => {
-      if (key === "region") return value("aws:region", z.string());
-      if (key === "location") return value("azure-native:location", z.string());
-      return value(`${project}:${key}`, fieldSchema(clusterSchema as z.ZodObject, key));
-    },
+    clusterSchema,
+    (key) => value(keyNames[key] ?? `${project}:${key}`, fieldSchema(clusterSchema, key)),
     issues,
-    { region: "aws:region", location: "azure-native:location" },
+    keyNames,
   ) as ClusterSettings | undefined;
+  for (const key of clearTextSecrets) {
+    issues.push(`${key}: is stored in plain text in the stack file; store it as a secret: pulumi config set --secret ${key} < file`);
+  }
   if (cluster && mesh) checkMembership(cluster, mesh, issues);
   const overflow = parseServiceConfig(value(`${project}:services`, z.unknown()), value(`${project}:drill`, z.unknown()), {
     members: mesh?.members,
-    region: cluster ? (cluster.cloud === "aws" ? cluster.region : cluster.location) : undefined,
+    region: cluster ? clusterRegion(cluster) : undefined,
   });
   if (!overflow.ok) issues.push(...overflow.issues);
   return finish(issues, () =>
@@ -92,12 +106,39 @@ export function loadConfig(raw: RawConfig = readPulumiConfig(), defaults = proje
 
 const roleSchema = z.enum(["trust", "cluster"]);
 
+const clusterSchemas: Record<Cloud, z.ZodObject> = {
+  aws: awsClusterSettings,
+  azure: azureClusterSettings,
+  existing: existingClusterSettings,
+};
+
+/** Cluster settings that the cloud's provider owns, by setting: their full config keys. */
+const providerKeys: Record<Cloud, Record<string, string>> = {
+  aws: { region: "aws:region" },
+  azure: { location: "azure-native:location" },
+  existing: {},
+};
+
+/** Config keys that hold credentials: a stack file must store them encrypted (`secure:`). */
+export const secretKeys = [`${project}:kubeconfig`] as const;
+
 /** Every config key the program reads, so that the engine's values can be collected in one pass. */
 export function knownKeys(): string[] {
-  const own = [...Object.keys(meshSettings.shape), ...Object.keys(awsClusterSettings.shape), ...Object.keys(azureClusterSettings.shape)]
-    .filter((key) => key !== "region" && key !== "location")
-    .map((key) => `${project}:${key}`);
-  return [...new Set([`${project}:role`, ...own, `${project}:services`, `${project}:drill`, "aws:region", "azure-native:location"])];
+  const keys = [`${project}:role`, ...Object.keys(meshSettings.shape).map((key) => `${project}:${key}`)];
+  for (const cloud of clouds) {
+    for (const key of Object.keys(clusterSchemas[cloud].shape)) keys.push(providerKeys[cloud][key] ?? `${project}:${key}`);
+  }
+  return [...new Set([...keys, `${project}:services`, `${project}:drill`])];
+}
+
+/**
+ * The {@link secretKeys} that this stack's file (`Pulumi.<stack>.yaml` beside Pulumi.yaml) holds in
+ * plain text rather than encrypted. A missing file holds none.
+ */
+export function secretsInClearText(stackFile = path.join(__dirname, "..", `Pulumi.${pulumi.getStack()}.yaml`)): string[] {
+  if (!fs.existsSync(stackFile)) return [];
+  const config = (parseYaml(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+  return secretKeys.filter((key) => typeof config[key] === "string");
 }
 
 function checkMembership(cluster: ClusterSettings, mesh: MeshSettings, issues: string[]): void {

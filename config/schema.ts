@@ -1,5 +1,6 @@
 import * as net from "node:net";
 import { z } from "zod";
+import { checkAdminKubeconfig, isHttpsUrl, isLoopbackUrl } from "./kubeconfig";
 
 /** A Kubernetes DNS-1123 label: what cluster names, network names and namespaces must be. */
 export const dns1123LabelPattern = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -57,10 +58,16 @@ function checkNodeCounts(pool: { minCount: number; desiredCount: number; maxCoun
   }
 }
 
-const clusterCommon = {
+/** What every member has, whoever created its cluster. */
+const memberIdentity = {
   clusterName: dns1123Label,
   network: dns1123Label,
   peers: z.array(dns1123Label),
+};
+
+/** What a member whose cluster burstmesh creates has besides. */
+const clusterCommon = {
+  ...memberIdentity,
   kubernetesVersion: z.string().regex(/^\d+\.\d+$/, "must be a Kubernetes minor version such as 1.34"),
   /** CIDRs allowed to reach the public Kubernetes API endpoint; empty means unrestricted. */
   apiAllowedCidrs: z.array(ipv4Cidr),
@@ -180,5 +187,89 @@ export const azureClusterSettings = z.object({
 });
 export type AzureClusterSettings = z.infer<typeof azureClusterSettings>;
 
-export type ClusterSettings = AwsClusterSettings | AzureClusterSettings;
+/** How peers reach an existing member's east-west gateway. */
+export const gatewayServiceTypes = ["LoadBalancer", "NodePort"] as const;
+export type GatewayServiceType = (typeof gatewayServiceTypes)[number];
+
+/** A Kubernetes label value, as the nodes' `topology.kubernetes.io/region` label holds it. */
+const labelValue = (requiredMessage: string) =>
+  z
+    .string(requiredMessage)
+    .regex(
+      /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+      "must be a Kubernetes label value (letters, digits, '-', '_', '.', at most 63 characters), such as on-prem-fra",
+    );
+
+/**
+ * A member cluster that burstmesh does not create (on-premises, another cloud, a local kind cluster):
+ * it gets the cluster's admin kubeconfig and installs the mesh into it.
+ */
+export const existingClusterSettings = z
+  .object({
+    cloud: z.literal("existing"),
+    ...memberIdentity,
+    /** The admin kubeconfig; a secret config value (`pulumi config set --secret burstmesh:kubeconfig < file`). */
+    kubeconfig: z
+      .string("is required when burstmesh:cloud is existing: the cluster's admin kubeconfig, set with --secret")
+      .superRefine((text, ctx) => {
+        const check = checkAdminKubeconfig(text);
+        if (!check.ok) for (const message of check.problems) ctx.addIssue({ code: "custom", message });
+      }),
+    /** The locality of the cluster's nodes: their `topology.kubernetes.io/region` label. */
+    region: labelValue("is required when burstmesh:cloud is existing: the value of the nodes' topology.kubernetes.io/region label"),
+    gatewayService: z.enum(gatewayServiceTypes, "must be LoadBalancer or NodePort").default("LoadBalancer"),
+    /** With `NodePort`: the IP address peers send to, such as a NAT, firewall or VPN endpoint. */
+    gatewayAddress: z.string().optional(),
+    /** The API server URL peers use, when it differs from the kubeconfig's (NAT, VPN). */
+    apiServerUrl: z
+      .string()
+      .refine(isHttpsUrl, "must be an https:// URL without credentials, such as https://203.0.113.10:6443")
+      .optional(),
+  })
+  .superRefine((cluster, ctx) => {
+    if (cluster.gatewayService === "NodePort" && cluster.gatewayAddress === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["gatewayAddress"],
+        message: "is required when burstmesh:gatewayService is NodePort: the IP address peers reach the gateway at",
+      });
+    }
+    if (cluster.gatewayAddress !== undefined) {
+      if (cluster.gatewayService !== "NodePort") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["gatewayAddress"],
+          message: "applies only when burstmesh:gatewayService is NodePort; a LoadBalancer's address comes from the load balancer",
+        });
+      } else if (!net.isIP(cluster.gatewayAddress)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["gatewayAddress"],
+          message: "must be an IP address such as 203.0.113.10: Istio takes it from the gateway Service's externalIPs, which hold IPs only",
+        });
+      }
+    }
+    if (cluster.apiServerUrl !== undefined && isLoopbackUrl(cluster.apiServerUrl)) {
+      ctx.addIssue({ code: "custom", path: ["apiServerUrl"], message: "is a loopback address, which peers cannot reach" });
+    }
+    const check = checkAdminKubeconfig(cluster.kubeconfig);
+    if (check.ok && cluster.apiServerUrl === undefined && isLoopbackUrl(check.kubeconfig.server)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["apiServerUrl"],
+        message:
+          `is required: the kubeconfig's API server ${check.kubeconfig.server} is a loopback address that peers cannot reach; ` +
+          "set the URL peers use (for kind: https://<control-plane container IP>:6443)",
+      });
+    }
+  });
+export type ExistingClusterSettings = z.infer<typeof existingClusterSettings>;
+
+export type ClusterSettings = AwsClusterSettings | AzureClusterSettings | ExistingClusterSettings;
 export type Cloud = ClusterSettings["cloud"];
+export const clouds = ["aws", "azure", "existing"] as const satisfies readonly Cloud[];
+
+/** The cluster's region: the EKS region, the AKS location or an existing cluster's `burstmesh:region`. */
+export function clusterRegion(cluster: ClusterSettings): string {
+  return cluster.cloud === "azure" ? cluster.location : cluster.region;
+}

@@ -9,7 +9,7 @@ import { configErrorOf, stackFileConfig, withConfig } from "./support/stackFiles
 
 function autoscalingOf(raw: RawConfig): unknown {
   const config = loadConfig(raw);
-  assert.ok(config.role === "cluster");
+  assert.ok(config.role === "cluster" && config.cluster.cloud !== "existing");
   return config.cluster.autoscaling;
 }
 

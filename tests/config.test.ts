@@ -56,8 +56,8 @@ describe("config", () => {
 
   describe("bad values are rejected with the key and what is expected", () => {
     const cases: [string, string, Record<string, unknown>, RegExp][] = [
-      ["an unknown cloud", "eks", { "burstmesh:cloud": "gcp" }, /burstmesh:cloud: must be 'aws' or 'azure' \(got 'gcp'\)/],
-      ["a missing cloud", "eks", { "burstmesh:cloud": undefined }, /burstmesh:cloud: must be 'aws' or 'azure' \(got nothing\)/],
+      ["an unknown cloud", "eks", { "burstmesh:cloud": "gcp" }, /burstmesh:cloud: must be 'aws', 'azure' or 'existing' \(got 'gcp'\)/],
+      ["a missing cloud", "eks", { "burstmesh:cloud": undefined }, /burstmesh:cloud: must be 'aws', 'azure' or 'existing' \(got nothing\)/],
       ["an unknown role", "trust", { "burstmesh:role": "ca" }, /burstmesh:role: must be 'trust' or 'cluster'/],
       [
         "a cluster name that is not DNS-1123",

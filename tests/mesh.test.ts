@@ -12,7 +12,7 @@ import { EastWestGateway, loadBalancerAddress } from "../components/mesh/eastWes
 import { crossNetworkGateway, meshPeerAuthentication } from "../components/mesh/objects";
 import {
   awsNlbAnnotations,
-  awsStatusNodePort,
+  statusNodePort,
   baseValues,
   eastWestGatewayValues,
   istioChartRepo,
@@ -194,14 +194,14 @@ describe("mesh: pure builders", () => {
       service: {
         type: "LoadBalancer",
         ports: [
-          { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP", nodePort: awsStatusNodePort },
+          { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP", nodePort: statusNodePort },
           { name: "tls", port: 15443, targetPort: 15443, protocol: "TCP" },
         ],
         annotations: {
           "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
           "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "HTTP",
-          "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(awsStatusNodePort),
+          "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(statusNodePort),
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
         },
       },
@@ -225,7 +225,7 @@ describe("mesh: pure builders", () => {
     const values = eastWestGatewayValues({ network: "n", cloud: "aws" }) as { service: { ports: { name: string; nodePort?: number }[] } };
     const status = values.service.ports.find((p) => p.name === "status-port");
     assert.equal(awsNlbAnnotations()["service.beta.kubernetes.io/aws-load-balancer-healthcheck-port"], String(status?.nodePort));
-    assert.ok(awsStatusNodePort >= 30000 && awsStatusNodePort <= 32767);
+    assert.ok(statusNodePort >= 30000 && statusNodePort <= 32767);
   });
 
   it("PeerAuthentication: mesh-wide STRICT in istio-system, exactly", () => {

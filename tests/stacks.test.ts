@@ -222,7 +222,7 @@ describe("stacks under mocks, each with its own stack file", function () {
     it("fails before any resource is registered, naming the key", async () => {
       await assert.rejects(
         runStack({ stack: "eks", config: withConfig("eks", { "burstmesh:cloud": "gcp" }) }),
-        /burstmesh:cloud: must be 'aws' or 'azure'/,
+        /burstmesh:cloud: must be 'aws', 'azure' or 'existing'/,
       );
     });
 

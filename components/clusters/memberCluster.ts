@@ -1,21 +1,22 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import type { Cloud } from "../../config/schema";
 
 /** What the rest of the stack needs from a member cluster, whichever cloud it runs on. */
 export interface MemberCluster {
-  /** The cloud the cluster runs on. */
-  readonly cloud: "aws" | "azure";
-  /** The cloud's cluster name. */
+  /** The cloud the cluster runs on; `existing` for a cluster burstmesh did not create. */
+  readonly cloud: Cloud;
+  /** The cluster's name (the cloud's, or the member name for an existing cluster). */
   readonly clusterName: pulumi.Output<string>;
-  /** AWS region / Azure location (= the nodes' `topology.kubernetes.io/region` label). */
+  /** AWS region / Azure location / an existing cluster's `burstmesh:region` (= the nodes' `topology.kubernetes.io/region` label). */
   readonly region: pulumi.Output<string>;
-  /** API server URL, `https://...`. */
+  /** API server URL, `https://...`, as peers reach it. */
   readonly endpoint: pulumi.Output<string>;
   /** The cluster CA, PEM base64-encoded once, as in a kubeconfig's `certificate-authority-data`. */
   readonly certificateAuthorityData: pulumi.Output<string>;
   /** Admin kubeconfig, a Pulumi secret. */
   readonly kubeconfig: pulumi.Output<string>;
-  /** Kubernetes provider for the cluster; it depends on the node pool. */
+  /** Kubernetes provider for the cluster; it depends on the node pool where burstmesh creates one. */
   readonly provider: k8s.Provider;
 }
 

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { exactVersionPattern } from "../../config/schema";
+import { Cloud, exactVersionPattern } from "../../config/schema";
 import { crossNetworkGateway } from "./objects";
 import { eastWestGatewayValues, istioChartRepo, istioNamespace, releaseNames } from "./values";
 
@@ -18,8 +18,16 @@ export interface EastWestGatewayArgs {
   istioVersion: string;
   /** The network this gateway is the entry of (`topology.istio.io/network` on its Service and pods). */
   network: string;
-  /** The cloud the cluster runs on: `aws` gets an internet-facing NLB, `azure` the default public LB. */
-  cloud: "aws" | "azure";
+  /**
+   * The cloud the cluster runs on: `aws` gets an internet-facing NLB, `azure` the default public LB,
+   * `existing` whatever load balancer the cluster offers (MetalLB, cloud-provider-kind, a cloud's).
+   */
+  cloud: Cloud;
+  /**
+   * Instead of a load balancer, a NodePort Service that peers reach at this IP address (a NAT,
+   * firewall or VPN endpoint that forwards to the nodes); it is also the published address.
+   */
+  nodePortAddress?: string;
 }
 
 /**
@@ -33,14 +41,13 @@ export interface EastWestGatewayArgs {
 export class EastWestGateway extends pulumi.ComponentResource {
   /** The gateway release. */
   public readonly release: k8s.helm.v3.Release;
-  /** The gateway's load-balancer address, as peers reach it: hostname on AWS, IP on Azure. */
+  /** The gateway's address, as peers reach it: the load balancer's hostname (AWS) or IP, or the NodePort address. */
   public readonly address: pulumi.Output<string>;
 
   constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     if (!exactVersionPattern.test(args.istioVersion)) {
       throw new Error(`EastWestGateway: istioVersion must be an exact release x.y.z (got '${args.istioVersion}')`);
     }
-    if (args.cloud !== "aws" && args.cloud !== "azure") throw new Error(`EastWestGateway: unknown cloud '${String(args.cloud)}'`);
     super("burstmesh:mesh:EastWestGateway", name, {}, opts);
     const child = { parent: this, provider: args.provider };
 
@@ -55,7 +62,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
         version: args.istioVersion,
         repositoryOpts: { repo: istioChartRepo },
         namespace: istioNamespace,
-        values: eastWestGatewayValues({ network: args.network, cloud: args.cloud }),
+        values: eastWestGatewayValues({ network: args.network, cloud: args.cloud, nodePortAddress: args.nodePortAddress }),
         // A new NLB or public IP can take minutes to get its address.
         timeout: 900,
         maxHistory: 10,
@@ -65,22 +72,34 @@ export class EastWestGateway extends pulumi.ComponentResource {
 
     new k8s.apiextensions.CustomResource(`${name}-cross-network-gateway`, crossNetworkGateway(), { ...child, dependsOn: [this.release] });
 
-    // Read the Service the chart created. The ID waits on the release's status so that a preview of a
-    // release not yet installed (status unknown) skips the read instead of failing on a Service that
-    // does not exist yet; the engine reads during previews whenever the ID is known.
-    const serviceId = this.release.status.apply(() => `${istioNamespace}/${releaseNames.eastWestGateway}`);
-    const service = k8s.core.v1.Service.get(`${name}-service`, serviceId, { ...child, dependsOn: [this.release] });
-    this.address = service.status.apply((status) => {
-      const address = loadBalancerAddress(status);
-      if (!address) {
-        throw new Error(
-          `EastWestGateway: Service ${istioNamespace}/${releaseNames.eastWestGateway} has no load-balancer address yet; ` +
-            "check the cloud load balancer's events (kubectl -n istio-system describe service istio-eastwestgateway) and run 'pulumi up' again",
-        );
-      }
-      return address;
-    });
+    this.address =
+      args.nodePortAddress !== undefined ? pulumi.output(args.nodePortAddress) : readLoadBalancerAddress(name, this.release, child);
 
     this.registerOutputs({ address: this.address });
   }
+}
+
+/**
+ * The load-balancer address of the gateway Service the release created. The read's ID waits on the
+ * release's status so that a preview of a release not yet installed (status unknown) skips the read
+ * instead of failing on a Service that does not exist yet; the engine reads during previews whenever
+ * the ID is known.
+ */
+function readLoadBalancerAddress(
+  name: string,
+  release: k8s.helm.v3.Release,
+  child: { parent: pulumi.Resource; provider: k8s.Provider },
+): pulumi.Output<string> {
+  const serviceId = release.status.apply(() => `${istioNamespace}/${releaseNames.eastWestGateway}`);
+  const service = k8s.core.v1.Service.get(`${name}-service`, serviceId, { ...child, dependsOn: [release] });
+  return service.status.apply((status) => {
+    const address = loadBalancerAddress(status);
+    if (!address) {
+      throw new Error(
+        `EastWestGateway: Service ${istioNamespace}/${releaseNames.eastWestGateway} has no load-balancer address yet; ` +
+          "check the load balancer's events (kubectl -n istio-system describe service istio-eastwestgateway) and run 'pulumi up' again",
+      );
+    }
+    return address;
+  });
 }

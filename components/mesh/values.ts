@@ -6,6 +6,7 @@ import { burstHpaBehavior } from "../clusters/burstScaling";
  * defaults under `_internal_defaults_do_not_set`, but values are still set at the top level), and the
  * gateway values pass the gateway chart's values schema, whose top level is strict.
  */
+import type { Cloud } from "../../config/schema";
 
 /** Where Istio publishes its Helm charts. */
 export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";
@@ -29,13 +30,20 @@ export const statusPort = 15021;
 export const crossNetworkPort = 15443;
 
 /**
- * Node port of the gateway's status port on AWS. The in-tree NLB (see {@link awsNlbAnnotations})
- * registers nodes (instance targets) and health-checks `instance:<healthcheck-port>`, so the health
- * check must aim at the node port that kube-proxy forwards to the pods' 15021, not at 15021 itself
- * (nothing listens on the node's 15021). Fixed, so that the annotation can name it. Must be free in
- * the cluster's node-port range (30000-32767).
+ * Node port of the gateway's status port where something outside the cluster health-checks it
+ * through the nodes. On AWS the in-tree NLB (see {@link awsNlbAnnotations}) registers nodes (instance
+ * targets) and health-checks `instance:<healthcheck-port>`, so the health check must aim at the node
+ * port that kube-proxy forwards to the pods' 15021, not at 15021 itself (nothing listens on the node's
+ * 15021); a NodePort gateway offers the same port to the user's NAT or firewall. Fixed, so that
+ * annotations and docs can name it. Must be free in the cluster's node-port range (30000-32767).
  */
-export const awsStatusNodePort = 31021;
+export const statusNodePort = 31021;
+
+/**
+ * Node port of the cross-network port on a NodePort gateway: what a NAT, firewall or VPN endpoint in
+ * front of an existing cluster forwards `<gatewayAddress>:15443` to. Fixed, for the same reason.
+ */
+export const crossNetworkNodePort = 31443;
 
 /** Values of the `base` chart (CRDs, the istio-reader service account, the default-revision webhook). */
 export function baseValues(): Record<string, unknown> {
@@ -103,7 +111,7 @@ export function awsNlbAnnotations(): Record<string, string> {
     // and is here so that the intent survives a move to the controller.
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
     "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "HTTP",
-    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(awsStatusNodePort),
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(statusNodePort),
     "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
   };
 }
@@ -112,8 +120,13 @@ export function awsNlbAnnotations(): Record<string, string> {
 export interface EastWestGatewaySettings {
   /** The network this gateway serves. */
   network: string;
-  /** The cloud, which decides the load balancer's annotations. */
-  cloud: "aws" | "azure";
+  /** The cloud, which decides the load balancer's annotations (an existing cluster's load balancer needs none). */
+  cloud: Cloud;
+  /**
+   * Set for a NodePort gateway instead of a load balancer: the IP address peers send to (a NAT,
+   * firewall or VPN endpoint that forwards to the nodes).
+   */
+  nodePortAddress?: string;
 }
 
 /**
@@ -126,20 +139,40 @@ export interface EastWestGatewaySettings {
  * and 15443. The explicit form sets exactly what networkGateway mode sets (the network label on the
  * Service and pods, `ISTIO_META_REQUESTED_NETWORK_VIEW`) and exposes 15021 and 15443 only. istiod
  * finds the gateway by the Service's network label and its 15443 port.
+ *
+ * istiod (this cluster's and, through the remote secrets, every peer's) takes the gateway's address
+ * from the Service: a LoadBalancer's ingress, or its `externalIPs`. A NodePort gateway therefore lists
+ * `nodePortAddress` as its external IP, and peers send to `<nodePortAddress>:15443`; istiod uses node
+ * ports (and node addresses) only for Services annotated `traffic.istio.io/nodeSelector`, which would
+ * advertise the nodes' own addresses rather than the endpoint in front of them.
  */
 export function eastWestGatewayValues(settings: EastWestGatewaySettings): Record<string, unknown> {
   const aws = settings.cloud === "aws";
+  const nodePort = settings.nodePortAddress !== undefined;
   return {
     // `istio` feeds the chart's selector labels; the other labels go on the Service and the pods.
     labels: { ...eastWestGatewayLabel, [networkLabel]: settings.network },
     env: { ISTIO_META_REQUESTED_NETWORK_VIEW: settings.network },
     service: {
-      type: "LoadBalancer",
+      type: nodePort ? "NodePort" : "LoadBalancer",
       ports: [
-        { name: "status-port", port: statusPort, targetPort: statusPort, protocol: "TCP", ...(aws ? { nodePort: awsStatusNodePort } : {}) },
-        { name: "tls", port: crossNetworkPort, targetPort: crossNetworkPort, protocol: "TCP" },
+        {
+          name: "status-port",
+          port: statusPort,
+          targetPort: statusPort,
+          protocol: "TCP",
+          ...(aws || nodePort ? { nodePort: statusNodePort } : {}),
+        },
+        {
+          name: "tls",
+          port: crossNetworkPort,
+          targetPort: crossNetworkPort,
+          protocol: "TCP",
+          ...(nodePort ? { nodePort: crossNetworkNodePort } : {}),
+        },
       ],
       annotations: aws ? awsNlbAnnotations() : {},
+      ...(nodePort ? { externalIPs: [settings.nodePortAddress] } : {}),
     },
     // Two replicas at least, and a budget that keeps one through node drains: cross-network traffic
     // has no other way in.

@@ -1,4 +1,5 @@
 import { PublishedStack, runStack, stackRef, StackRun } from "./harness";
+import type { RawConfig } from "../../config";
 import { stackFileConfig } from "./stackFiles";
 
 /** A stack's outputs as a StackReference would see them, secrets flagged. */
@@ -11,30 +12,49 @@ export function published(run: StackRun): PublishedStack {
   };
 }
 
-export interface Bootstrap {
+/** The runs of a simulated mesh bootstrap, by cluster stack name. */
+export interface MeshRuns<Cluster extends string> {
   trust: StackRun;
   /** First cluster pass: no peer has published yet. */
-  first: { eks: StackRun; aks: StackRun };
-  /** Second cluster pass: each cluster reads the other's first-pass outputs. */
-  second: { eks: StackRun; aks: StackRun };
+  first: Record<Cluster, StackRun>;
+  /** Second cluster pass: each cluster reads the others' first-pass outputs. */
+  second: Record<Cluster, StackRun>;
 }
 
+export type Bootstrap = MeshRuns<"eks" | "aks">;
+
 /**
- * Runs the bootstrap the orchestrator runs, under mocks: the trust stack, then both cluster stacks
- * with no peer outputs, then both again with each other's outputs.
+ * Runs the bootstrap the orchestrator runs, under mocks, for any set of cluster stacks: the trust
+ * stack, then every cluster stack with no peer outputs, then every one again with all the others'
+ * first-pass outputs (each stack's config says which of them it peers with).
  */
-export async function simulateBootstrap(): Promise<Bootstrap> {
-  const trustRun = await runStack({ stack: "trust", config: stackFileConfig("trust") });
+export async function simulateMesh<Cluster extends string>(
+  trustConfig: RawConfig,
+  clusters: Record<Cluster, RawConfig>,
+): Promise<MeshRuns<Cluster>> {
+  const trustRun = await runStack({ stack: "trust", config: trustConfig });
   const trust = { [stackRef("trust")]: published(trustRun) };
-  const cluster = (stack: string, peers: Record<string, StackRun> = {}) =>
-    runStack({
-      stack,
-      config: stackFileConfig(stack),
-      published: { ...trust, ...Object.fromEntries(Object.entries(peers).map(([name, run]) => [stackRef(name), published(run)])) },
-    });
-  const first = { eks: await cluster("eks"), aks: await cluster("aks") };
-  const second = { eks: await cluster("eks", { aks: first.aks }), aks: await cluster("aks", { eks: first.eks }) };
+  const names = Object.keys(clusters) as Cluster[];
+  const pass = async (peers: Partial<Record<Cluster, StackRun>>) => {
+    const runs = {} as Record<Cluster, StackRun>;
+    for (const stack of names) {
+      const others = Object.entries(peers).filter(([name]) => name !== stack) as [Cluster, StackRun][];
+      runs[stack] = await runStack({
+        stack,
+        config: clusters[stack],
+        published: { ...trust, ...Object.fromEntries(others.map(([name, run]) => [stackRef(name), published(run)])) },
+      });
+    }
+    return runs;
+  };
+  const first = await pass({});
+  const second = await pass(first);
   return { trust: trustRun, first, second };
+}
+
+/** The bootstrap of the mesh the stack files describe: trust, eks and aks. */
+export function simulateBootstrap(): Promise<Bootstrap> {
+  return simulateMesh(stackFileConfig("trust"), { eks: stackFileConfig("eks"), aks: stackFileConfig("aks") });
 }
 
 let shared: Promise<Bootstrap> | undefined;

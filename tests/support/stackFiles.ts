@@ -28,9 +28,9 @@ export function withConfig(stack: string, changes: Record<string, unknown>): Raw
 }
 
 /** The config error a raw config gets, as one string; fails the test when the config is accepted. */
-export function configErrorOf(raw: RawConfig): string {
+export function configErrorOf(raw: RawConfig, secretsInClearText: readonly string[] = []): string {
   try {
-    loadConfig(raw);
+    loadConfig(raw, undefined, secretsInClearText);
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
     return error.message;

@@ -7,7 +7,8 @@
  * The `pulumi:providers:kubernetes` mock remembers every provider's kubeconfig by stack and name;
  * the cloud of a provider is then, first, what its kubeconfig says (server `*.eks.amazonaws.com` or an
  * `aws eks get-token` exec → aws; server `*.azmk8s.io` → azure), else the first of the provider's
- * name, its parent types and its stack name that reads `eks`/`aws` or `aks`/`azure` as a word.
+ * name, its parent types and its stack name that reads `eks`/`aws` or `aks`/`azure` as a word; a
+ * provider of an `ExistingCluster` is an existing cluster's (a LoadBalancer IP on a private network).
  * A call that fits neither fails, saying so, rather than guessing.
  */
 import { createHash } from "node:crypto";
@@ -18,7 +19,7 @@ import type { ResourceMock } from ".";
 const readerTokenSecretId = "istio-system/istio-reader-service-account-istio-remote-secret-token";
 const eastWestGatewayServiceId = "istio-system/istio-eastwestgateway";
 
-type Cloud = "aws" | "azure";
+type Cloud = "aws" | "azure" | "existing";
 
 function digest(...parts: unknown[]): Buffer {
   return createHash("sha256").update(JSON.stringify(parts)).digest();
@@ -66,6 +67,7 @@ function clusterOf(ref: string | undefined): { cloud: Cloud; key: string; kubeco
       return { cloud: "aws", key, kubeconfig };
     if (/\.azmk8s\.io\b/.test(kubeconfig)) return { cloud: "azure", key, kubeconfig };
   }
+  if (types.split("$").includes("burstmesh:clusters:ExistingCluster")) return { cloud: "existing", key, kubeconfig };
   const cloud = cloudOfText(name) ?? cloudOfText(types) ?? cloudOfText(stack);
   if (!cloud) {
     throw new Error(
@@ -113,8 +115,9 @@ export function fakeGatewayIngress(ref: string | undefined): { hostname: string 
     // The in-tree NLB's DNS name: `a` + the Service UID without dashes (32), `-`, 16 hex, `.elb.<region>.amazonaws.com`.
     return { hostname: `a${h.toString("hex").slice(0, 31)}-${h.toString("hex").slice(32, 48)}.elb.${awsRegion(kubeconfig)}.amazonaws.com` };
   }
-  // A public IP in 20.0.0.0/8 (Azure's), last octet never 0 or 255.
-  return { ip: `20.${h[0]}.${h[1]}.${(h[2]! % 254) + 1}` };
+  // Azure: a public IP in 20.0.0.0/8 (Azure's); an existing cluster: an address of a private
+  // network such as kind's 172.18.0.0/16. Last octet never 0 or 255.
+  return { ip: `${cloud === "azure" ? `20.${h[0]}` : "172.18"}.${h[1]}.${(h[2]! % 254) + 1}` };
 }
 
 function tokenData(ref: string | undefined): Record<string, string> {
