@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { defaultTolerance, kindMembers } from "../scripts/localMesh";
 import { repoRoot } from "./support/stackFiles";
 
 interface Step {
@@ -24,7 +25,7 @@ interface Job {
 }
 
 interface Workflow {
-  on: Record<string, unknown>;
+  on: Record<string, any>;
   permissions: Record<string, string>;
   concurrency?: { group: string; "cancel-in-progress"?: boolean };
   jobs: Record<string, Job>;
@@ -34,7 +35,7 @@ function workflow(name: string): Workflow {
   return parseYaml(fs.readFileSync(path.join(repoRoot, ".github", "workflows", `${name}.yml`), "utf8")) as Workflow;
 }
 
-const names = ["test", "preview", "deploy"] as const;
+const names = ["test", "preview", "deploy", "kind"] as const;
 const allSteps = (wf: Workflow): Step[] => Object.values(wf.jobs).flatMap((job) => job.steps);
 const stepUsing = (wf: Workflow, action: string): Step[] => allSteps(wf).filter((step) => step.uses?.split("@")[0] === action);
 const only = <T>(items: T[], what: string): T => {
@@ -240,6 +241,49 @@ describe("GitHub workflows", () => {
       const setup = only(stepUsing(wf, "actions/setup-node"), "setup-node");
       assert.equal(setup.with?.cache, undefined);
       assert.equal(setup.with?.["package-manager-cache"], false);
+    });
+  });
+  describe("kind.yml", () => {
+    const wf = workflow("kind");
+    const job = only(Object.values(wf.jobs), "job");
+    const runs = commands(job);
+    const stepIndex = (pattern: RegExp, what: string) => {
+      const index = job.steps.findIndex((step) => pattern.test(step.run ?? ""));
+      assert.ok(index >= 0, what);
+      return index;
+    };
+
+    it("runs by hand and nightly, never on pushes or pull requests", () => {
+      assert.deepEqual(Object.keys(wf.on).sort(), ["schedule", "workflow_dispatch"]);
+      assert.match(String(wf.on.schedule[0].cron), /^\d+ \d+ \* \* \*$/);
+    });
+
+    it("may only read the repository and uses no repository secret", () => {
+      assert.deepEqual(wf.permissions, { contents: "read" });
+      assert.ok(!JSON.stringify(wf).includes("secrets."), "no secrets: the state and passphrase live on the runner");
+    });
+
+    it("pins the tools it installs", () => {
+      const installs = runs.flatMap((run) => run.split("\n")).filter((line) => line.startsWith("go install"));
+      assert.equal(installs.length, 2);
+      for (const line of installs) assert.match(line, /@v\d+\.\d+\.\d+$/, line);
+    });
+
+    it("creates the clusters, runs the mesh up, the drill, then the check against the model, and always tears down", () => {
+      const up = stepIndex(/^bash scripts\/kind-up\.sh$/, "kind-up");
+      const mesh = stepIndex(new RegExp(`^npm run mesh -- up --stacks trust,${kindMembers.home},${kindMembers.burst}$`), "mesh up");
+      const drill = stepIndex(/job\/overflow-drill --timeout=/, "the drill, waited for");
+      const check = stepIndex(/scripts\/localMesh\.ts check --report .* --tolerance "\$TOLERANCE"/, "the check");
+      const down = stepIndex(/^bash scripts\/kind-down\.sh$/, "teardown");
+      assert.ok(up < mesh && mesh < drill && drill < check && check < down);
+      assert.equal(job.steps[down]!.if, "always()");
+    });
+
+    it("states its tolerance, the same default as the check's, and passes the input through the environment", () => {
+      assert.equal(wf.on.workflow_dispatch.inputs.tolerance.default, String(defaultTolerance));
+      const check = job.steps.find((step) => /localMesh\.ts check/.test(step.run ?? ""))!;
+      assert.equal(check.env?.TOLERANCE, `\${{ inputs.tolerance || '${defaultTolerance}' }}`);
+      assert.ok(!check.run!.includes("${{"), "no expression is pasted into the shell");
     });
   });
 });
