@@ -16,14 +16,28 @@ export const fortioImage = "fortio/fortio:1.75.2";
 
 export const serviceModes = ["overflow", "failover", "distribute"] as const;
 /**
- * - `overflow`: stay home until the home pods are saturated, then spill to the other cluster.
- * - `failover`: stay home while the home pods are healthy; no per-pod limit.
- * - `distribute`: fixed weights per region, whatever the load.
+ * - `overflow`: stay home until the home pods are full, then spill the excess to the other cluster
+ *   through retries (a full pod answers 503; nobody is ejected for it).
+ * - `failover`: stay home while the home pods are healthy; pods that answer 5xx are ejected.
+ * - `distribute`: weights per region, which Envoy scales by each region's share of healthy pods.
  */
 export type ServiceMode = (typeof serviceModes)[number];
 
 export const serviceProtocols = ["http", "http2", "grpc"] as const;
 export type ServiceProtocol = (typeof serviceProtocols)[number];
+
+/**
+ * Retries of overflow mode: 2 home tries, then 2 tries in the other cluster. The traffic model
+ * (model/, `npm run overflow`) shows why 3 and not 2: a single remote try turns every momentarily
+ * full remote pod into a failure during a surge.
+ */
+export const defaultRetryAttempts = 3;
+/**
+ * 503 from a full pod (Istio turns the code into `retriable-status-codes`), connect failures and
+ * resets before the request reached the app (never `reset`, which re-sends requests the app may
+ * have processed), refused HTTP/2 streams, and gRPC's UNAVAILABLE (how a full pod answers gRPC).
+ */
+export const defaultRetryOn = "retriable-status-codes,503,connect-failure,reset-before-request,refused-stream,unavailable";
 
 /** Idle timeouts of the load balancers in front of the east-west gateways, in seconds. */
 export const loadBalancerIdleTimeouts = { awsNlb: 350, azureLb: 240 } as const;
@@ -126,30 +140,66 @@ const serviceFields = z.strictObject({
   ).prefault({}),
   /** Average CPU utilisation of the app container (percent of its request) the HPA aims for. */
   targetCpuUtilization: wholeNumber().min(1, "must be a percentage (1-100)").max(100, "must be a percentage (1-100)").default(70),
-  /** Per-pod limits enforced by the pod's own sidecar (overflow mode): beyond them the pod answers 503 at once. */
+  /**
+   * Per-pod capacity enforced by the pod's own sidecar (overflow mode): beyond
+   * `maxConcurrentRequests` in flight the pod answers 503 at once.
+   */
   capacity: z
     .strictObject({
       maxConcurrentRequests: wholeNumber().positive("must be greater than 0"),
-      maxPendingRequests: wholeNumber().positive("must be greater than 0"),
+      /**
+       * Requests the sidecar lets wait for a connection to the app (not a queue of request slots:
+       * with unlimited connections to the app, nothing waits long). Unset: Istio's default.
+       */
+      maxPendingRequests: wholeNumber().positive("must be greater than 0 (leave it out for Istio's default)").optional(),
     })
     .optional(),
+  /**
+   * Ejection. Overflow mode ejects only pods that fail locally (connect failures, resets: a pod that
+   * is gone), never one that answers 503 because it is full. Failover and distribute modes also
+   * eject pods that answer 5xx; there that is the point.
+   */
   outlierDetection: z
     .strictObject({
-      consecutive5xxErrors: wholeNumber().min(1, "must be at least 1 (0 turns ejection, and with it locality failover, off)").default(5),
-      consecutiveGatewayErrors: wholeNumber()
-        .min(1, "must be at least 1 (0 turns ejection, and with it locality failover, off)")
-        .default(3),
+      /** Failover and distribute modes only (5 there); overflow mode sets 0 and refuses a value. */
+      consecutive5xxErrors: wholeNumber().min(1, "must be at least 1 (0 turns ejection, and with it locality failover, off)").optional(),
+      /** Failover and distribute modes only (3 there); overflow mode refuses a value. */
+      consecutiveGatewayErrors: wholeNumber().min(1, "must be at least 1 (leave it out to count only consecutive5xxErrors)").optional(),
+      /** Overflow mode: connect failures and resets in a row before a client ejects a pod. */
+      consecutiveLocalOriginFailures: wholeNumber().min(1, "must be at least 1").default(5),
       interval: duration.default("5s"),
       baseEjectionTime: duration.default("15s"),
     })
     .prefault({}),
   retries: z
     .strictObject({
-      attempts: wholeNumber().min(3, "must be at least 3 (the third attempt is the first that may cross to the other cluster)").default(3),
+      /**
+       * Retries (Istio's `attempts` counts retries: 3 means 4 tries). The first two tries go to two
+       * home pods, the third is the first that may leave the home cluster; the default comes from
+       * the traffic model (docs/overflow.md).
+       */
+      attempts: wholeNumber()
+        .min(2, "must be at least 2 (retries: the third try is the first that may leave the home cluster)")
+        .default(defaultRetryAttempts),
       perTryTimeout: duration.default("2s"),
-      retryOn: z.string(typeNote("comma-separated retry conditions")).default("503,reset,connect-failure,refused-stream,unavailable"),
+      retryOn: z.string(typeNote("comma-separated retry conditions")).default(defaultRetryOn),
     })
     .prefault({}),
+  /**
+   * Client-side circuit breakers (DestinationRule `connectionPool`), unset by default: Istio's
+   * defaults are unlimited. A client whose breaker trips answers 503 (UO) itself and never retries
+   * it, so set these only to protect a service from one client, never to make overflow happen.
+   */
+  clientPool: z
+    .strictObject({
+      maxConnections: wholeNumber().positive("must be greater than 0").optional(),
+      http1MaxPendingRequests: wholeNumber().positive("must be greater than 0").optional(),
+      http2MaxRequests: wholeNumber().positive("must be greater than 0").optional(),
+      maxRetries: wholeNumber().positive("must be greater than 0").optional(),
+      /** Requests per connection before a new one: rebalances HTTP/2 and gRPC over the remote pods. */
+      maxRequestsPerConnection: wholeNumber().positive("must be greater than 0").optional(),
+    })
+    .optional(),
   tcpKeepalive: z
     .strictObject({
       time: duration
@@ -179,7 +229,21 @@ const serviceFields = z.strictObject({
     .prefault({}),
 });
 
-const serviceSchema = serviceFields.transform((service) => ({ ...service, namespace: service.namespace ?? service.name }));
+/** Ejection on 5xx where ejection is the point (failover, distribute); overflow mode never ejects for a 503. */
+export const healthEjectionDefaults = { consecutive5xxErrors: 5, consecutiveGatewayErrors: 3 } as const;
+
+const serviceSchema = serviceFields.transform((service) => ({
+  ...service,
+  namespace: service.namespace ?? service.name,
+  outlierDetection:
+    service.mode === "overflow"
+      ? service.outlierDetection
+      : {
+          ...service.outlierDetection,
+          consecutive5xxErrors: service.outlierDetection.consecutive5xxErrors ?? healthEjectionDefaults.consecutive5xxErrors,
+          consecutiveGatewayErrors: service.outlierDetection.consecutiveGatewayErrors ?? healthEjectionDefaults.consecutiveGatewayErrors,
+        },
+}));
 
 const drillSchema = z
   .strictObject({
@@ -189,7 +253,7 @@ const drillSchema = z
     service: serviceName.optional(),
     /** Total requests per second; 0 means as fast as the connections allow. */
     qps: z.number(typeNote("a number")).min(0, "must be 0 (as fast as possible) or more").default(0),
-    /** Parallel connections; to overflow, more than home.maxReplicas x (maxConcurrentRequests + maxPendingRequests). */
+    /** Parallel connections; to overflow, more than home.maxReplicas x maxConcurrentRequests. */
     connections: wholeNumber().min(1, "must be at least 1").max(2000, "must be at most 2000").default(200),
     /** How long the load runs. */
     duration: duration
@@ -294,7 +358,18 @@ function crossCheck(key: string, entry: unknown, context: ServiceConfigContext):
     issues.push(`${key}.homeCluster: '${home}' is not one of ${project}:members (${context.members.join(", ")})`);
   }
   if (mode === "overflow" && entry.capacity === undefined) {
-    issues.push(`${key}.capacity: is required in overflow mode (per pod: maxConcurrentRequests and maxPendingRequests)`);
+    issues.push(`${key}.capacity: is required in overflow mode (per pod: maxConcurrentRequests)`);
+  }
+  const outlier = isRecord(entry.outlierDetection) ? entry.outlierDetection : {};
+  if ((mode ?? "overflow") === "overflow") {
+    for (const counter of ["consecutive5xxErrors", "consecutiveGatewayErrors"] as const) {
+      if (outlier[counter] !== undefined) {
+        issues.push(
+          `${key}.outlierDetection.${counter}: must not be set in overflow mode: a full pod answers 503, and ejecting it ` +
+            `cascades onto the other pods (overflow mode ejects only on consecutiveLocalOriginFailures)`,
+        );
+      }
+    }
   }
   if (mode === "distribute" && entry.distribute === undefined) {
     issues.push(`${key}.distribute: is required in distribute mode (a weight per region, summing to 100)`);
@@ -327,15 +402,15 @@ export function retryOnIssues(key: string, retryOn: string, protocol: ServicePro
   }
   const missing: string[] = [];
   if (!tokens.some((token) => token === "503" || token === "5xx" || token === "gateway-error")) missing.push("503");
-  if (!tokens.includes("reset")) missing.push("reset");
   if (!tokens.includes("connect-failure")) missing.push("connect-failure");
+  if (!tokens.includes("reset-before-request") && !tokens.includes("reset")) missing.push("reset-before-request");
   if (protocol === "grpc" && !tokens.includes("unavailable")) missing.push("unavailable");
   if (missing.length > 0) {
     const required =
       protocol === "grpc"
-        ? "503, reset, connect-failure and unavailable (gRPC reports overload as UNAVAILABLE)"
-        : "503, reset and connect-failure";
-    issues.push(`${key}: must include ${required} so that overloaded and vanished hosts are retried (missing: ${missing.join(", ")})`);
+        ? "503, connect-failure, reset-before-request and unavailable (gRPC reports a full pod as UNAVAILABLE)"
+        : "503, connect-failure and reset-before-request";
+    issues.push(`${key}: must include ${required} so that full and vanished pods are retried (missing: ${missing.join(", ")})`);
   }
   return issues;
 }

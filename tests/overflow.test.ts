@@ -2,17 +2,21 @@ import { strict as assert } from "node:assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, knownKeys, loadConfig, parseServiceConfig, projectDefaults, ServiceSettings } from "../config";
-import { DrillSettings, fortioImage, podinfoImage } from "../config/services";
+import { defaultRetryOn, DrillSettings, fortioImage, podinfoImage } from "../config/services";
 import {
   drillContainers,
   drillJobManifest,
   drillJobName,
+  drillReportConfigMap,
+  drillReportConfigMapName,
+  drillReportFile,
   drillReportScript,
   drillTarget,
   fortioArgs,
   homeCapacity,
+  sidecarQuitUrl,
 } from "../components/traffic/drillJob";
-import { clientConnectionLimit, overflowObjects, OverflowObjects, serviceHost, topologyLabels } from "../components/traffic/serviceSpecs";
+import { overflowObjects, OverflowObjects, serviceHost, topologyLabels } from "../components/traffic/serviceSpecs";
 import { OverflowDrill } from "../components/traffic/overflowDrill";
 import { OverflowService } from "../components/traffic/overflowService";
 import { published, sharedBootstrap } from "./support/bootstrap";
@@ -48,7 +52,7 @@ function issuesOf(services: unknown, drill: unknown = undefined, region = "eu-ce
   return result.issues;
 }
 
-const minimal = { name: "podinfo", homeCluster: "eks", capacity: { maxConcurrentRequests: 16, maxPendingRequests: 8 } };
+const minimal = { name: "podinfo", homeCluster: "eks", capacity: { maxConcurrentRequests: 16 } };
 const inMode = {
   overflow: minimal,
   failover: { name: "podinfo", homeCluster: "eks", mode: "failover" },
@@ -77,9 +81,13 @@ describe("overflow services", () => {
         home: { minReplicas: 2, maxReplicas: 6 },
         standby: { minReplicas: 1, maxReplicas: 6 },
         targetCpuUtilization: 70,
-        capacity: { maxConcurrentRequests: 16, maxPendingRequests: 8 },
-        outlierDetection: { consecutive5xxErrors: 5, consecutiveGatewayErrors: 3, interval: "5s", baseEjectionTime: "15s" },
-        retries: { attempts: 3, perTryTimeout: "2s", retryOn: "503,reset,connect-failure,refused-stream,unavailable" },
+        capacity: { maxConcurrentRequests: 16 },
+        outlierDetection: { consecutiveLocalOriginFailures: 5, interval: "5s", baseEjectionTime: "15s" },
+        retries: {
+          attempts: 3,
+          perTryTimeout: "2s",
+          retryOn: "retriable-status-codes,503,connect-failure,reset-before-request,refused-stream,unavailable",
+        },
         tcpKeepalive: { time: "120s", interval: "30s", probes: 3 },
         probes: { readinessPath: "/readyz", livenessPath: "/healthz" },
       });
@@ -107,11 +115,7 @@ describe("overflow services", () => {
       assert.equal(service!.namespace, "web");
       assert.equal(service!.port, 8080);
       assert.deepEqual(service!.home, { minReplicas: 2, maxReplicas: 10 });
-      assert.deepEqual(service!.retries, {
-        attempts: 5,
-        perTryTimeout: "2s",
-        retryOn: "503,reset,connect-failure,refused-stream,unavailable",
-      });
+      assert.deepEqual(service!.retries, { attempts: 5, perTryTimeout: "2s", retryOn: defaultRetryOn });
       assert.equal(result.drill.enabled, true);
       assert.equal(result.drill.connections, 300);
       assert.equal(result.drill.service, "podinfo", "the drill defaults to the first service");
@@ -128,13 +132,13 @@ describe("overflow services", () => {
         "a negative pending limit",
         [{ ...minimal, capacity: { maxConcurrentRequests: 4, maxPendingRequests: -1 } }],
         undefined,
-        "burstmesh:services[0].capacity.maxPendingRequests: must be greater than 0",
+        "burstmesh:services[0].capacity.maxPendingRequests: must be greater than 0 (leave it out for Istio's default)",
       ],
       [
         "overflow without capacity",
         [{ name: "podinfo", homeCluster: "eks" }],
         undefined,
-        "burstmesh:services[0].capacity: is required in overflow mode (per pod: maxConcurrentRequests and maxPendingRequests)",
+        "burstmesh:services[0].capacity: is required in overflow mode (per pod: maxConcurrentRequests)",
       ],
       [
         "a home cluster outside the mesh",
@@ -218,28 +222,46 @@ describe("overflow services", () => {
       ["a misspelt key", [{ ...minimal, capactiy: 3 }], undefined, "burstmesh:services[0].capactiy: is not a known setting"],
       ["a port as text", [{ ...minimal, port: "9898" }], undefined, "burstmesh:services[0].port: must be a number"],
       [
-        "two attempts",
-        [{ ...minimal, retries: { attempts: 2 } }],
+        "one retry (two tries, both at home)",
+        [{ ...minimal, retries: { attempts: 1 } }],
         undefined,
-        "burstmesh:services[0].retries.attempts: must be at least 3 (the third attempt is the first that may cross to the other cluster)",
+        "burstmesh:services[0].retries.attempts: must be at least 2 (retries: the third try is the first that may leave the home cluster)",
       ],
       [
-        "retryOn without reset",
+        "retryOn without reset-before-request",
         [{ ...minimal, retries: { retryOn: "503,connect-failure" } }],
         undefined,
-        "burstmesh:services[0].retries.retryOn: must include 503, reset and connect-failure so that overloaded and vanished hosts are retried (missing: reset)",
+        "burstmesh:services[0].retries.retryOn: must include 503, connect-failure and reset-before-request so that full and vanished pods are retried (missing: reset-before-request)",
       ],
       [
         "retryOn without 503",
-        [{ ...minimal, retries: { retryOn: "reset,connect-failure" } }],
+        [{ ...minimal, retries: { retryOn: "reset-before-request,connect-failure" } }],
         undefined,
-        "burstmesh:services[0].retries.retryOn: must include 503, reset and connect-failure so that overloaded and vanished hosts are retried (missing: 503)",
+        "burstmesh:services[0].retries.retryOn: must include 503, connect-failure and reset-before-request so that full and vanished pods are retried (missing: 503)",
       ],
       [
         "a gRPC service whose retryOn misses unavailable",
-        [{ ...minimal, protocol: "grpc", retries: { retryOn: "503,reset,connect-failure" } }],
+        [{ ...minimal, protocol: "grpc", retries: { retryOn: "503,reset-before-request,connect-failure" } }],
         { service: "podinfo" },
-        "burstmesh:services[0].retries.retryOn: must include 503, reset, connect-failure and unavailable (gRPC reports overload as UNAVAILABLE) so that overloaded and vanished hosts are retried (missing: unavailable)",
+        "burstmesh:services[0].retries.retryOn: must include 503, connect-failure, reset-before-request and unavailable (gRPC reports a full pod as UNAVAILABLE) so that full and vanished pods are retried (missing: unavailable)",
+      ],
+      [
+        "5xx ejection in overflow mode",
+        [{ ...minimal, outlierDetection: { consecutive5xxErrors: 5 } }],
+        undefined,
+        "burstmesh:services[0].outlierDetection.consecutive5xxErrors: must not be set in overflow mode: a full pod answers 503, and ejecting it cascades onto the other pods (overflow mode ejects only on consecutiveLocalOriginFailures)",
+      ],
+      [
+        "gateway-error ejection in overflow mode",
+        [{ ...minimal, outlierDetection: { consecutiveGatewayErrors: 1 } }],
+        undefined,
+        "burstmesh:services[0].outlierDetection.consecutiveGatewayErrors: must not be set in overflow mode: a full pod answers 503, and ejecting it cascades onto the other pods (overflow mode ejects only on consecutiveLocalOriginFailures)",
+      ],
+      [
+        "a client pool of zero connections",
+        [{ ...minimal, clientPool: { maxConnections: 0 } }],
+        undefined,
+        "burstmesh:services[0].clientPool.maxConnections: must be greater than 0",
       ],
       [
         "an unknown retry condition",
@@ -260,8 +282,8 @@ describe("overflow services", () => {
         "burstmesh:services[0].outlierDetection.baseEjectionTime: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)",
       ],
       [
-        "ejection switched off",
-        [{ ...minimal, outlierDetection: { consecutive5xxErrors: 0 } }],
+        "ejection switched off in failover mode",
+        [{ ...inMode.failover, outlierDetection: { consecutive5xxErrors: 0 } }],
         undefined,
         "burstmesh:services[0].outlierDetection.consecutive5xxErrors: must be at least 1 (0 turns ejection, and with it locality failover, off)",
       ],
@@ -334,7 +356,7 @@ describe("overflow services", () => {
       assert.deepEqual(issues.sort(), [
         "burstmesh:drill.service: 'c' is not one of the services in burstmesh:services (podinfo, b)",
         "burstmesh:services[0].homeCluster: 'gke' is not one of burstmesh:members (eks, aks)",
-        "burstmesh:services[0].retries.attempts: must be at least 3 (the third attempt is the first that may cross to the other cluster)",
+        "burstmesh:services[0].retries.attempts: must be at least 2 (retries: the third try is the first that may leave the home cluster)",
         "burstmesh:services[1].mode: must be 'overflow', 'failover' or 'distribute'",
       ]);
     });
@@ -346,7 +368,7 @@ describe("overflow services", () => {
         if (config.role !== "cluster") return;
         assert.deepEqual(
           config.services.map((s) => [s.name, s.homeCluster, s.mode, s.capacity]),
-          [["podinfo", "eks", "overflow", { maxConcurrentRequests: 16, maxPendingRequests: 8 }]],
+          [["podinfo", "eks", "overflow", { maxConcurrentRequests: 16 }]],
         );
         assert.equal(config.drill.enabled, false);
         assert.equal(config.drill.service, "podinfo");
@@ -387,7 +409,7 @@ describe("overflow services", () => {
   });
 
   describe("objects per mode, field by field", () => {
-    it("overflow: per-pod capacity in a Sidecar, own network first, ejection and retries", () => {
+    it("overflow: per-pod capacity in a Sidecar, own network first, no ejection for 503, retries that cross", () => {
       const objects = plain(objectsIn("overflow", "eks"));
       assert.deepEqual(objects.sidecar, {
         apiVersion: "networking.istio.io/v1",
@@ -395,24 +417,18 @@ describe("overflow services", () => {
         metadata: { name: "podinfo", namespace: "podinfo", labels: { app: "podinfo", "app.kubernetes.io/part-of": "burstmesh" } },
         spec: {
           workloadSelector: { labels: { app: "podinfo" } },
-          inboundConnectionPool: { http: { http2MaxRequests: 16, http1MaxPendingRequests: 8 } },
+          inboundConnectionPool: { http: { http2MaxRequests: 16 } },
         },
       });
       assert.deepEqual(objects.destinationRule.spec, {
         host: "podinfo.podinfo.svc.cluster.local",
         trafficPolicy: {
-          connectionPool: {
-            tcp: { maxConnections: clientConnectionLimit, tcpKeepalive: { time: "120s", interval: "30s", probes: 3 } },
-            http: {
-              http1MaxPendingRequests: clientConnectionLimit,
-              http2MaxRequests: clientConnectionLimit,
-              maxRetries: clientConnectionLimit,
-            },
-          },
+          connectionPool: { tcp: { tcpKeepalive: { time: "120s", interval: "30s", probes: 3 } } },
           loadBalancer: { localityLbSetting: { enabled: true, failoverPriority: ["topology.istio.io/network"] } },
           outlierDetection: {
-            consecutive5xxErrors: 5,
-            consecutiveGatewayErrors: 3,
+            consecutive5xxErrors: 0,
+            splitExternalLocalOriginErrors: true,
+            consecutiveLocalOriginFailures: 5,
             interval: "5s",
             baseEjectionTime: "15s",
             maxEjectionPercent: 100,
@@ -429,7 +445,7 @@ describe("overflow services", () => {
             retries: {
               attempts: 3,
               perTryTimeout: "2s",
-              retryOn: "503,reset,connect-failure,refused-stream,unavailable",
+              retryOn: "retriable-status-codes,503,connect-failure,reset-before-request,refused-stream,unavailable",
               retryRemoteLocalities: true,
             },
           },
@@ -443,8 +459,29 @@ describe("overflow services", () => {
       assert.deepEqual(objects.destinationRule.spec.trafficPolicy.loadBalancer, {
         localityLbSetting: { enabled: true, failoverPriority: [topologyLabels.network, topologyLabels.region, topologyLabels.zone] },
       });
-      assert.equal(objects.destinationRule.spec.trafficPolicy.outlierDetection.maxEjectionPercent, 100);
+      assert.deepEqual(objects.destinationRule.spec.trafficPolicy.outlierDetection, {
+        consecutive5xxErrors: 5,
+        consecutiveGatewayErrors: 3,
+        interval: "5s",
+        baseEjectionTime: "15s",
+        maxEjectionPercent: 100,
+        minHealthPercent: 0,
+      });
       assert.equal(objects.virtualService.spec.http[0].name, "failover");
+    });
+
+    it("sets client circuit breakers and the pending limit only where the user set them", () => {
+      const { service } = parsed({
+        ...minimal,
+        capacity: { maxConcurrentRequests: 16, maxPendingRequests: 4 },
+        clientPool: { maxConnections: 500, maxRetries: 50 },
+      });
+      const objects = plain(overflowObjects(service, clusters.eks));
+      assert.deepEqual(objects.sidecar.spec.inboundConnectionPool.http, { http2MaxRequests: 16, http1MaxPendingRequests: 4 });
+      assert.deepEqual(objects.destinationRule.spec.trafficPolicy.connectionPool, {
+        tcp: { maxConnections: 500, tcpKeepalive: { time: "120s", interval: "30s", probes: 3 } },
+        http: { maxRetries: 50 },
+      });
     });
 
     it("distribute: one rule per region with the configured weights, and no failover", () => {
@@ -552,7 +589,16 @@ describe("overflow services", () => {
           const policy = objects.destinationRule.spec.trafficPolicy;
           const locality = policy.loadBalancer.localityLbSetting;
           assert.equal(policy.outlierDetection.maxEjectionPercent, 100);
-          assert.ok(policy.outlierDetection.consecutive5xxErrors >= 1 && policy.outlierDetection.consecutiveGatewayErrors >= 1);
+          assert.equal(policy.outlierDetection.minHealthPercent, 0, "panic mode off");
+          if (mode === "overflow") {
+            assert.equal(policy.outlierDetection.consecutive5xxErrors, 0, "a full pod's 503 never ejects it");
+            assert.equal(policy.outlierDetection.consecutiveGatewayErrors, undefined, "Istio would enforce gateway errors at 100%");
+            assert.equal(policy.outlierDetection.splitExternalLocalOriginErrors, true);
+          } else {
+            assert.ok(policy.outlierDetection.consecutive5xxErrors >= 1 && policy.outlierDetection.consecutiveGatewayErrors >= 1);
+          }
+          assert.equal(policy.connectionPool.http, undefined, "no client circuit breakers unless set");
+          assert.equal(policy.connectionPool.tcp.maxConnections, undefined);
           assert.equal(locality.enabled, true);
           if (mode === "distribute") {
             assert.equal(locality.failover, undefined);
@@ -574,8 +620,10 @@ describe("overflow services", () => {
           }
           const { retries } = objects.virtualService.spec.http[0];
           assert.equal(retries.retryRemoteLocalities, true);
-          assert.ok(retries.attempts >= 3);
-          for (const condition of ["503", "reset", "connect-failure"]) assert.ok(retries.retryOn.split(",").includes(condition), condition);
+          assert.ok(retries.attempts >= 2);
+          const conditions = retries.retryOn.split(",");
+          for (const condition of ["503", "connect-failure", "reset-before-request"]) assert.ok(conditions.includes(condition), condition);
+          assert.ok(!conditions.includes("reset"), "reset would re-send requests the app may have processed");
           const annotation = objects.deployment.spec.template.metadata.annotations["proxy.istio.io/config"];
           assert.deepEqual(
             JSON.parse(annotation),
@@ -618,9 +666,50 @@ describe("overflow services", () => {
       assert.deepEqual(JSON.parse(job.spec.template.metadata.annotations["proxy.istio.io/config"]), {
         holdApplicationUntilProxyStarts: true,
       });
-      const script = drillReportScript();
-      assert.match(script, /curl [^\n]*-X POST http:\/\/127\.0\.0\.1:15020\/quitquitquit/);
-      assert.ok(script.trimEnd().endsWith("exit 0"));
+      const report = job.spec.template.spec.containers[1];
+      const env = Object.fromEntries(report.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+      assert.equal(env.QUIT_URL, sidecarQuitUrl);
+      assert.equal(sidecarQuitUrl, "http://127.0.0.1:15020/quitquitquit");
+      assert.match(drillReportScript(), /curl [^\n]*-X POST "\$QUIT_URL"/);
+    });
+
+    it("runs under Pod Security restricted: non-root, no escalation, no capabilities, RuntimeDefault seccomp", () => {
+      const pod = job.spec.template.spec;
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      assert.ok(pod.securityContext.runAsUser > 0, "fortio's scratch image names no user: the pod sets one");
+      assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
+      for (const container of pod.containers) {
+        assert.deepEqual(
+          container.securityContext,
+          {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+            runAsNonRoot: true,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          container.name,
+        );
+      }
+      for (const volume of pod.volumes) assert.ok(volume.emptyDir || volume.configMap, `${volume.name}: no hostPath or other volume type`);
+    });
+
+    it("mounts the report script from a ConfigMap, and a changed script replaces the Job", () => {
+      const configMap = plain(drillReportConfigMap(service));
+      assert.equal(configMap.metadata.name, drillReportConfigMapName);
+      assert.equal(configMap.metadata.namespace, "podinfo");
+      assert.equal(configMap.data[drillReportFile], drillReportScript());
+      const pod = job.spec.template.spec;
+      assert.deepEqual(
+        pod.volumes.find((volume: { name: string }) => volume.name === "script"),
+        { name: "script", configMap: { name: drillReportConfigMapName, defaultMode: 0o444 } },
+      );
+      const report = pod.containers[1];
+      assert.deepEqual(report.command, ["/bin/sh", `/drill/${drillReportFile}`]);
+      assert.ok(
+        report.volumeMounts.some((mount: { mountPath: string; readOnly?: boolean }) => mount.mountPath === "/drill" && mount.readOnly),
+      );
+      const hash = job.spec.template.metadata.annotations["burstmesh/report-sha256"];
+      assert.match(hash, /^[0-9a-f]{64}$/);
     });
 
     it("loads the service above its home capacity with fortio and reports per cluster", () => {
@@ -635,15 +724,15 @@ describe("overflow services", () => {
       assert.equal(flag("-t"), "90s");
       assert.equal(flag("-json"), "/report/fortio.json");
       assert.equal(load.args.at(-1), "http://podinfo.podinfo.svc.cluster.local:9898/");
-      assert.ok(200 > homeCapacity(service)!, "the default drill connections exceed 6 pods x (16 + 8)");
+      assert.equal(homeCapacity(service), 96, "6 pods x 16 requests in flight");
+      assert.ok(200 > homeCapacity(service)!, "the default drill connections exceed the home capacity");
       assert.equal(report.name, drillContainers.report);
-      assert.deepEqual(report.command.slice(0, 2), ["/bin/sh", "-c"]);
       const env = Object.fromEntries(report.env.map((e: { name: string; value: string }) => [e.name, e.value]));
       assert.equal(env.HOME_CLUSTER, "eks");
       assert.equal(env.TARGET, "http://podinfo.podinfo.svc.cluster.local:9898/");
       assert.equal(env.RESULT, "/report/fortio.json");
-      assert.deepEqual(load.volumeMounts, report.volumeMounts);
-      assert.match(report.command[2], /"message"/, "tallies podinfo's message");
+      assert.deepEqual(load.volumeMounts, [report.volumeMounts[0]], "one shared result volume");
+      assert.match(drillReportScript(), /"message"/, "tallies podinfo's message");
     });
 
     it("by default loads the Pulumi.yaml podinfo above its home capacity at the HPA ceiling", () => {
@@ -659,7 +748,7 @@ describe("overflow services", () => {
     it("warns in the report when the drill cannot exceed the home capacity", () => {
       const small = plain(drillJobManifest(service, { ...drill, connections: 10 }));
       const hint = small.spec.template.spec.containers[1].env.find((e: { name: string }) => e.name === "NO_OVERFLOW_HINT").value;
-      assert.match(hint, /does not exceed the home capacity at the HPA ceiling \(6 pods x 24 = 144\)/);
+      assert.match(hint, /does not exceed the home capacity at the HPA ceiling \(6 pods x 16 requests in flight = 96\); raise it/);
     });
   });
 
@@ -732,7 +821,7 @@ describe("overflow services", () => {
         assert.deepEqual(outputs, [
           "podinfo.podinfo.svc.cluster.local",
           mode,
-          mode === "overflow" ? { maxConcurrentRequests: 16, maxPendingRequests: 8 } : undefined,
+          mode === "overflow" ? { maxConcurrentRequests: 16 } : undefined,
         ]);
       });
     }
@@ -746,6 +835,8 @@ describe("overflow services", () => {
       });
       const jobs = registered.filter((r) => r.type === "kubernetes:batch/v1:Job");
       assert.equal(jobs.length, 1);
+      const configMap = registered.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
+      assert.ok(jobs[0]!.dependencies.includes(configMap.urn), "the Job follows its report script");
       const deployment = registered.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
       assert.ok(jobs[0]!.dependencies.includes(deployment.urn), "the Job waits for the service's pods");
       assert.ok(outputs.includes("kubectl logs job/overflow-drill -n podinfo -c report"));

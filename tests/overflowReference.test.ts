@@ -18,8 +18,13 @@ describe("overflow Istio objects against Istio 1.30.3's CRD schemas", function (
     { clusterName: "aks", region: "westeurope" },
   ];
   const entries: Record<string, Record<string, unknown>> = {
-    overflow: { name: "podinfo", homeCluster: "eks", capacity: { maxConcurrentRequests: 16, maxPendingRequests: 8 } },
-    failover: { name: "podinfo", homeCluster: "eks", mode: "failover" },
+    overflow: { name: "podinfo", homeCluster: "eks", capacity: { maxConcurrentRequests: 16 } },
+    failover: {
+      name: "podinfo",
+      homeCluster: "eks",
+      mode: "failover",
+      outlierDetection: { consecutive5xxErrors: 2, consecutiveGatewayErrors: 1 },
+    },
     distribute: { name: "podinfo", homeCluster: "aks", mode: "distribute", distribute: { "eu-central-1": 25, westeurope: 75 } },
     "overflow over gRPC, every knob set": {
       name: "orders",
@@ -28,8 +33,9 @@ describe("overflow Istio objects against Istio 1.30.3's CRD schemas", function (
       protocol: "grpc",
       port: 9999,
       capacity: { maxConcurrentRequests: 100, maxPendingRequests: 1 },
-      outlierDetection: { consecutive5xxErrors: 2, consecutiveGatewayErrors: 1, interval: "1s", baseEjectionTime: "30s" },
-      retries: { attempts: 4, perTryTimeout: "500ms", retryOn: "5xx,reset,connect-failure,unavailable" },
+      outlierDetection: { consecutiveLocalOriginFailures: 2, interval: "1s", baseEjectionTime: "30s" },
+      retries: { attempts: 4, perTryTimeout: "500ms", retryOn: "5xx,reset-before-request,connect-failure,unavailable" },
+      clientPool: { maxConnections: 1000, http1MaxPendingRequests: 100, http2MaxRequests: 1000, maxRetries: 100 },
       tcpKeepalive: { time: "1m", interval: "10s", probes: 5 },
     },
   };

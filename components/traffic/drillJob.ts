@@ -8,10 +8,14 @@
  *   `fortio load` for the configured time and writes its JSON result to the shared volume when done.
  *   fortio counts status codes, not bodies, so it cannot tell which cluster answered.
  * - `report`: an image with a shell and curl (by default podinfo's own image, which is alpine with
- *   curl, and already on the home cluster's nodes) requests the service in a loop while the load
- *   runs, tallies podinfo's `message` (each cluster's copy answers with its cluster name), waits
- *   for fortio's result, prints the report, and finally asks the sidecar to exit
+ *   curl, and already on the home cluster's nodes) runs `drill-report.sh`, mounted from a
+ *   ConfigMap: it requests the service in a loop while the load runs, tallies podinfo's `message`
+ *   (each cluster's copy answers with its cluster name), waits for fortio's result, prints the
+ *   shares served home, served elsewhere and failed, and finally asks the sidecar to exit
  *   (`POST 127.0.0.1:15020/quitquitquit`).
+ *
+ * Both containers run as Pod Security "restricted" asks: not root, no privilege escalation, every
+ * capability dropped, the runtime's default seccomp profile.
  *
  * Ending: with Istio 1.30 the sidecar is a native sidecar (an init container with restartPolicy
  * Always) where the kubelets are >= 1.33, and the pod completes when `load` and `report` have
@@ -21,7 +25,11 @@
  * is not retried), `activeDeadlineSeconds` (a hard stop) and `ttlSecondsAfterFinished` (the Job and
  * its logs stay a day) bound the rest.
  */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import { DrillSettings, durationSeconds, isHomeCluster, ServiceSettings } from "../../config/services";
 import { serviceHost } from "./serviceSpecs";
 
@@ -35,6 +43,25 @@ export const drillTtlSeconds = 86_400;
 
 const resultDir = "/report";
 const resultFile = `${resultDir}/fortio.json`;
+const scriptDir = "/drill";
+/** The report script's file name, in this folder and in the ConfigMap. */
+export const drillReportFile = "drill-report.sh";
+/** The ConfigMap that holds the report script, next to the Job. */
+export const drillReportConfigMapName = `${drillJobName}-report`;
+/** A fixed non-root user for both containers (fortio's scratch image names none; podinfo's user works as any uid). */
+export const drillUserId = 65532;
+/** The sidecar's quit endpoint, for nodes where it is not a native sidecar. */
+export const sidecarQuitUrl = "http://127.0.0.1:15020/quitquitquit";
+
+const drillLabels = { app: drillJobName, "app.kubernetes.io/part-of": "burstmesh" };
+
+/** What Pod Security "restricted" asks of every container. */
+const restrictedContainer = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  runAsNonRoot: true,
+  seccompProfile: { type: "RuntimeDefault" },
+};
 
 /** The service the drill loads in this cluster, or undefined (disabled, or not the service's home). */
 export function drillTarget(services: readonly ServiceSettings[], drill: DrillSettings, clusterName: string): ServiceSettings | undefined {
@@ -43,10 +70,13 @@ export function drillTarget(services: readonly ServiceSettings[], drill: DrillSe
   return service && isHomeCluster(service, clusterName) ? service : undefined;
 }
 
-/** Requests the home cluster can hold at its HPA ceiling before pods answer 503 (overflow mode). */
+/**
+ * Requests in flight the home cluster holds at its HPA ceiling before pods answer 503 (overflow
+ * mode): pods x `maxConcurrentRequests`, the per-pod capacity its sidecars enforce.
+ */
 export function homeCapacity(service: ServiceSettings): number | undefined {
   if (service.mode !== "overflow" || !service.capacity) return undefined;
-  return service.home.maxReplicas * (service.capacity.maxConcurrentRequests + service.capacity.maxPendingRequests);
+  return service.home.maxReplicas * service.capacity.maxConcurrentRequests;
 }
 
 /** The command that prints the drill's report. */
@@ -79,54 +109,31 @@ export function fortioArgs(service: ServiceSettings, drill: DrillSettings): stri
   ];
 }
 
-/**
- * The report script (POSIX sh; busybox tools). Samples until fortio's result appears (the load has
- * ended) or the grace time is over, then prints the tally, fortio's status codes and a verdict.
- */
+/** The report script (POSIX sh, busybox tools), as it is shipped in the ConfigMap. */
 export function drillReportScript(): string {
-  return `set -u
-answers=${resultDir}/answers.txt
-: > "$answers"
-echo "overflow drill: loading $TARGET from $HOME_CLUSTER; sampling who answers until the load ends"
-deadline=$(( $(date +%s) + SAMPLE_SECONDS ))
-while [ ! -s "$RESULT" ] && [ "$(date +%s)" -lt "$deadline" ]; do
-  reply=$(curl -s -m 5 -w '\\n%{http_code}' "$TARGET" 2>/dev/null)
-  code=$(printf '%s\\n' "$reply" | tail -n 1)
-  if [ "$code" = "200" ]; then
-    who=$(printf '%s\\n' "$reply" | sed -n 's/.*"message": *"\\([^"]*\\)".*/\\1/p' | head -n 1)
-    echo "\${who:-unlabelled}" >> "$answers"
-  else
-    echo "failed-\${code:-000}" >> "$answers"
-  fi
-done
-total=$(wc -l < "$answers" | tr -d ' ')
-remote=$(grep -c -v -x -e "$HOME_CLUSTER" -e 'failed-.*' -e unlabelled "$answers")
-echo
-echo "== answers by cluster: $total requests sampled during the load =="
-sort "$answers" | uniq -c | sort -rn | awk -v total="$total" '{ printf "  %-24s %8d  %5.1f%%\\n", $2, $1, 100 * $1 / total }'
-echo
-echo "== load generator (fortio; status codes after the mesh's retries) =="
-if [ -s "$RESULT" ]; then
-  grep -E '"(RequestedQPS|ActualQPS|NumThreads|RequestedDuration)"' "$RESULT" | sed -e 's/^ *//' -e 's/,$//' -e 's/^/  /'
-  echo "  response codes:"
-  sed -n '/"RetCodes"/,/}/p' "$RESULT" | grep -E '^ *"-?[0-9]+"' | sed -e 's/^ *//' -e 's/,$//' -e 's/^/    /'
-else
-  echo "  no result from the load container; see: $LOAD_LOGS"
-fi
-echo
-if [ "$remote" -gt 0 ]; then
-  echo "RESULT: overflow observed: $remote of $total sampled answers came from outside $HOME_CLUSTER"
-else
-  echo "RESULT: no overflow observed: no sampled answer came from outside $HOME_CLUSTER"
-  echo "  $NO_OVERFLOW_HINT"
-fi
-curl -s -m 5 -o /dev/null -X POST http://127.0.0.1:15020/quitquitquit || true
-exit 0
-`;
+  return fs.readFileSync(path.join(__dirname, drillReportFile), "utf8");
 }
 
-/** The drill Job for one service (its home cluster only; see {@link drillTarget}). */
-export function drillJobManifest(service: ServiceSettings, drill: DrillSettings): k8s.types.input.batch.v1.Job {
+/** The ConfigMap that mounts the report script into the drill's `report` container. */
+export function drillReportConfigMap(service: ServiceSettings): k8s.types.input.core.v1.ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: drillReportConfigMapName, namespace: service.namespace, labels: drillLabels },
+    data: { [drillReportFile]: drillReportScript() },
+  };
+}
+
+/**
+ * The drill Job for one service (its home cluster only; see {@link drillTarget}). `reportConfigMap`
+ * names the ConfigMap with the report script; the component passes the created object's name, so
+ * that the Job follows it.
+ */
+export function drillJobManifest(
+  service: ServiceSettings,
+  drill: DrillSettings,
+  reportConfigMap: pulumi.Input<string> = drillReportConfigMapName,
+): k8s.types.input.batch.v1.Job {
   const loadSeconds = Math.ceil(durationSeconds(drill.duration) ?? 60);
   const capacity = homeCapacity(service);
   const noOverflowHint =
@@ -134,16 +141,17 @@ export function drillJobManifest(service: ServiceSettings, drill: DrillSettings)
       ? `mode is ${service.mode}: nothing spills while the home pods are healthy`
       : drill.connections <= capacity
         ? `burstmesh:drill.connections (${drill.connections}) does not exceed the home capacity at the HPA ceiling ` +
-          `(${service.home.maxReplicas} pods x ${service.capacity!.maxConcurrentRequests + service.capacity!.maxPendingRequests} = ${capacity}); raise it`
+          `(${service.home.maxReplicas} pods x ${service.capacity!.maxConcurrentRequests} requests in flight = ${capacity}); raise it`
         : `the home pods kept up: raise burstmesh:drill.connections or lower the service's capacity`;
   const volumeMounts = [{ name: "report", mountPath: resultDir }];
+  const script = drillReportScript();
   return {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: {
       name: drillJobName,
       namespace: service.namespace,
-      labels: { app: drillJobName, "app.kubernetes.io/part-of": "burstmesh" },
+      labels: drillLabels,
       // `pulumi up` does not wait for the drill to finish (nor fail when it does); read its report.
       annotations: { "pulumi.com/skipAwait": "true" },
     },
@@ -154,32 +162,49 @@ export function drillJobManifest(service: ServiceSettings, drill: DrillSettings)
       template: {
         metadata: {
           labels: { app: drillJobName, "sidecar.istio.io/inject": "true" },
-          annotations: { "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }) },
+          annotations: {
+            "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }),
+            // The Job's template cannot change in place: a new script replaces the Job (and runs the drill again).
+            "burstmesh/report-sha256": createHash("sha256").update(script).digest("hex"),
+          },
         },
         spec: {
           restartPolicy: "Never",
-          volumes: [{ name: "report", emptyDir: {} }],
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: drillUserId,
+            runAsGroup: drillUserId,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          volumes: [
+            { name: "report", emptyDir: {} },
+            { name: "script", configMap: { name: reportConfigMap, defaultMode: 0o444 } },
+          ],
           containers: [
             {
               name: drillContainers.load,
               image: drill.image,
               args: fortioArgs(service, drill),
               volumeMounts,
+              securityContext: restrictedContainer,
               resources: { requests: { cpu: "500m", memory: "128Mi" }, limits: { memory: "512Mi" } },
             },
             {
               name: drillContainers.report,
               image: drill.reporterImage,
-              command: ["/bin/sh", "-c", drillReportScript()],
+              command: ["/bin/sh", `${scriptDir}/${drillReportFile}`],
               env: [
                 { name: "TARGET", value: drillUrl(service) },
                 { name: "HOME_CLUSTER", value: service.homeCluster },
                 { name: "RESULT", value: resultFile },
+                { name: "ANSWERS", value: `${resultDir}/answers.txt` },
+                { name: "QUIT_URL", value: sidecarQuitUrl },
                 { name: "SAMPLE_SECONDS", value: String(loadSeconds + drillGraceSeconds) },
                 { name: "LOAD_LOGS", value: drillLogsCommand(service, drillContainers.load) },
                 { name: "NO_OVERFLOW_HINT", value: noOverflowHint },
               ],
-              volumeMounts,
+              volumeMounts: [...volumeMounts, { name: "script", mountPath: scriptDir, readOnly: true }],
+              securityContext: restrictedContainer,
               resources: { requests: { cpu: "100m", memory: "32Mi" }, limits: { memory: "128Mi" } },
             },
           ],

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { DrillSettings, ServiceSettings } from "../../config/services";
-import { drillJobManifest, drillLogsCommand } from "./drillJob";
+import { drillJobManifest, drillLogsCommand, drillReportConfigMap } from "./drillJob";
 
 /** Arguments of {@link OverflowDrill}. None has a default. */
 export interface OverflowDrillArgs {
@@ -16,7 +16,7 @@ export interface OverflowDrillArgs {
 /**
  * The overflow drill: a Job in the service's namespace, in its home cluster, that loads the service
  * through the mesh above its home capacity (fortio) and reports how many answers came from each
- * cluster. `pulumi up` does not wait for it; read the report with
+ * cluster, with the report script from a ConfigMap beside it. `pulumi up` does not wait for it; read the report with
  * `kubectl logs job/overflow-drill -n <namespace> -c report` (the {@link logsCommand} output).
  *
  * Create it after the service (`opts.dependsOn: [overflowService]`), which also puts it after istiod.
@@ -35,9 +35,13 @@ export class OverflowDrill extends pulumi.ComponentResource {
       throw new Error(`OverflowDrill '${name}': burstmesh:drill.service is '${args.drill.service}', not '${args.service.name}'`);
     }
     super("burstmesh:traffic:OverflowDrill", name, {}, opts);
-    const job = new k8s.batch.v1.Job(`${name}-job`, drillJobManifest(args.service, args.drill), {
-      parent: this,
-      provider: args.provider,
+    const child = { parent: this, provider: args.provider };
+    const script = new k8s.core.v1.ConfigMap(`${name}-report`, drillReportConfigMap(args.service), {
+      ...child,
+      dependsOn: opts?.dependsOn,
+    });
+    const job = new k8s.batch.v1.Job(`${name}-job`, drillJobManifest(args.service, args.drill, script.metadata.name), {
+      ...child,
       dependsOn: opts?.dependsOn,
       // The Job has a fixed name: the old one must go before the new one can be created.
       deleteBeforeReplace: true,

@@ -4,16 +4,17 @@
  * VirtualService). No Pulumi resources here: the components wire these objects into resources, and
  * tests call the builders directly.
  *
- * The traffic policy follows what works in Envoy (DESIGN.md section 3): each pod's own sidecar
- * enforces the per-pod capacity and answers 503 at once when it is exceeded, without the
- * `x-envoy-overloaded` header that would stop clients from retrying; clients eject the saturated
- * pods (outlier detection), and locality failover with the own network first sends the excess to the
- * other cluster once too few local pods are left. Retries let the third attempt cross over.
+ * Overflow mode spills by retries, not by ejection (docs/overflow.md): each pod's own sidecar
+ * enforces the per-pod capacity and answers 503 at once when the pod is full; clients retry, the
+ * first two tries on two home pods, the third, with `retryRemoteLocalities`, in the other cluster.
+ * Nobody is ejected for a 503 (ejecting full pods concentrates the load on the rest, which then
+ * fill and are ejected in turn); only pods that are gone (connect failures, resets) are ejected.
+ * The traffic model in model/ reads these same objects.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { isHomeCluster, ServiceCapacity, ServiceSettings } from "../../config/services";
 import { burstHpaBehavior } from "../clusters/burstScaling";
-import type { DestinationRule, LocalityLbSetting, Sidecar, TrafficPolicy, VirtualService } from "../mesh/istioTypes";
+import type { DestinationRule, LocalityLbSetting, OutlierDetection, Sidecar, TrafficPolicy, VirtualService } from "../mesh/istioTypes";
 
 /** Node and endpoint labels Istio's locality load balancing reads. */
 export const topologyLabels = {
@@ -23,18 +24,17 @@ export const topologyLabels = {
   zone: "topology.kubernetes.io/zone",
 } as const;
 
-/** Envoy's 5xx-driven ejection may take every host of the pool out: the default 10% blocks failover. */
+/**
+ * Ejection may take every host of the pool out (Envoy counts this over all priorities together):
+ * the default 10% would keep dead pods in the pool and block failover.
+ */
 export const maxEjectionPercent = 100;
 
 /**
- * Client-side (DestinationRule) connection pool limits, high on purpose: a client circuit breaker
- * is one budget for local and remote hosts alike, and when it trips the client answers 503 (UO)
- * itself, never retries it and never ejects anyone, so it must never be what limits traffic. The
- * per-pod limit lives in the server's Sidecar instead.
+ * The Istio ProxyConfig every server pod gets: no Envoy debug headers (`x-envoy-overloaded` and
+ * friends) toward callers. Tidiness only: Envoy retries responses that carry the header anyway
+ * (since envoyproxy/envoy#10847).
  */
-export const clientConnectionLimit = 100_000;
-
-/** The Istio ProxyConfig every server pod gets: no Envoy debug headers (x-envoy-overloaded). */
 export const serverProxyConfig = { proxyHeaders: { envoyDebugHeaders: { disabled: true } } } as const;
 
 /** The mesh-internal host of a service (Kubernetes DNS: `<name>.<namespace>.svc.cluster.local`). */
@@ -179,8 +179,9 @@ export function pdbManifest(service: ServiceSettings): k8s.types.input.policy.v1
 
 /**
  * Overflow mode only: the per-pod capacity, enforced by the pod's own sidecar on inbound traffic.
- * Beyond `maxConcurrentRequests` in flight plus `maxPendingRequests` queued, the pod answers 503 at
- * once: the clients retry elsewhere and eject it for a while. Undefined in the other modes.
+ * Beyond `maxConcurrentRequests` in flight the pod answers 503 at once and the client retries
+ * elsewhere. (`http1MaxPendingRequests` only bounds requests waiting for a connection to the app,
+ * set when the user sets `maxPendingRequests`.) Undefined in the other modes.
  */
 export function capacitySidecar(service: ServiceSettings): Sidecar | undefined {
   const thresholds = overflowThresholds(service);
@@ -192,7 +193,10 @@ export function capacitySidecar(service: ServiceSettings): Sidecar | undefined {
     spec: {
       workloadSelector: { labels: { app: service.name } },
       inboundConnectionPool: {
-        http: { http2MaxRequests: thresholds.maxConcurrentRequests, http1MaxPendingRequests: thresholds.maxPendingRequests },
+        http: {
+          http2MaxRequests: thresholds.maxConcurrentRequests,
+          ...(thresholds.maxPendingRequests === undefined ? {} : { http1MaxPendingRequests: thresholds.maxPendingRequests }),
+        },
       },
     },
   };
@@ -228,30 +232,53 @@ export function distributeRules(service: ServiceSettings): { from: string; to: R
   return Object.keys(weights).map((region) => ({ from: `${region}/*`, to: { ...to } }));
 }
 
-/** The client-side policy: locality load balancing, ejection, generous pools, keepalive. */
+/**
+ * Who gets ejected. Overflow: only pods that fail locally (connect failure, reset: the pod is gone),
+ * with 5xx ejection explicitly off (Istio's default is 5) and no gateway-error counter (Istio would
+ * enforce it, and a 503 counts as a gateway error). Failover and distribute: pods that answer 5xx
+ * are ejected, which is what moves traffic there. Panic mode is off in every mode
+ * (`minHealthPercent: 0`): below a threshold Envoy would send to ejected pods again.
+ */
+export function outlierDetection(service: ServiceSettings): OutlierDetection {
+  const settings = service.outlierDetection;
+  const timing = { interval: settings.interval, baseEjectionTime: settings.baseEjectionTime, maxEjectionPercent, minHealthPercent: 0 };
+  if (service.mode === "overflow") {
+    return {
+      consecutive5xxErrors: 0,
+      splitExternalLocalOriginErrors: true,
+      consecutiveLocalOriginFailures: settings.consecutiveLocalOriginFailures,
+      ...timing,
+    };
+  }
+  return { consecutive5xxErrors: settings.consecutive5xxErrors, consecutiveGatewayErrors: settings.consecutiveGatewayErrors, ...timing };
+}
+
+/**
+ * The client-side policy: locality load balancing, ejection, keepalive, and client circuit breakers
+ * only where the user set them (Istio's defaults are unlimited). Self-contained, so that it can be
+ * applied as it is to a subset.
+ */
 export function trafficPolicy(service: ServiceSettings): TrafficPolicy {
   return {
     connectionPool: {
       tcp: {
-        maxConnections: clientConnectionLimit,
+        ...(service.clientPool?.maxConnections === undefined ? {} : { maxConnections: service.clientPool.maxConnections }),
         // Keeps idle connections to the other cluster's east-west gateway alive through the cloud
         // load balancers (AWS NLB idle timeout 350 s, Azure load balancer 4 minutes).
         tcpKeepalive: { time: service.tcpKeepalive.time, interval: service.tcpKeepalive.interval, probes: service.tcpKeepalive.probes },
       },
-      http: { http1MaxPendingRequests: clientConnectionLimit, http2MaxRequests: clientConnectionLimit, maxRetries: clientConnectionLimit },
+      ...clientHttpPool(service),
     },
     loadBalancer: { localityLbSetting: localityLbSetting(service) },
-    // Locality failover only acts when outlier detection is set.
-    outlierDetection: {
-      consecutive5xxErrors: service.outlierDetection.consecutive5xxErrors,
-      consecutiveGatewayErrors: service.outlierDetection.consecutiveGatewayErrors,
-      interval: service.outlierDetection.interval,
-      baseEjectionTime: service.outlierDetection.baseEjectionTime,
-      maxEjectionPercent,
-      // No panic mode: below a healthy threshold Envoy would send to ejected hosts again.
-      minHealthPercent: 0,
-    },
+    // Istio enables locality load balancing only when outlier detection is set.
+    outlierDetection: outlierDetection(service),
   };
+}
+
+function clientHttpPool(service: ServiceSettings): Pick<NonNullable<TrafficPolicy["connectionPool"]>, "http"> {
+  const { maxConnections: _tcpField, ...http } = service.clientPool ?? {};
+  const set = Object.fromEntries(Object.entries(http).filter(([, value]) => value !== undefined));
+  return Object.keys(set).length > 0 ? { http: set } : {};
 }
 
 export function destinationRule(service: ServiceSettings): DestinationRule {
@@ -264,9 +291,11 @@ export function destinationRule(service: ServiceSettings): DestinationRule {
 }
 
 /**
- * Retries: 503 (a saturated pod), reset and connect-failure (a pod or gateway gone). With
- * `retryRemoteLocalities`, Envoy skips priorities already tried, so the third attempt may go to the
- * other cluster even before ejections move the whole pool.
+ * Retries carry the overflow. `attempts` counts retries (3 means 4 tries). Istio gives every retry
+ * policy the `previous_hosts` predicate, and `retryRemoteLocalities` adds `previous_priorities`
+ * with update frequency 2: tries 1 and 2 go to two different home pods, try 3 excludes the home
+ * priority and goes to the other cluster. In the fluid limit the home cluster then serves exactly
+ * its capacity and the other cluster the excess (docs/overflow.md derives it).
  */
 export function virtualService(service: ServiceSettings): VirtualService {
   const host = serviceHost(service);
