@@ -254,7 +254,7 @@ const drillSchema = z
     /** Total requests per second; 0 means as fast as the connections allow. */
     qps: z.number(typeNote("a number")).min(0, "must be 0 (as fast as possible) or more").default(0),
     /** Parallel connections; to overflow, more than home.maxReplicas x maxConcurrentRequests. */
-    connections: wholeNumber().min(1, "must be at least 1").max(2000, "must be at most 2000").default(200),
+    connections: wholeNumber().min(1, "must be at least 1").max(2000, "must be at most 2000").default(400),
     /** How long the load runs. */
     duration: duration
       .refine((text) => (durationSeconds(text) ?? 0) <= 3600, "must be at most 1h")

@@ -95,7 +95,7 @@ describe("overflow services", () => {
         enabled: false,
         service: "podinfo",
         qps: 0,
-        connections: 200,
+        connections: 400,
         duration: "60s",
         image: fortioImage,
         reporterImage: podinfoImage,
@@ -368,7 +368,7 @@ describe("overflow services", () => {
         if (config.role !== "cluster") return;
         assert.deepEqual(
           config.services.map((s) => [s.name, s.homeCluster, s.mode, s.capacity]),
-          [["podinfo", "eks", "overflow", { maxConcurrentRequests: 16 }]],
+          [["podinfo", "eks", "overflow", { maxConcurrentRequests: 32 }]],
         );
         assert.equal(config.drill.enabled, false);
         assert.equal(config.drill.service, "podinfo");

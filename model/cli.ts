@@ -1,0 +1,226 @@
+/**
+ * `npm run overflow -- sweep|surge`: the traffic model for a service declared in
+ * `burstmesh:services`, on the same objects the program deploys. Everything here is pure: the
+ * entry script hands in the parsed services and a writer, the tests call it directly.
+ */
+import { parseArgs } from "node:util";
+import { durationSeconds, ServiceSettings } from "../config/services";
+import { overflowObjects } from "../components/traffic/serviceSpecs";
+import { palette, stackedAreaSvg } from "./plot";
+import { ejectionRecipe, PolicyObjects, readPolicy, ServicePolicy } from "./policy";
+import { pointShares, remoteCapacity, standbyForSurge, surge, surgeLeadSeconds, sweep, Workload } from "./scenarios";
+
+export const USAGE = `Usage: npm run overflow -- <command> --service <name> [options]
+
+Simulates one service of burstmesh:services request by request (Envoy's priority load, retries,
+outlier detection, both HPAs) on the objects the program deploys for it.
+
+Commands:
+  sweep   The steady state with both clusters at their maxReplicas, per load.
+            --loads 0.5,1,1.5,2   loads as multiples of the home capacity
+            --json                print exactly one JSON array, one row per load:
+                                  { load, home, remote, failed, remoteCapacity }
+  surge   The time series through a surge while both HPAs scale, and the standby
+          (standby.minReplicas) that keeps its failures under 1%.
+            --from 0.5 --to 2     starting and final load (multiples of the home capacity)
+            --ramp 60s --hold 300s
+
+Options:
+  --recipe retry|ejection   retry: the policy as deployed (default); ejection: the old recipe
+                            (eject on 5xx), kept to show why it was replaced
+  --svg <file>              where to write the plot (default overflow-<command>-<service>.svg)
+  --clients N               client sidecars in the home cluster (default 10)
+  --service-time 250ms      mean service time per request (shares do not depend on it; run time does)
+  --seconds N               measured seconds per sweep load (default 60)
+  --seed N                  random seed (default 1)
+  -h, --help                this help`;
+
+export interface CliIo {
+  out: (text: string) => void;
+  writeFile: (file: string, content: string) => void;
+}
+
+export class UsageError extends Error {}
+
+/** Runs one command; throws UsageError for bad input (the entry prints it with the usage). */
+export function runOverflowCli(argv: string[], services: readonly ServiceSettings[], members: readonly string[], io: CliIo): void {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      service: { type: "string" },
+      loads: { type: "string", default: "0.5,0.9,1.2,1.5,2,4" },
+      json: { type: "boolean", default: false },
+      from: { type: "string", default: "0.5" },
+      to: { type: "string", default: "2" },
+      ramp: { type: "string", default: "60s" },
+      hold: { type: "string", default: "300s" },
+      recipe: { type: "string", default: "retry" },
+      svg: { type: "string" },
+      clients: { type: "string", default: "10" },
+      "service-time": { type: "string", default: "250ms" },
+      seconds: { type: "string", default: "60" },
+      seed: { type: "string", default: "1" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help) return io.out(USAGE);
+  if (command !== "sweep" && command !== "surge") throw new UsageError(`unknown command '${command ?? ""}': expected sweep or surge`);
+  const service = services.find((candidate) => candidate.name === values.service);
+  if (!service) {
+    throw new UsageError(
+      `--service: '${values.service ?? ""}' is not one of burstmesh:services (${services.map((s) => s.name).join(", ")})`,
+    );
+  }
+  if (service.mode !== "overflow")
+    throw new UsageError(`--service: '${service.name}' is in ${service.mode} mode; the model covers overflow mode`);
+  if (values.recipe !== "retry" && values.recipe !== "ejection")
+    throw new UsageError(`--recipe: expected retry or ejection, got '${values.recipe}'`);
+  const policy = servicePolicy(service, members, values.recipe);
+  const workload: Workload = {
+    serviceTimeSeconds: duration("--service-time", values["service-time"]),
+    clients: whole("--clients", values.clients),
+    seed: whole("--seed", values.seed),
+  };
+  const svg = values.svg ?? `overflow-${command}-${service.name}.svg`;
+  const recipeNote = values.recipe === "ejection" ? " (old recipe: ejection on 5xx)" : "";
+
+  if (command === "sweep") {
+    const loads = values.loads.split(",").map((text) => positive("--loads", text));
+    const rows = sweep(policy, loads, workload, positive("--seconds", values.seconds));
+    io.writeFile(
+      svg,
+      stackedAreaSvg({
+        title: `${service.name}: steady state by load${recipeNote}`,
+        xLabel: "offered load (multiples of home capacity)",
+        x: rows.map((row) => row.load),
+        layers: shareLayers(rows),
+      }),
+    );
+    if (values.json)
+      return io.out(
+        JSON.stringify(rows.map(({ load, home, remote, failed, remoteCapacity }) => ({ load, home, remote, failed, remoteCapacity }))),
+      );
+    io.out(header(service, policy, recipeNote));
+    io.out(
+      table(
+        ["load", "home", "other cloud", "failed", "ideal home"],
+        rows.map((row) => [fixed(row.load), pct(row.home), pct(row.remote), pct(row.failed, 2), pct(Math.min(1, 1 / row.load))]),
+      ),
+    );
+    io.out(`plot: ${svg}`);
+    return;
+  }
+
+  const shape = {
+    from: positive("--from", values.from),
+    to: positive("--to", values.to),
+    rampSeconds: duration("--ramp", values.ramp),
+    holdSeconds: duration("--hold", values.hold),
+  };
+  const { result, failed } = surge(policy, shape, workload);
+  const points = result.series;
+  io.writeFile(
+    svg,
+    stackedAreaSvg({
+      title: `${service.name}: surge ${shape.from}x to ${shape.to}x${recipeNote}`,
+      xLabel: "seconds",
+      x: points.map((point) => point.time),
+      layers: shareLayers(points.map(pointShares)),
+      lines: [
+        { name: "home pods", color: palette.homePods, values: points.map((point) => point.homePods) },
+        { name: "standby pods", color: palette.standbyPods, values: points.map((point) => point.standbyPods) },
+      ],
+      linesLabel: "pods",
+    }),
+  );
+  io.out(header(service, policy, recipeNote));
+  const every = Math.max(1, Math.round(30 / (points[1]?.time ?? 30)));
+  io.out(
+    table(
+      ["second", "load", "home", "other cloud", "failed", "home pods", "standby pods"],
+      points
+        .filter((_, index) => index % every === 0)
+        .map((point) => {
+          const share = pointShares(point);
+          return [
+            String(point.time),
+            fixed(point.load),
+            pct(share.home),
+            pct(share.remote),
+            pct(share.failed, 2),
+            String(point.homePods),
+            String(point.standbyPods),
+          ];
+        }),
+    ),
+  );
+  io.out(`failed during the ramp and hold (after the first ${surgeLeadSeconds} s): ${pct(failed, 2)}`);
+  const sizing = standbyForSurge(policy, shape, workload);
+  const tried = [...sizing.tried]
+    .sort((a, b) => a.minReplicas - b.minReplicas)
+    .map((entry) => `${entry.minReplicas} -> ${pct(entry.failed, 2)}`)
+    .join(", ");
+  io.out(
+    sizing.minReplicas === undefined
+      ? `standby: even ${sizing.limit} standby pods from the start leave ${pct(sizing.tried[0]!.failed, 2)} failed; the surge is beyond what retries can spill (tried ${tried})`
+      : `standby: standby.minReplicas = ${sizing.minReplicas} keeps failures under 1% for this surge` +
+          (sizing.aboveMaxReplicas ? ` (raise standby.maxReplicas to at least ${sizing.minReplicas} too)` : "") +
+          ` (failed share per standby.minReplicas tried: ${tried})`,
+  );
+  io.out(`plot: ${svg}`);
+}
+
+/** The service's policy as the model reads it from the objects built for its home and a standby cluster. */
+export function servicePolicy(service: ServiceSettings, members: readonly string[], recipe: "retry" | "ejection" = "retry"): ServicePolicy {
+  const standbyCluster = members.find((member) => member !== service.homeCluster) ?? `${service.homeCluster}-standby`;
+  const objects = (clusterName: string) => {
+    // Only distribute mode reads the region, and the model refuses distribute mode.
+    const built = JSON.parse(JSON.stringify(overflowObjects(service, { clusterName, region: clusterName }))) as PolicyObjects;
+    return recipe === "ejection" ? ejectionRecipe(built) : built;
+  };
+  return readPolicy(objects(service.homeCluster), objects(standbyCluster));
+}
+
+function header(service: ServiceSettings, policy: ServicePolicy, recipeNote: string): string {
+  return (
+    `${service.name}${recipeNote}: home ${policy.home.maxReplicas} pods x ${policy.perPodCapacity} in flight; ` +
+    `the other cloud ${fixed(remoteCapacity(policy))}x that at its ceiling; ${policy.retries} retries (${policy.retries + 1} tries)`
+  );
+}
+
+function shareLayers(rows: { home: number; remote: number; failed: number }[]) {
+  return [
+    { name: "served home", color: palette.home, values: rows.map((row) => row.home) },
+    { name: "served by the other cloud", color: palette.remote, values: rows.map((row) => row.remote) },
+    { name: "failed", color: palette.failed, values: rows.map((row) => row.failed) },
+  ];
+}
+
+function table(headings: string[], rows: string[][]): string {
+  const widths = headings.map((heading, column) => Math.max(heading.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padStart(widths[column]!)).join("  ");
+  return [line(headings), ...rows.map(line)].join("\n");
+}
+
+const pct = (share: number, digits = 1) => `${(100 * share).toFixed(digits)}%`;
+const fixed = (value: number) => value.toFixed(2);
+
+function positive(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag}: expected a positive number, got '${text}'`);
+  return value;
+}
+
+function whole(flag: string, text: string): number {
+  const value = positive(flag, text);
+  if (!Number.isInteger(value)) throw new UsageError(`${flag}: expected a whole number, got '${text}'`);
+  return value;
+}
+
+function duration(flag: string, text: string): number {
+  const value = durationSeconds(text);
+  if (value === undefined) throw new UsageError(`${flag}: expected a duration such as 250ms or 60s, got '${text}'`);
+  return value;
+}
