@@ -20,6 +20,11 @@ export const ipv4Cidr = z.string().refine((value) => {
 
 const positiveInt = z.number().int("must be a whole number").positive("must be a positive whole number");
 
+/** Retention periods CloudWatch Logs accepts, in days (0, never expire, is left out on purpose). */
+export const cloudWatchRetentionDays = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
 /** Settings every stack shares; their defaults live in Pulumi.yaml. */
 export const meshSettings = z.object({
   istioVersion: z.string().regex(exactVersionPattern, "must be an Istio release version x.y.z, such as 1.30.3"),
@@ -170,6 +175,14 @@ export const awsClusterSettings = z.object({
         ),
     )
     .default([]),
+  /** How long the control-plane logs (api, audit, authenticator) stay in CloudWatch, in days. */
+  controlPlaneLogRetentionDays: z
+    .number()
+    .refine(
+      (days) => (cloudWatchRetentionDays as readonly number[]).includes(days),
+      `must be a retention CloudWatch Logs accepts: one of ${cloudWatchRetentionDays.join(", ")} (days)`,
+    )
+    .default(90),
   nodePool: z
     .object({ instanceTypes: z.array(z.string().min(1)).min(1, "must name at least one EC2 instance type"), ...nodeCounts })
     .superRefine(checkNodeCounts),

@@ -197,6 +197,7 @@ describe("cluster components", function () {
     natGateways: "perZone",
     apiAllowedCidrs: ["198.51.100.0/24"],
     nodePool: { instanceTypes: ["m6i.large", "m6a.large"], minCount: 2, desiredCount: 3, maxCount: 6, diskSizeGb: 80 },
+    controlPlaneLogRetentionDays: 30,
   };
 
   describe("EksCluster (three zones, NAT per zone, restricted API)", () => {

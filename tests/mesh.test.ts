@@ -14,6 +14,7 @@ import {
   awsNlbAnnotations,
   statusNodePort,
   baseValues,
+  cniValues,
   eastWestGatewayValues,
   istioChartRepo,
   istiodValues,
@@ -165,8 +166,14 @@ function cluster(
 describe("mesh: pure builders", () => {
   it("istiod values: mesh identity, network and production settings, exactly", () => {
     assert.deepEqual(istiodValues({ meshId: "burstmesh", trustDomain: "cluster.local", clusterName: "eks", network: "network-eks" }), {
-      global: { meshID: "burstmesh", multiCluster: { clusterName: "eks" }, network: "network-eks" },
+      global: {
+        meshID: "burstmesh",
+        multiCluster: { clusterName: "eks" },
+        network: "network-eks",
+        proxy: { seccompProfile: { type: "RuntimeDefault" } },
+      },
       meshConfig: { trustDomain: "cluster.local" },
+      cni: { enabled: true },
       autoscaleEnabled: true,
       autoscaleMin: 2,
       autoscaleMax: 5,
@@ -476,12 +483,16 @@ describe("mesh: components under mocks", () => {
   });
 
   describe("IstioPrimary", () => {
-    it("labels istio-system with the cluster's network", () => {
+    it("labels istio-system with the cluster's network and the privileged Pod Security level the CNI agent needs", () => {
       for (const { fixture, result } of runs()) {
         const namespace = k8sObject(result, "kubernetes:core/v1:Namespace", "istio-system");
         assert.deepEqual(reveal(namespace.inputs.metadata), {
           name: "istio-system",
-          labels: { "topology.istio.io/network": fixture.network },
+          labels: {
+            "topology.istio.io/network": fixture.network,
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+          },
         });
         assert.equal(result.outputs.namespace!.value, "istio-system");
       }
@@ -497,10 +508,11 @@ describe("mesh: components under mocks", () => {
       }
     });
 
-    it("installs base then istiod, pinned to the Istio version, from Istio's repository, with exact values", () => {
+    it("installs base, cni and istiod, pinned to the Istio version, from Istio's repository, with exact values", () => {
       for (const { fixture, result } of runs()) {
         const expected = {
           "istio-base": { chart: "base", values: baseValues() },
+          "istio-cni": { chart: "cni", values: cniValues() },
           istiod: {
             chart: "istiod",
             values: istiodValues({
@@ -527,21 +539,24 @@ describe("mesh: components under mocks", () => {
           meshID: "burstmesh",
           multiCluster: { clusterName: fixture.clusterName },
           network: fixture.network,
+          proxy: { seccompProfile: { type: "RuntimeDefault" } },
         });
         assert.deepEqual(istiod.meshConfig, { trustDomain: "cluster.local" });
       }
     });
 
-    it("creates istiod after the namespace, cacerts and base; base after the namespace", () => {
+    it("creates istiod after the namespace, cacerts, base and the CNI agent; base and cni after the namespace", () => {
       for (const { result } of runs()) {
         const namespace = k8sObject(result, "kubernetes:core/v1:Namespace", "istio-system");
         const cacerts = k8sObject(result, "kubernetes:core/v1:Secret", "cacerts");
         const base = release(result, "istio-base");
+        const cni = release(result, "istio-cni");
         const istiod = release(result, "istiod");
-        for (const dependency of [namespace, cacerts, base]) {
+        for (const dependency of [namespace, cacerts, base, cni]) {
           assert.ok(istiod.dependencies.includes(dependency.urn), `istiod depends on ${dependency.name}`);
         }
         assert.ok(base.dependencies.includes(namespace.urn), "base depends on the namespace");
+        assert.ok(cni.dependencies.includes(namespace.urn), "cni depends on the namespace");
       }
     });
 

@@ -510,7 +510,14 @@ describe("overflow services", () => {
 
     it("the workload: injected namespace, pods answering with the cluster name, probes, HPA, PDB", () => {
       const objects = plain(objectsIn("overflow", "aks"));
-      assert.deepEqual(objects.namespace.metadata.labels, { "istio-injection": "enabled", "app.kubernetes.io/part-of": "burstmesh" });
+      assert.deepEqual(objects.namespace.metadata.labels, {
+        "istio-injection": "enabled",
+        "app.kubernetes.io/part-of": "burstmesh",
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+      });
       const deployment = objects.deployment;
       assert.equal(deployment.spec.replicas, undefined, "the HPA owns the replica count");
       assert.deepEqual(deployment.spec.selector, { matchLabels: { app: "podinfo" } });

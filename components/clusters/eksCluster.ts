@@ -7,6 +7,7 @@ import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { eksControlPlaneSecurity } from "./eksControlPlane";
 import { buildKubeconfig } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
@@ -58,6 +59,8 @@ export interface EksClusterArgs {
    * example the CI identity that runs `pulumi preview`, and the team's admin role. Default none.
    */
   clusterAdminPrincipals?: string[];
+  /** Days CloudWatch keeps the control-plane logs (api, audit, authenticator). */
+  controlPlaneLogRetentionDays: number;
 }
 
 /** The EKS access policy that grants cluster-wide admin through the Kubernetes API. */
@@ -332,7 +335,13 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     );
     const nodeAttachments = attach(this.nodeRole, "node", nodeRolePolicies);
 
-    // Control plane and nodes.
+    // Control plane and nodes. Secrets are encrypted with the cluster's own KMS key, and the log group
+    // exists before the cluster so that EKS writes into it instead of creating one without retention.
+    const hardening = eksControlPlaneSecurity(
+      name,
+      { clusterName, region, partition, clusterRoleArn: this.clusterRole.arn, logRetentionDays: args.controlPlaneLogRetentionDays },
+      this,
+    );
     this.cluster = new eks.Cluster(
       `${name}-eks`,
       {
@@ -348,9 +357,11 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
           endpointPrivateAccess: true,
           publicAccessCidrs: publicAccessCidrs(args.apiAllowedCidrs ?? []),
         },
+        encryptionConfig: hardening.encryptionConfig,
+        enabledClusterLogTypes: hardening.enabledClusterLogTypes,
         tags: { Name: clusterName },
       },
-      { parent: this, dependsOn: clusterAttachments },
+      { parent: this, dependsOn: [...clusterAttachments, hardening.logGroup] },
     );
 
     this.nodeGroup = new eks.NodeGroup(

@@ -2,7 +2,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { exactVersionPattern } from "../../config/schema";
 import { meshPeerAuthentication } from "./objects";
-import { baseValues, istioChartRepo, istiodValues, istioNamespace, networkLabel, releaseNames } from "./values";
+import {
+  baseValues,
+  cniValues,
+  istioChartRepo,
+  istiodValues,
+  istioNamespace,
+  istioNamespacePodSecurity,
+  networkLabel,
+  releaseNames,
+} from "./values";
 import type { CaBundle } from "../stackOutputs";
 
 /** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */
@@ -52,13 +61,16 @@ export interface IstioPrimaryArgs {
 
 /**
  * An Istio primary: namespace `istio-system` on its network, the plug-in CA Secret `cacerts`, the
- * `base` and `istiod` Helm releases (multi-primary, multi-network) and mesh-wide STRICT mTLS.
+ * `base`, `cni` (the CNI node agent) and `istiod` Helm releases (multi-primary, multi-network) and
+ * mesh-wide STRICT mTLS.
  */
 export class IstioPrimary extends pulumi.ComponentResource {
   /** Name of the control-plane namespace (`istio-system`), once it exists. */
   public readonly namespace: pulumi.Output<string>;
   /** The `base` release (CRDs and the istio-reader service account). */
   public readonly base: k8s.helm.v3.Release;
+  /** The `cni` release: the Istio CNI node agent, a DaemonSet in `istio-system`. */
+  public readonly cni: k8s.helm.v3.Release;
   /** The `istiod` release. */
   public readonly istiod: k8s.helm.v3.Release;
   /** What later resources depend on so that they come after a running istiod (the istiod release). */
@@ -73,7 +85,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: istioNamespace, labels: { [networkLabel]: args.network } } },
+      { metadata: { name: istioNamespace, labels: { [networkLabel]: args.network, ...istioNamespacePodSecurity } } },
       { ...child, dependsOn: opts?.dependsOn },
     );
 
@@ -104,6 +116,8 @@ export class IstioPrimary extends pulumi.ComponentResource {
       dependsOn: [namespace],
     });
 
+    this.cni = new k8s.helm.v3.Release(`${name}-cni`, chart("cni", releaseNames.cni, cniValues()), { ...child, dependsOn: [namespace] });
+
     this.istiod = new k8s.helm.v3.Release(
       `${name}-istiod`,
       chart(
@@ -112,7 +126,9 @@ export class IstioPrimary extends pulumi.ComponentResource {
         istiodValues({ meshId: args.meshId, trustDomain: args.trustDomain, clusterName: args.clusterName, network: args.network }),
       ),
       // cacerts before istiod: an istiod that starts without it generates a self-signed CA and keeps it.
-      { ...child, dependsOn: [namespace, cacerts, this.base] },
+      // The CNI agent before istiod: once istiod injects pods without istio-init, a pod that starts
+      // on a node without the agent would run with no traffic redirection.
+      { ...child, dependsOn: [namespace, cacerts, this.base, this.cni] },
     );
 
     const peerAuthentication = meshPeerAuthentication();

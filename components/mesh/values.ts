@@ -15,7 +15,26 @@ export const istioChartRepo = "https://istio-release.storage.googleapis.com/char
 export const istioNamespace = "istio-system";
 
 /** Helm release names, fixed so that names are deterministic and match Istio's documentation. */
-export const releaseNames = { base: "istio-base", istiod: "istiod", eastWestGateway: "istio-eastwestgateway" } as const;
+export const releaseNames = { base: "istio-base", cni: "istio-cni", istiod: "istiod", eastWestGateway: "istio-eastwestgateway" } as const;
+
+/**
+ * Pod Security admission labels of `istio-system`: `privileged`, as Istio documents for the CNI node
+ * agent, whose DaemonSet mounts the nodes' CNI directories (hostPath, which baseline forbids).
+ */
+export const istioNamespacePodSecurity = {
+  "pod-security.kubernetes.io/enforce": "privileged",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+} as const;
+
+/**
+ * Values of the `cni` chart (the Istio CNI node agent): none. Its defaults fit both clouds: EKS (VPC
+ * CNI) and AKS (Azure CNI) keep their plugins in /opt/cni/bin and their config in /etc/cni/net.d, the
+ * chart's `cniBinDir` and `cniConfDir`, and the agent chains itself after the primary plugin. Its
+ * repair controller (on by default) fixes pods that a new node starts before the agent is ready.
+ */
+export function cniValues(): Record<string, unknown> {
+  return {};
+}
 
 /** The pod/Service label of the east-west gateway, which the `cross-network-gateway` Gateway selects. */
 export const eastWestGatewayLabel = { istio: "eastwestgateway" } as const;
@@ -75,8 +94,14 @@ export function istiodValues(settings: IstiodSettings): Record<string, unknown> 
       meshID: settings.meshId,
       multiCluster: { clusterName: settings.clusterName },
       network: settings.network,
+      // The injected containers carry their own seccomp profile, so they pass the restricted Pod
+      // Security level even in a pod that sets none at pod level.
+      proxy: { seccompProfile: { type: "RuntimeDefault" } },
     },
     meshConfig: { trustDomain: settings.trustDomain },
+    // The CNI node agent sets up the pods' traffic redirection, so sidecar injection adds the
+    // unprivileged `istio-validation` init container instead of `istio-init` (NET_ADMIN, NET_RAW).
+    cni: { enabled: true },
     // Two replicas at least: the chart's PodDisruptionBudget (minAvailable 1) then lets node drains
     // through without taking the control plane (and sidecar injection) down.
     autoscaleEnabled: true,

@@ -71,12 +71,32 @@ function metadata(service: ServiceSettings, name = service.name) {
 
 // --- workload -----------------------------------------------------------------------------------
 
-/** The service's namespace, with sidecar injection on. */
+/**
+ * Pod Security admission labels of every namespace burstmesh runs services in: pods must meet the
+ * `restricted` level (the injected sidecar does, with the Istio CNI agent doing what istio-init did).
+ */
+export const restrictedPodSecurity = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+  "pod-security.kubernetes.io/warn": "restricted",
+  "pod-security.kubernetes.io/warn-version": "latest",
+} as const;
+
+/**
+ * The user and group the service's containers run as. podinfo's image declares `USER app`, a name
+ * the kubelet cannot check against `runAsNonRoot`, so the pod names a non-root ID itself.
+ */
+export const serviceRunAsId = 10001;
+
+/** The service's namespace, with sidecar injection on and the restricted Pod Security level enforced. */
 export function namespaceManifest(service: ServiceSettings): k8s.types.input.core.v1.Namespace {
   return {
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: { name: service.namespace, labels: { "istio-injection": "enabled", "app.kubernetes.io/part-of": "burstmesh" } },
+    metadata: {
+      name: service.namespace,
+      labels: { "istio-injection": "enabled", "app.kubernetes.io/part-of": "burstmesh", ...restrictedPodSecurity },
+    },
   };
 }
 
@@ -99,6 +119,12 @@ export function deploymentManifest(service: ServiceSettings, clusterName: string
           annotations: { "proxy.istio.io/config": JSON.stringify(serverProxyConfig) },
         },
         spec: {
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: serviceRunAsId,
+            runAsGroup: serviceRunAsId,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
           containers: [
             {
               name: service.name,
@@ -115,7 +141,7 @@ export function deploymentManifest(service: ServiceSettings, clusterName: string
               },
               readinessProbe: { ...probe(service.probes.readinessPath), periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { ...probe(service.probes.livenessPath), initialDelaySeconds: 5, periodSeconds: 10, failureThreshold: 3 },
-              securityContext: { allowPrivilegeEscalation: false },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
             },
           ],
         },

@@ -151,6 +151,21 @@ export const resourceMocks: Record<string, ResourceMock> = {
       status: "ACTIVE",
     };
   },
+  "aws:kms/key:Key": ({ name, inputs }) => {
+    const region = awsRegion(inputs);
+    const h = hash(32, region, name);
+    const keyId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    return { region, keyId, arn: arn(region, "kms", `key/${keyId}`), keyUsage: "ENCRYPT_DECRYPT", isEnabled: true };
+  },
+  "aws:kms/alias:Alias": ({ inputs }) => {
+    const region = awsRegion(inputs);
+    return { region, arn: arn(region, "kms", String(inputs.name)), targetKeyArn: arn(region, "kms", `key/${String(inputs.targetKeyId)}`) };
+  },
+  "aws:cloudwatch/logGroup:LogGroup": ({ name, inputs }) => {
+    const region = awsRegion(inputs);
+    const groupName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
+    return { region, name: groupName, arn: arn(region, "logs", `log-group:${groupName}`) };
+  },
   "azure-native:resources:ResourceGroup": ({ name, inputs }) => {
     const groupName = (inputs.resourceGroupName as string | undefined) ?? `${name}${hash(8, name)}`;
     return { name: groupName, id: azureId(groupName), provisioningState: "Succeeded" };
@@ -187,6 +202,12 @@ export const callMocks: Record<string, CallMock> = {
       groupNames: letters.map(() => region),
     };
   },
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+    id: accountId,
+    accountId,
+    arn: `arn:aws:sts::${accountId}:assumed-role/deployer/session`,
+    userId: `AROA${hash(17, "deployer").toUpperCase()}:session`,
+  }),
   "aws:index/getPartition:getPartition": (inputs) => {
     const p = awsPartition(awsRegion(inputs));
     return { id: p.partition, ...p };
