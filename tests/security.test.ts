@@ -1,22 +1,11 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, loadConfig, parseServiceConfig, RawConfig } from "../config";
+import { loadConfig, parseServiceConfig } from "../config";
 import { clusterRoleKeyActions, controlPlaneLogGroupName, secretsKeyPolicy } from "../components/clusters/eksControlPlane";
 import { deploymentManifest, restrictedPodSecurity } from "../components/traffic/serviceSpecs";
 import { restrictedPodProblems } from "../policy/policies";
 import { Bootstrap, sharedBootstrap } from "./support/bootstrap";
 import { ofType, reveal, single, StackRun } from "./support/harness";
-import { withConfig } from "./support/stackFiles";
-
-/** The config error a raw config gets, as one string. */
-function configErrorOf(raw: RawConfig): string {
-  try {
-    loadConfig(raw);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error.message;
-  }
-  assert.fail("expected the config to be rejected");
-}
+import { configErrorOf, withConfig } from "./support/stackFiles";
 
 const inputsOf = (run: StackRun, type: string, name?: string | RegExp): Record<string, any> => reveal(single(run, type, name).inputs);
 
