@@ -5,6 +5,9 @@ import { ExistingCluster } from "./components/clusters/existingCluster";
 import { MemberCluster } from "./components/clusters/memberCluster";
 import { EastWestGateway } from "./components/mesh/eastWestGateway";
 import { IstioPrimary } from "./components/mesh/istioPrimary";
+import { MemberPrometheus } from "./components/observability/memberPrometheus";
+import { Observer } from "./components/observability/observer";
+import { observedService } from "./components/observability/promql";
 import { drillTarget } from "./components/traffic/drillJob";
 import { OverflowDrill } from "./components/traffic/overflowDrill";
 import { OverflowService } from "./components/traffic/overflowService";
@@ -26,7 +29,7 @@ function trustStack(mesh: MeshSettings) {
 
 /** A cluster stack: one member cluster, its Istio primary, its links to the peers, its services. */
 async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
-  const { mesh, cluster, services, drill } = config;
+  const { mesh, cluster, services, drill, observability } = config;
   const cacerts = await readTrustBundle(mesh.trustStack, cluster.clusterName);
   const peers = await readPeers(cluster.peers);
 
@@ -68,6 +71,31 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const drilled = drillTarget(services, drill, cluster.clusterName);
   if (drilled) {
     new OverflowDrill(`${drilled.name}-drill`, { provider, service: drilled, drill }, { dependsOn: Object.values(overflow) });
+  }
+
+  if (observability.enabled) {
+    const { clusterName, cloud } = cluster;
+    const prometheus = new MemberPrometheus(
+      "prometheus",
+      { provider, clusterName, members: mesh.members, settings: observability, services },
+      afterIstio,
+    );
+    if (clusterName === observability.observer) {
+      new Observer(
+        "observer",
+        {
+          provider,
+          namespace: prometheus.namespace,
+          observer: clusterName,
+          members: mesh.members,
+          istioVersion: mesh.istioVersion,
+          services: services.map(observedService),
+          cloud,
+          internalLoadBalancer: observability.internalLoadBalancer,
+        },
+        { dependsOn: [prometheus] },
+      );
+    }
   }
 
   return clusterStackOutputs({

@@ -14,8 +14,10 @@ import {
   MeshSettings,
   meshSettings,
 } from "./schema";
+import { ObservabilitySettings, parseObservabilityConfig } from "./observability";
 import { DrillSettings, parseServiceConfig, ServiceSettings } from "./services";
 
+export * from "./observability";
 export * from "./schema";
 export * from "./services";
 
@@ -24,7 +26,14 @@ const project = "burstmesh";
 /** Everything a stack reads from config, validated. */
 export type StackConfig =
   | { role: "trust"; mesh: MeshSettings }
-  | { role: "cluster"; mesh: MeshSettings; cluster: ClusterSettings; services: ServiceSettings[]; drill: DrillSettings };
+  | {
+      role: "cluster";
+      mesh: MeshSettings;
+      cluster: ClusterSettings;
+      services: ServiceSettings[];
+      drill: DrillSettings;
+      observability: ObservabilitySettings;
+    };
 
 /** Raw config as the engine hands it to the program: full key (`burstmesh:peers`) to string value. */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -99,8 +108,19 @@ export function loadConfig(
     region: cluster ? clusterRegion(cluster) : undefined,
   });
   if (!overflow.ok) issues.push(...overflow.issues);
+  const observability = parseObservabilityConfig(value(`${project}:observability`, z.unknown()), { members: mesh?.members, cluster });
+  if (!observability.ok) issues.push(...observability.issues);
   return finish(issues, () =>
-    overflow.ok ? { role: "cluster", mesh: mesh!, cluster: cluster!, services: overflow.services, drill: overflow.drill } : never(),
+    overflow.ok && observability.ok
+      ? {
+          role: "cluster",
+          mesh: mesh!,
+          cluster: cluster!,
+          services: overflow.services,
+          drill: overflow.drill,
+          observability: observability.observability,
+        }
+      : never(),
   );
 }
 
@@ -128,7 +148,7 @@ export function knownKeys(): string[] {
   for (const cloud of clouds) {
     for (const key of Object.keys(clusterSchemas[cloud].shape)) keys.push(providerKeys[cloud][key] ?? `${project}:${key}`);
   }
-  return [...new Set([...keys, `${project}:services`, `${project}:drill`])];
+  return [...new Set([...keys, `${project}:services`, `${project}:drill`, `${project}:observability`])];
 }
 
 /**

@@ -75,16 +75,30 @@ const serviceName = z
 const wholeNumber = (message = "must be a whole number") => z.number(typeNote("a number")).int(message);
 
 /** A Go duration as Istio accepts it (at least 1ms), such as 5s, 1m30s or 500ms. */
-const duration = z
+export const duration = z
   .string(typeNote("a duration such as 5s"))
   .refine((text) => durationSeconds(text) !== undefined, "must be a duration such as 5s, 1m30s or 500ms (at least 1ms)");
 
-const cpuQuantity = z.string(typeNote("a CPU quantity such as 100m")).refine((text) => cpuCores(text) !== undefined, {
+export const cpuQuantity = z.string(typeNote("a CPU quantity such as 100m")).refine((text) => cpuCores(text) !== undefined, {
   message: "must be a CPU quantity such as 100m, 0.5 or 2",
 });
-const memoryQuantity = z.string(typeNote("a memory quantity such as 64Mi")).refine((text) => memoryBytes(text) !== undefined, {
+export const memoryQuantity = z.string(typeNote("a memory quantity such as 64Mi")).refine((text) => memoryBytes(text) !== undefined, {
   message: "must be a memory quantity such as 64Mi or 1Gi",
 });
+
+/** Container requests must not exceed their limits (CPU when both are given, memory always). */
+export function requestsWithinLimits(
+  resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } },
+  ctx: z.RefinementCtx,
+): void {
+  const { requests, limits } = resources;
+  if (limits.cpu !== undefined && cpuCores(requests.cpu)! > cpuCores(limits.cpu)!) {
+    ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `must not exceed limits.cpu (${limits.cpu})` });
+  }
+  if (memoryBytes(requests.memory)! > memoryBytes(limits.memory)!) {
+    ctx.addIssue({ code: "custom", path: ["requests", "memory"], message: `must not exceed limits.memory (${limits.memory})` });
+  }
+}
 
 const replicaBounds = (defaults: { minReplicas: number; maxReplicas: number }, minMessage: string) =>
   z
@@ -118,18 +132,7 @@ const serviceFields = z.strictObject({
       requests: z.strictObject({ cpu: cpuQuantity.default("100m"), memory: memoryQuantity.default("64Mi") }).prefault({}),
       limits: z.strictObject({ cpu: cpuQuantity.default("1"), memory: memoryQuantity.default("256Mi") }).prefault({}),
     })
-    .superRefine((resources, ctx) => {
-      if (cpuCores(resources.requests.cpu)! > cpuCores(resources.limits.cpu)!) {
-        ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `must not exceed limits.cpu (${resources.limits.cpu})` });
-      }
-      if (memoryBytes(resources.requests.memory)! > memoryBytes(resources.limits.memory)!) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["requests", "memory"],
-          message: `must not exceed limits.memory (${resources.limits.memory})`,
-        });
-      }
-    })
+    .superRefine(requestsWithinLimits)
     .prefault({}),
   /** HPA bounds in the home cluster: sized for normal load. */
   home: replicaBounds({ minReplicas: 2, maxReplicas: 6 }, "must be at least 1").prefault({}),
@@ -443,7 +446,7 @@ function uniqueness(servicesKey: string, entries: unknown[]): string[] {
 
 // --- helpers ---------------------------------------------------------------------------------------
 
-function decodeJson(key: string, raw: unknown, issues: string[]): unknown {
+export function decodeJson(key: string, raw: unknown, issues: string[]): unknown {
   if (typeof raw !== "string") return raw;
   try {
     return JSON.parse(raw) as unknown;
@@ -453,7 +456,7 @@ function decodeJson(key: string, raw: unknown, issues: string[]): unknown {
   }
 }
 
-function formatIssues(base: string, zodIssues: readonly z.core.$ZodIssue[]): string[] {
+export function formatIssues(base: string, zodIssues: readonly z.core.$ZodIssue[]): string[] {
   const out: string[] = [];
   for (const issue of zodIssues) {
     const where = base + issue.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("");
@@ -475,7 +478,7 @@ function formatIssues(base: string, zodIssues: readonly z.core.$ZodIssue[]): str
 }
 
 /** zod's message for a value of the wrong type, in the wording of the other messages. */
-function typeNote(expected: string) {
+export function typeNote(expected: string) {
   return { error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : `must be ${expected}`) };
 }
 

@@ -1,0 +1,89 @@
+import type { Cloud } from "../../config/schema";
+import { ObservedService } from "./promql";
+import { istioDashboards, istioDashboardUrl, overflowDashboard, prometheusDatasource } from "./dashboards";
+import { federatedPrometheusUrl } from "./prometheus";
+
+/** Where the dashboard providers read their files inside the Grafana pod (the chart mounts and fills them). */
+const dashboardPaths = { istio: "/var/lib/grafana/dashboards/istio", burstmesh: "/var/lib/grafana/dashboards/burstmesh" } as const;
+
+/** Service type and annotations of a console (Grafana, Kiali): ClusterIP, or an internal load balancer on request. */
+export function consoleService(cloud: Cloud, internalLoadBalancer: boolean): { type: string; annotations: Record<string, string> } {
+  if (!internalLoadBalancer) return { type: "ClusterIP", annotations: {} };
+  if (cloud === "existing") {
+    throw new Error("an internal load balancer needs a known cloud (aws or azure); config rejects it for an existing observer");
+  }
+  // Both are read by the clouds' in-tree controllers that every EKS and AKS control plane runs.
+  const internal: Record<string, string> =
+    cloud === "aws"
+      ? { "service.beta.kubernetes.io/aws-load-balancer-internal": "true" }
+      : { "service.beta.kubernetes.io/azure-load-balancer-internal": "true" };
+  return { type: "LoadBalancer", annotations: internal };
+}
+
+/** What the observer's Grafana shows, and how it is reached. */
+export interface GrafanaSettings {
+  /** The observer cluster, whose Prometheus is the data source. */
+  observer: string;
+  /** Every member: the Overflow dashboards break requests down by client cluster. */
+  members: readonly string[];
+  /** The Istio release whose dashboards are provisioned. */
+  istioVersion: string;
+  /** One Overflow dashboard per service. */
+  services: readonly ObservedService[];
+  /** The observer's cloud, for the internal load balancer's annotation. */
+  cloud: Cloud;
+  /** An internal load balancer in front of Grafana instead of ClusterIP only. */
+  internalLoadBalancer: boolean;
+}
+
+/**
+ * Values of the grafana chart: the federated Prometheus as the only (default) data source, Istio's
+ * dashboards downloaded from the Istio release at start-up, and the burstmesh Overflow dashboards
+ * inline. The admin password is the chart's: generated into the `grafana` Secret, never in Pulumi state.
+ */
+export function grafanaValues(settings: GrafanaSettings): Record<string, unknown> {
+  const provider = (name: keyof typeof dashboardPaths, folder: string) => ({
+    name,
+    orgId: 1,
+    folder,
+    type: "file",
+    disableDeletion: true,
+    editable: false,
+    options: { path: dashboardPaths[name] },
+  });
+  const service = consoleService(settings.cloud, settings.internalLoadBalancer);
+  return {
+    service: { type: service.type, port: 80, appProtocol: "http", annotations: service.annotations },
+    testFramework: { enabled: false },
+    datasources: {
+      "datasources.yaml": {
+        apiVersion: 1,
+        datasources: [
+          {
+            name: "Prometheus",
+            ...prometheusDatasource,
+            access: "proxy",
+            url: federatedPrometheusUrl(settings.observer),
+            isDefault: true,
+            editable: false,
+            jsonData: { timeInterval: "15s" },
+          },
+        ],
+      },
+    },
+    dashboardProviders: {
+      "dashboardproviders.yaml": { apiVersion: 1, providers: [provider("istio", "Istio"), provider("burstmesh", "burstmesh")] },
+    },
+    dashboards: {
+      istio: Object.fromEntries(
+        Object.entries(istioDashboards).map(([name, file]) => [name, { url: istioDashboardUrl(settings.istioVersion, file) }]),
+      ),
+      burstmesh: Object.fromEntries(
+        settings.services.map((observed) => [
+          `overflow-${observed.name}`,
+          { json: JSON.stringify(overflowDashboard(observed, settings.members)) },
+        ]),
+      ),
+    },
+  };
+}
