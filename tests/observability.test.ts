@@ -422,6 +422,16 @@ describe("observability", () => {
       }
     });
 
+    it("meet the restricted Pod Security level the namespace enforces", () => {
+      const server = (member as any).server;
+      assert.equal(server.securityContext.runAsNonRoot, true);
+      assert.deepEqual(server.securityContext.seccompProfile, { type: "RuntimeDefault" });
+      for (const container of [server.containerSecurityContext, (member as any).configmapReload.prometheus.containerSecurityContext]) {
+        assert.equal(container.allowPrivilegeEscalation, false);
+        assert.deepEqual(container.capabilities, { drop: ["ALL"] });
+      }
+    });
+
     it("intercept only the Prometheus port outbound, so that federation alone goes through the mesh", () => {
       assert.deepEqual((member as any).server.podAnnotations, {
         "traffic.sidecar.istio.io/includeOutboundIPRanges": "",

@@ -5,6 +5,7 @@ import { alertRuleGroups } from "./alerts";
 import { chartRelease, observabilityCharts, observabilityNamespace, observabilityReleases } from "./charts";
 import { clusterPrometheusService, prometheusValues } from "./prometheus";
 import { observedService } from "./promql";
+import { restrictedPodSecurity } from "../traffic/serviceSpecs";
 
 /** Arguments of {@link MemberPrometheus}. */
 export interface MemberPrometheusArgs {
@@ -39,7 +40,12 @@ export class MemberPrometheus extends pulumi.ComponentResource {
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: observabilityNamespace, labels: { "istio-injection": "enabled", "app.kubernetes.io/part-of": "burstmesh" } } },
+      {
+        metadata: {
+          name: observabilityNamespace,
+          labels: { "istio-injection": "enabled", "app.kubernetes.io/part-of": "burstmesh", ...restrictedPodSecurity },
+        },
+      },
       { ...child, dependsOn: opts?.dependsOn },
     );
 

@@ -154,6 +154,9 @@ export const chartDefaultScrapeJobs = [
   "kubernetes-pods-slow",
 ] as const;
 
+/** A container that passes the restricted Pod Security level (with the pod's non-root user and seccomp profile). */
+const restrictedContainer = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+
 /** What one member's Prometheus needs to know. */
 export interface PrometheusSettings {
   clusterName: string;
@@ -178,11 +181,21 @@ export function prometheusValues(settings: PrometheusSettings): Record<string, u
     "prometheus-node-exporter": { enabled: false },
     "prometheus-pushgateway": { enabled: false },
     scrapeConfigs: jobs,
+    // The namespace enforces the restricted Pod Security level; the chart's defaults do not meet it.
+    configmapReload: { prometheus: { containerSecurityContext: restrictedContainer } },
     server: {
       fullnameOverride: observabilityReleases.prometheus,
       retention: settings.retention,
       resources: settings.resources,
       podLabels: { [clusterPodLabel]: settings.clusterName },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        runAsGroup: 65534,
+        fsGroup: 65534,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      containerSecurityContext: restrictedContainer,
       podAnnotations: {
         "traffic.sidecar.istio.io/includeOutboundIPRanges": "",
         "traffic.sidecar.istio.io/includeOutboundPorts": String(prometheusPort),
