@@ -3,6 +3,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { formatIssues, pathSuffix } from "./issues";
+import { projectName as project, projectRoot, readProjectFile } from "./projectFile";
 import {
   awsClusterSettings,
   azureClusterSettings,
@@ -20,8 +22,7 @@ import { DrillSettings, parseServiceConfig, ServiceSettings } from "./services";
 export * from "./observability";
 export * from "./schema";
 export * from "./services";
-
-const project = "burstmesh";
+export { projectName, readProjectFile } from "./projectFile";
 
 /** Everything a stack reads from config, validated. */
 export type StackConfig =
@@ -41,25 +42,6 @@ export type RawConfig = Readonly<Record<string, string | undefined>>;
 /** A configuration mistake; a RunError so that Pulumi prints the message without a stack trace. */
 export class ConfigError extends pulumi.RunError {}
 
-/**
- * The project-level defaults declared in Pulumi.yaml. The engine applies them on `pulumi up`; the
- * program applies them again so that it behaves the same where no engine does (unit tests).
- */
-export function projectDefaults(projectFile = path.join(__dirname, "..", "Pulumi.yaml")): Record<string, unknown> {
-  const declared = (parseYaml(fs.readFileSync(projectFile, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
-  const defaults: Record<string, unknown> = {};
-  for (const [key, declaration] of Object.entries(declared)) {
-    const fullKey = key.includes(":") ? key : `${project}:${key}`;
-    if (declaration !== null && typeof declaration === "object" && !Array.isArray(declaration)) {
-      const { default: byDefault, value } = declaration as { default?: unknown; value?: unknown };
-      if (byDefault !== undefined || value !== undefined) defaults[fullKey] = byDefault ?? value;
-    } else {
-      defaults[fullKey] = declaration;
-    }
-  }
-  return defaults;
-}
-
 /** Reads every key this program knows from the engine's config. */
 export function readPulumiConfig(keys: readonly string[] = knownKeys()): RawConfig {
   const raw: Record<string, string | undefined> = {};
@@ -73,7 +55,7 @@ export function readPulumiConfig(keys: readonly string[] = knownKeys()): RawConf
 /** Reads, defaults and validates this stack's config; throws a ConfigError naming every bad key. */
 export function loadConfig(
   raw: RawConfig = readPulumiConfig(),
-  defaults = projectDefaults(),
+  defaults = readProjectFile().defaults,
   clearTextSecrets: readonly string[] = secretsInClearText(),
 ): StackConfig {
   const issues: string[] = [];
@@ -155,7 +137,7 @@ export function knownKeys(): string[] {
  * The {@link secretKeys} that this stack's file (`Pulumi.<stack>.yaml` beside Pulumi.yaml) holds in
  * plain text rather than encrypted. A missing file holds none.
  */
-export function secretsInClearText(stackFile = path.join(__dirname, "..", `Pulumi.${pulumi.getStack()}.yaml`)): string[] {
+export function secretsInClearText(stackFile = path.join(projectRoot, `Pulumi.${pulumi.getStack()}.yaml`)): string[] {
   if (!fs.existsSync(stackFile)) return [];
   const config = (parseYaml(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
   return secretKeys.filter((key) => typeof config[key] === "string");
@@ -187,14 +169,9 @@ function parseSection<T extends z.ZodObject>(
   const input = Object.fromEntries(Object.keys(schema.shape).map((key) => [key, valueOf(key)]));
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
-  for (const issue of result.error.issues) {
-    const [key, ...rest] = issue.path.map(String);
-    const name = keyNames[key ?? ""] ?? `${project}:${key}`;
-    const where = rest.map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`)).join("");
-    const message =
-      issue.code === "invalid_type" && issue.input === undefined && !/required/.test(issue.message) ? "is required" : issue.message;
-    issues.push(`${name}${where}: ${message}`);
-  }
+  issues.push(
+    ...formatIssues(result.error.issues, ([key, ...rest]) => (keyNames[String(key)] ?? `${project}:${String(key)}`) + pathSuffix(rest)),
+  );
   return undefined;
 }
 

@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { Cloud, dns1123Label } from "./schema";
-import { cpuQuantity, decodeJson, formatIssues, memoryQuantity, requestsWithinLimits, typeNote } from "./services";
+import { issuesAt } from "./issues";
+import { projectName } from "./projectFile";
+import { cpuQuantity, decodeJson, memoryQuantity, requestsWithinLimits, typeNote } from "./services";
 
 /**
  * The observability settings (`burstmesh:observability`), project-level so that every cluster stack
  * agrees on which member runs the federated view. Every default lives here, next to its field.
  */
 
-const project = "burstmesh";
+const project = projectName;
 const observabilityKey = `${project}:observability`;
 
 /**
@@ -65,7 +67,7 @@ export function parseObservabilityConfig(raw: unknown, context: ObservabilityCon
   const input = decodeJson(observabilityKey, raw, issues);
   if (issues.length > 0) return { ok: false, issues };
   const parsed = observabilitySchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) issues.push(...formatIssues(observabilityKey, parsed.error.issues));
+  if (!parsed.success) issues.push(...issuesAt(observabilityKey, parsed.error.issues));
   const named = typeof input === "object" && input !== null ? (input as { observer?: unknown }).observer : undefined;
   const observer = typeof named === "string" ? named : members?.[0];
   if (observer === undefined) {

@@ -26,25 +26,35 @@ export const cloudWatchRetentionDays = [
 ] as const;
 
 /** Settings every stack shares; their defaults live in Pulumi.yaml. */
-export const meshSettings = z.object({
-  istioVersion: z.string().regex(exactVersionPattern, "must be an Istio release version x.y.z, such as 1.30.3"),
-  meshId: dns1123Label,
-  trustDomain: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS name such as cluster.local"),
-  members: z
-    .array(dns1123Label)
-    .min(1, "must list at least one member cluster")
-    .superRefine((members, ctx) => {
-      members.forEach((member, index) => {
-        if (members.indexOf(member) !== index) {
-          ctx.addIssue({ code: "custom", path: [index], message: `lists cluster '${member}' twice` });
-        }
+export const meshSettings = z
+  .object({
+    istioVersion: z.string().regex(exactVersionPattern, "must be an Istio release version x.y.z, such as 1.30.3"),
+    meshId: dns1123Label,
+    trustDomain: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS name such as cluster.local"),
+    members: z
+      .array(dns1123Label)
+      .min(1, "must list at least one member cluster")
+      .superRefine((members, ctx) => {
+        members.forEach((member, index) => {
+          if (members.indexOf(member) !== index) {
+            ctx.addIssue({ code: "custom", path: [index], message: `lists cluster '${member}' twice` });
+          }
+        });
+      }),
+    trustStack: z.string().min(1),
+    certOrganization: z.string().min(1),
+    rootCertValidityHours: positiveInt,
+    intermediateCertValidityHours: positiveInt,
+  })
+  .superRefine((mesh, ctx) => {
+    if (mesh.intermediateCertValidityHours > mesh.rootCertValidityHours) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["intermediateCertValidityHours"],
+        message: `must not exceed rootCertValidityHours (${mesh.rootCertValidityHours}): an intermediate cannot outlive the root that signs it`,
       });
-    }),
-  trustStack: z.string().min(1),
-  certOrganization: z.string().min(1),
-  rootCertValidityHours: positiveInt,
-  intermediateCertValidityHours: positiveInt,
-});
+    }
+  });
 export type MeshSettings = z.infer<typeof meshSettings>;
 
 const nodeCounts = {

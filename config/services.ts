@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { issuesAt } from "./issues";
+import { projectName as project } from "./projectFile";
 import { dns1123Label } from "./schema";
 
 /**
@@ -6,8 +8,6 @@ import { dns1123Label } from "./schema";
  * cluster stack deploys the same Deployment, Service and traffic policy, plus the optional overflow
  * drill (`burstmesh:drill`). Every default lives here, once, next to its field.
  */
-
-const project = "burstmesh";
 
 /** podinfo, the demo service: answers `GET /` with JSON whose `message` is PODINFO_UI_MESSAGE. */
 export const podinfoImage = "ghcr.io/stefanprodan/podinfo:6.14.1";
@@ -308,14 +308,14 @@ export function parseServiceConfig(rawServices: unknown, rawDrill: unknown, cont
       const key = `${servicesKey}[${index}]`;
       const parsed = serviceSchema.safeParse(entry, { reportInput: true });
       if (parsed.success) services.push(parsed.data);
-      else issues.push(...formatIssues(key, parsed.error.issues));
+      else issues.push(...issuesAt(key, parsed.error.issues));
       issues.push(...crossCheck(key, entry, context));
     });
     issues.push(...uniqueness(servicesKey, servicesInput));
   }
 
   const drillParsed = drillSchema.safeParse(drillInput, { reportInput: true });
-  if (!drillParsed.success) issues.push(...formatIssues(drillKey, drillParsed.error.issues));
+  if (!drillParsed.success) issues.push(...issuesAt(drillKey, drillParsed.error.issues));
   const drill = drillParsed.success ? { ...drillParsed.data, service: drillParsed.data.service ?? services[0]?.name } : undefined;
   if (Array.isArray(servicesInput)) {
     const names = [
@@ -454,27 +454,6 @@ export function decodeJson(key: string, raw: unknown, issues: string[]): unknown
     issues.push(`${key}: must be a list or object (got '${raw}')`);
     return undefined;
   }
-}
-
-export function formatIssues(base: string, zodIssues: readonly z.core.$ZodIssue[]): string[] {
-  const out: string[] = [];
-  for (const issue of zodIssues) {
-    const where = base + issue.path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("");
-    if (issue.code === "unrecognized_keys") {
-      for (const unknownKey of issue.keys) out.push(`${where}.${unknownKey}: is not a known setting`);
-    } else if (issue.code === "invalid_type" && issue.input === undefined) {
-      out.push(`${where}: is required`);
-    } else if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) {
-      out.push(
-        `${where}: must be ${issue.expected === "array" ? "a list" : issue.expected === "object" ? "an object" : `a ${issue.expected}`}`,
-      );
-    } else if (issue.code === "invalid_key") {
-      out.push(`${where}: ${issue.issues[0]?.message ?? "is not a valid key"}`);
-    } else {
-      out.push(`${where}: ${issue.message}`);
-    }
-  }
-  return out;
 }
 
 /** zod's message for a value of the wrong type, in the wording of the other messages. */

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { readProjectFile } from "../config/projectFile";
 
 /** A problem with the stack files or the command line that the user has to fix. */
 export class LayoutError extends Error {
@@ -55,22 +56,11 @@ export interface Selection {
   clusters: string[];
 }
 
-export const DEFAULT_TRUST_STACK = "trust";
-
 const stackFilePattern = /^Pulumi\.(.+)\.ya?ml$/;
-
-interface ProjectFile {
-  name?: unknown;
-  config?: Record<string, unknown>;
-}
 
 /** Reads `Pulumi.yaml` and every `Pulumi.<stack>.yaml` in `root`. */
 export function discoverStacks(root: string): MeshLayout {
-  const projectPath = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(root, f)).find((f) => fs.existsSync(f));
-  if (!projectPath) throw new LayoutError(`no Pulumi.yaml in ${root}`);
-  const projectFile = (readYaml(projectPath) ?? {}) as ProjectFile;
-  const project = typeof projectFile.name === "string" ? projectFile.name : "burstmesh";
-  const defaults = projectDefaults(projectFile.config ?? {}, project);
+  const { name: project, defaults } = readProjectFileOf(root);
 
   const files: Record<string, StackFile> = {};
   for (const entry of fs.readdirSync(root).sort()) {
@@ -81,7 +71,7 @@ export function discoverStacks(root: string): MeshLayout {
     const file = path.join(root, entry);
     const doc = (readYaml(file) ?? {}) as Record<string, unknown>;
     const config = isRecord(doc.config) ? doc.config : {};
-    const role = setting(config, project, "role") ?? defaults.role ?? "cluster";
+    const role = setting(config, project, "role") ?? defaults[`${project}:role`];
     if (role !== "trust" && role !== "cluster") {
       throw new LayoutError(`${entry}: ${project}:role must be 'trust' or 'cluster' (got '${String(role)}')`);
     }
@@ -96,7 +86,7 @@ export function discoverStacks(root: string): MeshLayout {
   if (trusts.length === 0) {
     throw new LayoutError(
       `no trust stack: no Pulumi.<stack>.yaml in ${root} sets '${project}:role: trust' ` +
-        `(the trust stack is normally Pulumi.${DEFAULT_TRUST_STACK}.yaml)`,
+        `(the trust stack is normally Pulumi.${String(defaults[`${project}:trustStack`])}.yaml)`,
     );
   }
   if (trusts.length > 1) {
@@ -163,18 +153,12 @@ function redactProvider(provider: string): string {
   return provider.replace(/\?.*$/, "?…");
 }
 
-function projectDefaults(declared: Record<string, unknown>, project: string): Record<string, unknown> {
-  const defaults: Record<string, unknown> = {};
-  for (const [key, declaration] of Object.entries(declared)) {
-    const short = key.startsWith(`${project}:`) ? key.slice(project.length + 1) : key;
-    if (isRecord(declaration)) {
-      const value = declaration.default ?? declaration.value;
-      if (value !== undefined) defaults[short] = value;
-    } else {
-      defaults[short] = declaration;
-    }
+function readProjectFileOf(root: string): ReturnType<typeof readProjectFile> {
+  try {
+    return readProjectFile(root);
+  } catch (error) {
+    throw new LayoutError((error as Error).message);
   }
-  return defaults;
 }
 
 /** A project config key as written in a stack file (`<project>:key`, or the bare key). */
@@ -190,7 +174,7 @@ function wiringWarnings(
   defaults: Record<string, unknown>,
 ): string[] {
   const warnings: string[] = [];
-  const members = defaults.members;
+  const members = defaults[`${project}:members`];
   if (Array.isArray(members)) {
     const missingMember = clusters.filter((c) => !members.includes(c));
     if (missingMember.length > 0) {
@@ -203,7 +187,7 @@ function wiringWarnings(
   }
   for (const cluster of clusters) {
     const config = files[cluster]!.config;
-    const trustStack = setting(config, project, "trustStack") ?? defaults.trustStack ?? DEFAULT_TRUST_STACK;
+    const trustStack = setting(config, project, "trustStack") ?? defaults[`${project}:trustStack`];
     if (trustStack !== trust) {
       warnings.push(
         `stack ${cluster} reads the trust stack '${String(trustStack)}' (${project}:trustStack) but the trust stack is '${trust}'`,

@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
-import * as path from "node:path";
-import { loadConfig, projectDefaults } from "../config";
+import { loadConfig, readProjectFile } from "../config";
 import { configErrorOf, repoRoot, stackFileConfig, withConfig } from "./support/stackFiles";
 
 describe("config", () => {
@@ -46,7 +45,7 @@ describe("config", () => {
     });
 
     it("takes its defaults from Pulumi.yaml, the one place they are written", () => {
-      const defaults = projectDefaults(path.join(repoRoot, "Pulumi.yaml"));
+      const { defaults } = readProjectFile(repoRoot);
       assert.equal(defaults["burstmesh:istioVersion"], "1.30.3");
       assert.deepEqual(defaults["burstmesh:members"], ["eks", "aks"]);
       const otherDefaults = { ...defaults, "burstmesh:meshId": "other-mesh" };
@@ -132,6 +131,20 @@ describe("config", () => {
         "trust",
         { "burstmesh:intermediateCertValidityHours": -24 },
         /burstmesh:intermediateCertValidityHours: must be a positive whole number/,
+      ],
+      [
+        "an intermediate certificate that outlives the root",
+        "trust",
+        { "burstmesh:rootCertValidityHours": 100, "burstmesh:intermediateCertValidityHours": 101 },
+        /burstmesh:intermediateCertValidityHours: must not exceed rootCertValidityHours \(100\)/,
+      ],
+      ["no member at all", "trust", { "burstmesh:members": [] }, /burstmesh:members: must list at least one member cluster/],
+      ["a member list that is not a list", "trust", { "burstmesh:members": { eks: true } }, /burstmesh:members: must be a list/],
+      [
+        "a member name that is not DNS-1123",
+        "trust",
+        { "burstmesh:members": ["eks", "AKS"] },
+        /burstmesh:members\[1\]: must be a DNS-1123 label/,
       ],
       ["a missing AWS region", "eks", { "aws:region": undefined }, /aws:region: is required when burstmesh:cloud is aws/],
       [

@@ -22,6 +22,7 @@ import {
 import { cacertsStringData, IstioPrimary } from "../components/mesh/istioPrimary";
 import { burstHpaBehavior } from "../components/clusters/burstScaling";
 import { buildKubeconfig } from "../components/clusters/kubeconfig";
+import { checkedFor } from "../components/invariant";
 import { decodeReaderToken, ReaderToken, readerTokenSecret } from "../components/mesh/readerToken";
 import { RemoteSecret, remoteSecretKubeconfig, remoteSecretStringData } from "../components/mesh/remoteSecret";
 import type { CaBundle, MeshPeer } from "../components/stackOutputs";
@@ -346,29 +347,6 @@ describe("mesh: pure builders", () => {
         );
       }
     });
-
-    it("the RemoteSecret component refuses a peer name that is no cluster name, before creating anything", () => {
-      const provider = {} as k8s.Provider;
-      assert.throws(() => new RemoteSecret("bad", { provider, peerName: "Not A Name", peer: peerFixture() }), /DNS-1123/);
-    });
-
-    it("IstioPrimary and EastWestGateway refuse a version range", () => {
-      const provider = {} as k8s.Provider;
-      assert.throws(
-        () =>
-          new IstioPrimary("x", {
-            provider,
-            istioVersion: "1.30",
-            meshId: "m",
-            trustDomain: "t",
-            clusterName: "c",
-            network: "n",
-            cacerts: caBundle("c"),
-          }),
-        /exact release/,
-      );
-      assert.throws(() => new EastWestGateway("x", { provider, istioVersion: "^1.30.3", network: "n", cloud: "aws" }), /exact release/);
-    });
   });
 });
 
@@ -686,5 +664,31 @@ describe("mesh: components under mocks", () => {
         assert.doesNotMatch(data.eks!, forbidden);
       }
     });
+  });
+});
+
+describe("a component's invariant on values it received", () => {
+  it("fails as a ResourceError against the component, without a stack trace, keeping the builder's message", async () => {
+    const { restoreLogs } = await startMockedRun({ stack: "invariant" });
+    try {
+      const peerName = "aks";
+      const secret = new pulumi.ComponentResource("burstmesh:mesh:RemoteSecret", "peer-aks");
+      const mismatched = { ...peerFixture(), clusterName: "gke" };
+      assert.throws(
+        () => checkedFor(secret, () => remoteSecretStringData(peerName, mismatched)),
+        (error: pulumi.ResourceError) =>
+          pulumi.ResourceError.isInstance(error) &&
+          error.resource === secret &&
+          error.hideStack === true &&
+          /remote secret for peer 'aks': the Secret key must equal the peer's clusterName 'gke'/.test(error.message),
+      );
+      assert.deepEqual(
+        checkedFor(secret, () => 42),
+        42,
+      );
+    } finally {
+      await settle();
+      restoreLogs();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, knownKeys, loadConfig, parseServiceConfig, projectDefaults, ServiceSettings } from "../config";
+import { ConfigError, knownKeys, loadConfig, parseServiceConfig, readProjectFile, ServiceSettings } from "../config";
 import { defaultRetryOn, DrillSettings, fortioImage, podinfoImage } from "../config/services";
 import {
   drillContainers,
@@ -373,7 +373,7 @@ describe("overflow services", () => {
         assert.equal(config.drill.enabled, false);
         assert.equal(config.drill.service, "podinfo");
       }
-      const declared = projectDefaults();
+      const declared = readProjectFile().defaults;
       assert.ok(Array.isArray(declared["burstmesh:services"]), "burstmesh:services is declared with value: in Pulumi.yaml");
       assert.deepEqual(declared["burstmesh:drill"], { enabled: false, service: "podinfo" });
     });

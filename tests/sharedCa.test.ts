@@ -4,16 +4,7 @@ import type { AddressInfo } from "node:net";
 import * as nodeTls from "node:tls";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
-import {
-  buildCaBundle,
-  intermediateSubject,
-  joinPem,
-  rootSubject,
-  SharedCA,
-  SharedCAArgs,
-  validateClusters,
-  validateValidity,
-} from "../components/trust/sharedCa";
+import { buildCaBundle, intermediateSubject, joinPem, rootSubject, SharedCA, SharedCAArgs } from "../components/trust/sharedCa";
 import type { CaBundle } from "../components/stackOutputs";
 import { isSecret, RecordedResource, resolve, reveal, settle, startMockedRun, stateOf } from "./support/harness";
 import type { ResourceMock } from "./support/mocks";
@@ -209,23 +200,6 @@ describe("SharedCA", () => {
     it("subjects: O and CN for the root; O, CN=Intermediate CA and L=<cluster> for an intermediate", () => {
       assert.deepEqual(rootSubject("acme"), { organization: "acme", commonName: "Root CA" });
       assert.deepEqual(intermediateSubject("acme", "eks"), { organization: "acme", commonName: "Intermediate CA", locality: "eks" });
-    });
-
-    it("validateClusters accepts distinct DNS-1123 labels and rejects the rest", () => {
-      assert.deepEqual(validateClusters(["eks", "aks-2"]), ["eks", "aks-2"]);
-      assert.throws(() => validateClusters([]), /at least one member cluster/);
-      assert.throws(() => validateClusters(["eks", "eks"]), /'eks' is listed twice/);
-      for (const bad of ["EKS", "eks_1", "-eks", "eks-", "", "a".repeat(64)]) {
-        assert.throws(() => validateClusters([bad]), /not a DNS-1123 label/, `'${bad}' should be rejected`);
-      }
-    });
-
-    it("validateValidity rejects non-positive or fractional hours and an intermediate outliving the root", () => {
-      assert.doesNotThrow(() => validateValidity(87600, 17520));
-      assert.doesNotThrow(() => validateValidity(pulumi.output(1), pulumi.output(2)), "outputs are checked by the config, not here");
-      assert.throws(() => validateValidity(0, 1), /rootValidityHours must be a whole number/);
-      assert.throws(() => validateValidity(10, 1.5), /intermediateValidityHours must be a whole number/);
-      assert.throws(() => validateValidity(10, 11), /must not exceed rootValidityHours/);
     });
   });
 

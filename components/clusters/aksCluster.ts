@@ -2,6 +2,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { checkedFor } from "../invariant";
 import { apiServerOf } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
@@ -12,10 +13,8 @@ export interface AksNodePoolArgs extends NodePoolSize {
 }
 
 export interface AksClusterArgs {
-  /**
-   * Name of the AKS cluster in Azure; also its DNS prefix. Defaults to the component's name.
-   */
-  clusterName?: string;
+  /** Name of the AKS cluster in Azure; also its DNS prefix. */
+  clusterName: string;
   /** Azure location of the resource group and the cluster, such as `westeurope`. */
   location: pulumi.Input<string>;
   /** Name of the resource group this component creates for the cluster. */
@@ -23,10 +22,10 @@ export interface AksClusterArgs {
   /** Kubernetes version of the control plane and the node pool, such as `1.34`. */
   kubernetesVersion: pulumi.Input<string>;
   /**
-   * CIDRs allowed to reach the Kubernetes API server. Empty (the default) sets no authorized ranges
-   * (the API server is open to all addresses).
+   * CIDRs allowed to reach the Kubernetes API server. Empty sets no authorized ranges (the API
+   * server is open to all addresses).
    */
-  apiAllowedCidrs?: pulumi.Input<string>[];
+  apiAllowedCidrs: pulumi.Input<string>[];
   /** The system node pool (autoscaled between `minCount` and `maxCount`). */
   nodePool: AksNodePoolArgs;
   /** The cluster autoscaler's timing; AKS's defaults (10s, 10m) where not given. */
@@ -84,7 +83,7 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
 
   constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:clusters:AksCluster", name, {}, opts);
-    const clusterName = args.clusterName ?? name;
+    const { clusterName } = args;
 
     this.resourceGroup = new resources.ResourceGroup(
       `${name}-rg`,
@@ -125,7 +124,7 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
           networkPlugin: containerservice.NetworkPlugin.Azure,
           networkPluginMode: containerservice.NetworkPluginMode.Overlay,
         },
-        apiServerAccessProfile: apiServerAccessProfile(args.apiAllowedCidrs ?? []),
+        apiServerAccessProfile: apiServerAccessProfile(args.apiAllowedCidrs),
         ...(args.autoscaling
           ? {
               autoScalerProfile: {
@@ -149,10 +148,12 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
     this.clusterName = this.cluster.name;
     this.region = pulumi.output(args.location);
     this.endpoint = this.cluster.fqdn.apply(aksEndpoint);
-    this.kubeconfig = pulumi.secret(credentials.apply(decodeCredential));
+    this.kubeconfig = pulumi.secret(credentials.apply((answer) => checkedFor(this, () => decodeCredential(answer))));
     // The CA certificate is public (every TLS client of the API server sees it), so it need not
     // inherit the kubeconfig's secrecy.
-    this.certificateAuthorityData = pulumi.unsecret(this.kubeconfig.apply((k) => apiServerOf(k).certificateAuthorityData));
+    this.certificateAuthorityData = pulumi.unsecret(
+      this.kubeconfig.apply((k) => checkedFor(this, () => apiServerOf(k).certificateAuthorityData)),
+    );
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.cluster] });
 
     this.registerOutputs(memberClusterOutputs(this));

@@ -7,6 +7,7 @@ import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { checkedFor } from "../invariant";
 import { eksControlPlaneSecurity } from "./eksControlPlane";
 import { buildKubeconfig } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
@@ -18,11 +19,8 @@ export interface EksNodePoolArgs extends NodePoolSize {
 }
 
 export interface EksClusterArgs {
-  /**
-   * Name of the EKS cluster in AWS (and in the subnet tags `kubernetes.io/cluster/<name>`).
-   * Defaults to the component's name.
-   */
-  clusterName?: string;
+  /** Name of the EKS cluster in AWS (and in the subnet tags `kubernetes.io/cluster/<name>`). */
+  clusterName: string;
   /**
    * AWS region for the VPC, the cluster and the nodes, such as `eu-central-1`. Every regional
    * resource is pinned to it, whatever region the AWS provider defaults to.
@@ -37,28 +35,28 @@ export interface EksClusterArgs {
   vpcCidr: pulumi.Input<string>;
   /**
    * How many availability zones to spread the subnets over: the first N available zones of the
-   * region. At least 2 (EKS requires subnets in two zones). Default 2.
+   * region. At least 2 (EKS requires subnets in two zones).
    */
-  availabilityZoneCount?: number;
+  availabilityZoneCount: number;
   /**
    * `single`: one NAT gateway (in the first zone) for all private subnets, cheaper, but node egress
-   * fails with that zone. `perZone`: one NAT gateway per zone. Default `single`.
+   * fails with that zone. `perZone`: one NAT gateway per zone.
    */
-  natGateways?: "single" | "perZone";
+  natGateways: "single" | "perZone";
   /**
-   * CIDRs allowed to reach the public Kubernetes API endpoint. Empty (the default) means
-   * unrestricted (`0.0.0.0/0`). Nodes reach the API through the private endpoint, so they need no
+   * CIDRs allowed to reach the public Kubernetes API endpoint. Empty means unrestricted
+   * (`0.0.0.0/0`). Nodes reach the API through the private endpoint, so they need no
    * entry here.
    */
-  apiAllowedCidrs?: pulumi.Input<string>[];
+  apiAllowedCidrs: pulumi.Input<string>[];
   /** The managed node group, placed in the private subnets. */
   nodePool: EksNodePoolArgs;
   /**
    * IAM role or user ARNs that get cluster-admin access to the Kubernetes API, besides the identity
    * that creates the cluster (which gets it through `bootstrapClusterCreatorAdminPermissions`): for
-   * example the CI identity that runs `pulumi preview`, and the team's admin role. Default none.
+   * example the CI identity that runs `pulumi preview`, and the team's admin role. May be empty.
    */
-  clusterAdminPrincipals?: string[];
+  clusterAdminPrincipals: string[];
   /** Days CloudWatch keeps the control-plane logs (api, audit, authenticator). */
   controlPlaneLogRetentionDays: number;
 }
@@ -205,22 +203,16 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
   readonly nodeGroup: eks.NodeGroup;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    const zoneCount = args.availabilityZoneCount ?? 2;
-    if (!Number.isInteger(zoneCount) || zoneCount < 2) {
-      throw new Error(`EksCluster ${name}: availabilityZoneCount must be a whole number >= 2 (got ${zoneCount})`);
-    }
     super("burstmesh:clusters:EksCluster", name, {}, opts);
-    const clusterName = args.clusterName ?? name;
-    const natMode = args.natGateways ?? "single";
-    const region = args.region;
+    const { clusterName, region, availabilityZoneCount: zoneCount } = args;
     const parent = { parent: this };
 
     // Network.
     const zones = getAvailabilityZonesOutput(
       { state: "available", region, filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
       parent,
-    ).names.apply((names) => pickZones(names, zoneCount));
-    const layout = pulumi.output(args.vpcCidr).apply((cidr) => carveSubnets(cidr, zoneCount));
+    ).names.apply((names) => checkedFor(this, () => pickZones(names, zoneCount)));
+    const layout = pulumi.output(args.vpcCidr).apply((cidr) => checkedFor(this, () => carveSubnets(cidr, zoneCount)));
 
     this.vpc = new ec2.Vpc(
       `${name}-vpc`,
@@ -280,7 +272,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
         ),
     );
 
-    const natZones = natMode === "perZone" ? indexes : [0];
+    const natZones = args.natGateways === "perZone" ? indexes : [0];
     this.natGateways = natZones.map((i) => {
       const eip = new ec2.Eip(`${name}-nat-eip-${i}`, { region, domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, parent);
       return new ec2.NatGateway(
@@ -355,7 +347,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
           endpointPublicAccess: true,
           // Nodes talk to the API privately, so a restricted public endpoint does not lock them out.
           endpointPrivateAccess: true,
-          publicAccessCidrs: publicAccessCidrs(args.apiAllowedCidrs ?? []),
+          publicAccessCidrs: publicAccessCidrs(args.apiAllowedCidrs),
         },
         encryptionConfig: hardening.encryptionConfig,
         enabledClusterLogTypes: hardening.enabledClusterLogTypes,
@@ -382,7 +374,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       { parent: this, dependsOn: [...nodeAttachments, ...privateAssociations] },
     );
 
-    const adminAccess = (args.clusterAdminPrincipals ?? []).map((principalArn, i) => {
+    const adminAccess = args.clusterAdminPrincipals.map((principalArn, i) => {
       const entry = new eks.AccessEntry(
         `${name}-admin-${i}`,
         { region, clusterName: this.cluster.name, principalArn, type: "STANDARD" },

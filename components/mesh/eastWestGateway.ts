@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Cloud, exactVersionPattern } from "../../config/schema";
+import type { Cloud } from "../../config/schema";
 import { crossNetworkGateway } from "./objects";
 import { eastWestGatewayValues, istioChartRepo, istioNamespace, releaseNames } from "./values";
 
@@ -45,9 +45,6 @@ export class EastWestGateway extends pulumi.ComponentResource {
   public readonly address: pulumi.Output<string>;
 
   constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!exactVersionPattern.test(args.istioVersion)) {
-      throw new Error(`EastWestGateway: istioVersion must be an exact release x.y.z (got '${args.istioVersion}')`);
-    }
     super("burstmesh:mesh:EastWestGateway", name, {}, opts);
     const child = { parent: this, provider: args.provider };
 
@@ -95,9 +92,11 @@ function readLoadBalancerAddress(
   return service.status.apply((status) => {
     const address = loadBalancerAddress(status);
     if (!address) {
-      throw new Error(
-        `EastWestGateway: Service ${istioNamespace}/${releaseNames.eastWestGateway} has no load-balancer address yet; ` +
+      throw new pulumi.ResourceError(
+        `Service ${istioNamespace}/${releaseNames.eastWestGateway} has no load-balancer address yet; ` +
           "check the load balancer's events (kubectl -n istio-system describe service istio-eastwestgateway) and run 'pulumi up' again",
+        child.parent,
+        true,
       );
     }
     return address;

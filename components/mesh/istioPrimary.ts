@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { exactVersionPattern } from "../../config/schema";
+import { checkedFor } from "../invariant";
 import { meshPeerAuthentication } from "./objects";
 import {
   baseValues,
@@ -77,9 +77,6 @@ export class IstioPrimary extends pulumi.ComponentResource {
   public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!exactVersionPattern.test(args.istioVersion)) {
-      throw new Error(`IstioPrimary: istioVersion must be an exact release x.y.z (got '${args.istioVersion}')`);
-    }
     super("burstmesh:mesh:IstioPrimary", name, {}, opts);
     const child = { parent: this, provider: args.provider };
 
@@ -94,7 +91,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
       {
         metadata: { name: "cacerts", namespace: namespace.metadata.name },
         type: "Opaque",
-        stringData: pulumi.secret(pulumi.output(args.cacerts).apply((bundle) => cacertsStringData(bundle))),
+        stringData: pulumi.secret(pulumi.output(args.cacerts).apply((bundle) => checkedFor(this, () => cacertsStringData(bundle)))),
       },
       child,
     );

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { checkedFor } from "../invariant";
 import { istioNamespace } from "./values";
 
 /** The service account the base chart creates for remote clusters' istiods to read this one. */
@@ -65,7 +66,7 @@ export class ReaderToken extends pulumi.ComponentResource {
 
     const id = pulumi.unsecret(secret.data.apply(() => `${istioNamespace}/${readerTokenSecretName}`));
     const readBack = k8s.core.v1.Secret.get(`${name}-read`, id, { ...child, dependsOn: [secret] });
-    this.token = pulumi.secret(readBack.data.apply((data) => decodeReaderToken(data)));
+    this.token = pulumi.secret(readBack.data.apply((data) => checkedFor(this, () => decodeReaderToken(data))));
 
     this.registerOutputs({ token: this.token });
   }

@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { dns1123LabelPattern } from "../../config/schema";
 import { istioNamespace } from "./values";
 import { buildKubeconfig } from "../clusters/kubeconfig";
+import { checkedFor } from "../invariant";
 import type { MeshPeer } from "../stackOutputs";
 
 const jwt = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -106,8 +107,6 @@ export class RemoteSecret extends pulumi.ComponentResource {
   public readonly secretName: string;
 
   constructor(name: string, args: RemoteSecretArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!dns1123LabelPattern.test(args.peerName))
-      throw new Error(`RemoteSecret: peerName must be a DNS-1123 label (got '${args.peerName}')`);
     super("burstmesh:mesh:RemoteSecret", name, {}, opts);
     this.secretName = remoteSecretName(args.peerName);
 
@@ -121,7 +120,9 @@ export class RemoteSecret extends pulumi.ComponentResource {
           annotations: { "networking.istio.io/cluster": args.peerName },
         },
         type: "Opaque",
-        stringData: pulumi.secret(pulumi.output(args.peer).apply((peer) => remoteSecretStringData(args.peerName, peer as MeshPeer))),
+        stringData: pulumi.secret(
+          pulumi.output(args.peer).apply((peer) => checkedFor(this, () => remoteSecretStringData(args.peerName, peer as MeshPeer))),
+        ),
       },
       { parent: this, provider: args.provider, dependsOn: opts?.dependsOn },
     );

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { RawConfig } from "../../config";
 import { callMocks, ResourceMock, resourceMocks } from "./mocks";
+import { projectName } from "../../config/projectFile";
 import { repoRoot } from "./stackFiles";
 
 /** What a mocked run registered for one resource. */
@@ -51,7 +52,7 @@ export interface RunOptions {
 }
 
 export const organization = "organization";
-export const project = "burstmesh";
+export const project = projectName;
 
 /** Fully qualified name of one of this project's stacks, as a StackReference spells it. */
 export function stackRef(stack: string): string {
