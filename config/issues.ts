@@ -12,7 +12,9 @@ export function pathSuffix(path: readonly PropertyKey[]): string {
 export function formatIssues(zodIssues: readonly z.core.$ZodIssue[], where: (path: readonly PropertyKey[]) => string): string[] {
   return zodIssues.flatMap((issue) => {
     const key = where(issue.path);
-    if (issue.code === "unrecognized_keys") return issue.keys.map((unknownKey) => `${key}.${unknownKey}: is not a known setting`);
+    if (issue.code === "unrecognized_keys" && issue.message.startsWith("Unrecognized key")) {
+      return issue.keys.map((unknownKey) => `${key}.${unknownKey}: is not a known setting`);
+    }
     if (issue.code === "invalid_type" && issue.input === undefined) {
       return [`${key}: ${/required/.test(issue.message) ? issue.message : "is required"}`];
     }
