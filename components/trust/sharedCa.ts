@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { dns1123LabelPattern } from "../../config/schema";
 import type { CaBundle } from "../stackOutputs";
 
-/** Arguments of {@link SharedCA}. None has a default: all come from the mesh-wide config. */
+/** Arguments of {@link SharedCA}. None has a default: all come from the mesh-wide config, validated there. */
 export interface SharedCAArgs {
   /** Subject organization (`O`) of the root and of every intermediate certificate. */
   organization: pulumi.Input<string>;
@@ -54,33 +53,6 @@ export function intermediateSubject(organization: pulumi.Input<string>, cluster:
   return { organization, commonName: "Intermediate CA", locality: cluster };
 }
 
-/** Checks the member cluster names (non-empty list, DNS-1123 labels, no repeats) and returns them. */
-export function validateClusters(clusters: readonly string[]): string[] {
-  if (clusters.length === 0) throw new Error("SharedCA: clusters must name at least one member cluster");
-  const seen = new Set<string>();
-  for (const cluster of clusters) {
-    if (!dns1123LabelPattern.test(cluster)) throw new Error(`SharedCA: cluster name '${cluster}' is not a DNS-1123 label`);
-    if (seen.has(cluster)) throw new Error(`SharedCA: cluster '${cluster}' is listed twice`);
-    seen.add(cluster);
-  }
-  return [...clusters];
-}
-
-/** Checks the validity periods when they are known now (plain numbers); outputs are left to the config checks. */
-export function validateValidity(rootHours: pulumi.Input<number>, intermediateHours: pulumi.Input<number>): void {
-  for (const [name, hours] of [
-    ["rootValidityHours", rootHours],
-    ["intermediateValidityHours", intermediateHours],
-  ] as const) {
-    if (typeof hours === "number" && !(Number.isInteger(hours) && hours > 0)) {
-      throw new Error(`SharedCA: ${name} must be a whole number of hours > 0, got ${hours}`);
-    }
-  }
-  if (typeof rootHours === "number" && typeof intermediateHours === "number" && intermediateHours > rootHours) {
-    throw new Error(`SharedCA: intermediateValidityHours (${intermediateHours}) must not exceed rootValidityHours (${rootHours})`);
-  }
-}
-
 const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
 /**
@@ -125,8 +97,6 @@ export class SharedCA extends pulumi.ComponentResource {
 
   constructor(name: string, args: SharedCAArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:trust:SharedCA", name, {}, opts);
-    const clusters = validateClusters(args.clusters);
-    validateValidity(args.rootValidityHours, args.intermediateValidityHours);
     const parent = { parent: this };
 
     const rootKey = new tls.PrivateKey("root-key", { ...caKey }, parent);
@@ -145,7 +115,7 @@ export class SharedCA extends pulumi.ComponentResource {
     );
 
     const bundles: Record<string, pulumi.Output<CaBundle>> = {};
-    for (const cluster of clusters) {
+    for (const cluster of args.clusters) {
       const key = new tls.PrivateKey(`${cluster}-intermediate-key`, { ...caKey }, parent);
       const csr = new tls.CertRequest(
         `${cluster}-intermediate-csr`,
