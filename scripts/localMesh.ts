@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { DrillSettings, parseServiceConfig, projectDefaults, ServiceSettings } from "../config";
+import { DrillSettings, parseServiceConfig, readProjectFile, ServiceSettings } from "../config";
 import { homeCapacity } from "../components/traffic/drillJob";
 
 const repoRoot = path.join(__dirname, "..");
@@ -34,7 +34,7 @@ export interface ProjectServices {
   drill: Record<string, unknown>;
 }
 
-export function readProjectServices(defaults = projectDefaults()): ProjectServices {
+export function readProjectServices(defaults = readProjectFile().defaults): ProjectServices {
   return {
     members: defaults["burstmesh:members"] as string[],
     services: defaults["burstmesh:services"] as Record<string, unknown>[],
