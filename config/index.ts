@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { formatIssues, pathSuffix } from "./issues";
-import { projectName as project, projectRoot, readProjectFile } from "./projectFile";
+import { projectDefaults, projectName as project, projectRoot } from "./projectFile";
 import {
   awsClusterSettings,
   azureClusterSettings,
@@ -22,7 +22,7 @@ import { DrillSettings, parseServiceConfig, ServiceSettings } from "./services";
 export * from "./observability";
 export * from "./schema";
 export * from "./services";
-export { projectName, readProjectFile } from "./projectFile";
+export { projectDefaults, projectName, readProjectFile } from "./projectFile";
 
 /** Everything a stack reads from config, validated. */
 export type StackConfig =
@@ -55,7 +55,7 @@ export function readPulumiConfig(keys: readonly string[] = knownKeys()): RawConf
 /** Reads, defaults and validates this stack's config; throws a ConfigError naming every bad key. */
 export function loadConfig(
   raw: RawConfig = readPulumiConfig(),
-  defaults = readProjectFile().defaults,
+  defaults = projectDefaults(),
   clearTextSecrets: readonly string[] = secretsInClearText(),
 ): StackConfig {
   const issues: string[] = [];

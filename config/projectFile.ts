@@ -46,6 +46,11 @@ export function readProjectFile(root: string = projectRoot): ProjectFile {
   return { name, defaults };
 }
 
+/** The project-level config values of the `Pulumi.yaml` in `root`, by full key (see {@link ProjectFile.defaults}). */
+export function projectDefaults(root: string = projectRoot): Record<string, unknown> {
+  return readProjectFile(root).defaults;
+}
+
 /** This project's name, as its `Pulumi.yaml` spells it. */
 export const projectName = readProjectFile().name;
 
