@@ -2,6 +2,7 @@ import { z } from "zod";
 import { issuesAt } from "./issues";
 import { projectName as project } from "./projectFile";
 import { dns1123Label } from "./schema";
+import { defaultHeaderRoutes, headerRoutesField, versionIssues, versionsField } from "./versions";
 
 /**
  * The overflow services, declared once in project-level config (`burstmesh:services`) so that every
@@ -223,6 +224,10 @@ const serviceFields = z.strictObject({
       wholeNumber().min(1, "must be between 1 and 100 (leave a region out to send it nothing)").max(100, "must be between 1 and 100"),
     )
     .optional(),
+  /** Versions that run in chosen clusters, split by weight (config/versions.ts); without it, one version of `image`. */
+  versions: versionsField.optional(),
+  /** Header value to version, for requests with `x-burstmesh-version`; defaults to every version by its name. */
+  headerRoutes: headerRoutesField.optional(),
   /** HTTP paths of the kubelet probes (http and http2 protocols; grpc uses the gRPC health service). */
   probes: z
     .strictObject({
@@ -238,6 +243,7 @@ export const healthEjectionDefaults = { consecutive5xxErrors: 5, consecutiveGate
 const serviceSchema = serviceFields.transform((service) => ({
   ...service,
   namespace: service.namespace ?? service.name,
+  headerRoutes: service.headerRoutes ?? defaultHeaderRoutes(service.versions),
   outlierDetection:
     service.mode === "overflow"
       ? service.outlierDetection
@@ -390,6 +396,7 @@ function crossCheck(key: string, entry: unknown, context: ServiceConfigContext):
       );
     }
   }
+  issues.push(...versionIssues(key, entry, context.members));
   const retryOn = isRecord(entry.retries) ? entry.retries.retryOn : undefined;
   if (typeof retryOn === "string") issues.push(...retryOnIssues(`${key}.retries.retryOn`, retryOn, protocol ?? "http"));
   return issues;

@@ -97,9 +97,17 @@ export interface TrafficPolicy {
   retryBudget?: { percent?: number; minRetryConcurrency?: number };
 }
 
+/** A named set of a service's endpoints, selected by pod labels, with its own traffic policy. */
+export interface Subset {
+  name: string;
+  labels: Record<string, string>;
+  trafficPolicy?: TrafficPolicy;
+}
+
 export interface DestinationRuleSpec {
   host: string;
   trafficPolicy?: TrafficPolicy;
+  subsets?: Subset[];
   exportTo?: string[];
 }
 
@@ -114,8 +122,14 @@ export interface HttpRetry {
   backoff?: Duration;
 }
 
+/** A request match; only header matches are used here. */
+export interface HttpMatchRequest {
+  headers?: Record<string, { exact?: string; prefix?: string; regex?: string }>;
+}
+
 export interface HttpRoute {
   name?: string;
+  match?: HttpMatchRequest[];
   route: { destination: { host: string; port?: PortSelector; subset?: string }; weight?: number }[];
   retries?: HttpRetry;
   timeout?: Duration;

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceCapacity, ServiceMode, ServiceSettings } from "../../config/services";
 import { overflowObjects, overflowThresholds, serviceHost } from "./serviceSpecs";
+import { serviceObjects } from "./versions";
 
 /** Arguments of {@link OverflowService}. None has a default. */
 export interface OverflowServiceArgs {
@@ -41,7 +42,11 @@ export class OverflowService extends pulumi.ComponentResource {
 
   constructor(name: string, args: OverflowServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const { service } = args;
-    const objects = overflowObjects(service, { clusterName: args.clusterName, region: args.region });
+    const objects = serviceObjects(
+      service,
+      overflowObjects(service, { clusterName: args.clusterName, region: args.region }),
+      args.clusterName,
+    );
     super("burstmesh:traffic:OverflowService", name, {}, opts);
     const child = { parent: this, provider: args.provider, dependsOn: opts?.dependsOn };
 
@@ -51,10 +56,14 @@ export class OverflowService extends pulumi.ComponentResource {
     const inNamespace = <T extends object>(object: T): T =>
       ({ ...object, metadata: { ...(object as { metadata?: object }).metadata, namespace: namespace.metadata.name } }) as T;
 
-    new k8s.apps.v1.Deployment(`${name}-deployment`, inNamespace(objects.deployment), child);
     new k8s.core.v1.Service(`${name}-service`, inNamespace(objects.service), child);
-    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, inNamespace(objects.hpa), child);
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, inNamespace(objects.pdb), child);
+    for (const workload of objects.workloads) {
+      // A service without versions keeps the resource names it always had.
+      const prefix = workload.version === undefined ? name : `${name}-${workload.version}`;
+      new k8s.apps.v1.Deployment(`${prefix}-deployment`, inNamespace(workload.deployment), child);
+      new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${prefix}-hpa`, inNamespace(workload.hpa), child);
+      new k8s.policy.v1.PodDisruptionBudget(`${prefix}-pdb`, inNamespace(workload.pdb), child);
+    }
 
     // The traffic policy: plain fields (not a JSON string), so that a preview shows a changed
     // threshold as a one-line diff.
