@@ -243,7 +243,7 @@ export const healthEjectionDefaults = { consecutive5xxErrors: 5, consecutiveGate
 const serviceSchema = serviceFields.transform((service) => ({
   ...service,
   namespace: service.namespace ?? service.name,
-  headerRoutes: service.headerRoutes ?? defaultHeaderRoutes(service.versions),
+  ...(service.versions && { headerRoutes: service.headerRoutes ?? defaultHeaderRoutes(service.versions) }),
   outlierDetection:
     service.mode === "overflow"
       ? service.outlierDetection

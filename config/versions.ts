@@ -53,8 +53,8 @@ export const versionsField = z
 export const headerRoutesField = z.record(headerValue, versionName);
 
 /** The header routes in effect: the configured ones, else each version by its own name. */
-export function defaultHeaderRoutes(versions: readonly VersionSettings[] | undefined): Record<string, string> | undefined {
-  return versions && Object.fromEntries(versions.map((version) => [version.name, version.name]));
+export function defaultHeaderRoutes(versions: readonly VersionSettings[]): Record<string, string> {
+  return Object.fromEntries(versions.map((version) => [version.name, version.name]));
 }
 
 /**
