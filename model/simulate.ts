@@ -65,8 +65,6 @@ export interface SimulationResult {
   series: SeriesPoint[];
   /** Requests per second the home cluster serves at its HPA ceiling: maxReplicas x capacity / service time. */
   homeCapacityPerSecond: number;
-  /** Median and 99th percentile latency of served requests, seconds, by where they were served. */
-  latency: { home: { p50: number; p99: number }; remote: { p50: number; p99: number } };
 }
 
 /** Kubernetes' HPA tolerance: no change while the ratio is within 10% of 1. */
@@ -273,15 +271,13 @@ export function simulate(options: SimulationOptions): SimulationResult {
     ejected: 0,
   }));
   const totals: Shares = { offered: 0, home: 0, remote: 0, failed: 0 };
-  const latencies = { home: [] as number[], remote: [] as number[] };
   const queue = new EventQueue();
 
-  const finish = (request: Request, outcome: "home" | "remote" | "failed", now: number) => {
+  const finish = (request: Request, outcome: "home" | "remote" | "failed") => {
     const bucket = series[Math.floor(request.arrival / bucketSeconds)];
     if (bucket) bucket[outcome]++;
     if (request.arrival < warmup) return;
     totals[outcome]++;
-    if (outcome !== "failed") latencies[outcome].push(now - request.arrival);
   };
 
   const levelsFor = (client: number) => [
@@ -328,7 +324,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
     request.tries++;
     if (priority === 0) {
       const pod = pickHomePod(client, request.triedHomePods);
-      if (pod === undefined) return finish(request, "failed", now); // no healthy upstream: not retried
+      if (pod === undefined) return finish(request, "failed"); // no healthy upstream: not retried
       request.triedHomePods.push(pod);
       request.priorities?.tried(0);
       if (home.admit(pod, now)) {
@@ -338,7 +334,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
           home.release(pod, done);
           clientActive[client]![pod]!--;
           report(client, pod, "success", done);
-          finish(request, "home", done);
+          finish(request, "home");
         });
       } else {
         report(client, pod, "503", now);
@@ -346,7 +342,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
       }
       return;
     }
-    if (levels[1]!.healthy === 0) return finish(request, "failed", now); // the other cloud is ejected too: no healthy upstream
+    if (levels[1]!.healthy === 0) return finish(request, "failed"); // the other cloud is ejected too: no healthy upstream
     request.priorities?.tried(1);
     const arrives = now + crossCloud;
     queue.push(arrives, () => {
@@ -356,7 +352,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
         queue.push(done, () => {
           standby.release(pod, done);
           report(client, gateway, "success", done + crossCloud);
-          finish(request, "remote", done + crossCloud);
+          finish(request, "remote");
         });
       } else {
         report(client, gateway, "503", arrives + crossCloud);
@@ -366,7 +362,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
   };
 
   const retryOrFail = (request: Request, now: number) => {
-    if (!policy.retriesOn503 || request.tries > policy.retries) return finish(request, "failed", now);
+    if (!policy.retriesOn503 || request.tries > policy.retries) return finish(request, "failed");
     const backoff = Math.min(retryMaxSeconds, random() * (2 ** request.tries - 1) * retryBaseSeconds);
     queue.push(now + backoff, () => attempt(request, now + backoff));
   };
@@ -454,12 +450,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
   const horizon = options.durationSeconds + 60;
   while (queue.size > 0 && queue.peekTime() <= horizon) queue.runNext();
 
-  return {
-    totals,
-    series,
-    homeCapacityPerSecond,
-    latency: { home: percentiles(latencies.home), remote: percentiles(latencies.remote) },
-  };
+  return { totals, series, homeCapacityPerSecond };
 }
 
 /** Pods at the start: maxReplicas without autoscaling; with it, what the starting load needs at home and the standby's floor. */
@@ -468,12 +459,6 @@ function startingPods(options: SimulationOptions): { home: number; standby: numb
   if (!options.autoscale) return { home: home.maxReplicas, standby: standby.maxReplicas };
   const needed = Math.ceil((options.load(0) * home.maxReplicas * 100) / home.targetUtilizationPercent);
   return { home: Math.min(home.maxReplicas, Math.max(home.minReplicas, needed)), standby: standby.minReplicas };
-}
-
-function percentiles(values: number[]): { p50: number; p99: number } {
-  if (values.length === 0) return { p50: 0, p99: 0 };
-  const sorted = Float64Array.from(values).sort();
-  return { p50: sorted[Math.floor(0.5 * (sorted.length - 1))]!, p99: sorted[Math.floor(0.99 * (sorted.length - 1))]! };
 }
 
 function sum(values: number[]): number {
