@@ -760,7 +760,7 @@ describe("overflow services", () => {
   });
 
   describe("components under Pulumi mocks", function () {
-    this.timeout(20_000);
+    this.timeout(60_000);
 
     /** Runs `build` under mocks and returns every registration with its dependencies. */
     async function underMocks(
@@ -855,7 +855,8 @@ describe("overflow services", () => {
   });
 
   describe("the whole program under mocks", function () {
-    this.timeout(30_000);
+    // Two whole stacks under mocks: seconds alone, much longer on a machine busy with other work.
+    this.timeout(120_000);
     let eks: StackRun;
     let aks: StackRun;
     let quiet: StackRun;
