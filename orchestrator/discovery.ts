@@ -113,7 +113,7 @@ export function selectStacks(layout: MeshLayout, names?: readonly string[]): Sel
   };
 }
 
-/** Result of checking that every stack shares one secrets provider (DESIGN §1). */
+/** Result of checking that every stack shares one secrets provider (docs/architecture.md, "Stacks"). */
 export interface SecretsCheck {
   /** The provider the stack files agree on, used when the orchestrator creates a missing stack. */
   provider?: string;

@@ -26,8 +26,8 @@ export interface OverflowServiceArgs {
 /**
  * One overflow service in one cluster: its namespace (sidecar injection on), Deployment, Service,
  * HPA and PDB, and the traffic policy that keeps traffic at home until the home pods are saturated
- * and sends the excess to the same service in the other cluster (DESIGN.md section 3; see
- * docs/overflow.md for what that does and does not do). The Service and the traffic policy are the
+ * and sends the excess to the same service in the other cluster (docs/overflow.md: how that works,
+ * and what it does not do). The Service and the traffic policy are the
  * same in every cluster; only the HPA bounds and the pods' answer differ.
  *
  * Pass istiod via `opts.dependsOn`: the pods need the injection webhook, the Istio objects the CRDs.
