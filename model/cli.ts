@@ -31,6 +31,7 @@ Options:
   --svg <file>              where to write the plot (default overflow-<command>-<service>.svg)
   --clients N               client sidecars in the home cluster (default 10)
   --service-time 250ms      mean service time per request (shares do not depend on it; run time does)
+  --pod-start 30s           from the HPA's decision to a ready endpoint (minutes when nodes must be added)
   --seconds N               measured seconds per sweep load (default 60)
   --seed N                  random seed (default 1)
   -h, --help                this help`;
@@ -59,6 +60,7 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
       svg: { type: "string" },
       clients: { type: "string", default: "10" },
       "service-time": { type: "string", default: "250ms" },
+      "pod-start": { type: "string", default: "30s" },
       seconds: { type: "string", default: "60" },
       seed: { type: "string", default: "1" },
       help: { type: "boolean", short: "h", default: false },
@@ -81,6 +83,7 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
   const workload: Workload = {
     serviceTimeSeconds: duration("--service-time", values["service-time"]),
     clients: whole("--clients", values.clients),
+    podStartSeconds: duration("--pod-start", values["pod-start"]),
     seed: whole("--seed", values.seed),
   };
   const svg = values.svg ?? `overflow-${command}-${service.name}.svg`;

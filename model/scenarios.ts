@@ -12,6 +12,8 @@ export interface Workload {
   serviceTimeSeconds: number;
   /** Client sidecars in the home cluster. */
   clients: number;
+  /** From the HPA's decision to a ready endpoint (more where nodes must be added first). */
+  podStartSeconds?: number;
   seed: number;
 }
 
