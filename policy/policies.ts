@@ -46,8 +46,12 @@ export const types = {
   aksAgentPool: /^azure-native:containerservice(\/v[\w-]+)?:AgentPool$/,
 } as const;
 
-/** The ports the east-west gateway may expose: status, mTLS passthrough, and (with `networkGateway`) istiod and its webhook. */
-export const eastWestGatewayAllowedPorts: readonly number[] = [15021, 15443, 15012, 15017];
+/**
+ * The ports the east-west gateway may expose: the status port and mTLS passthrough, what multi-primary
+ * needs. istiod's xDS (15012) and webhook (15017) ports serve primary-remote installs only and must not
+ * sit on an internet-facing load balancer.
+ */
+export const eastWestGatewayAllowedPorts: readonly number[] = [15021, 15443];
 
 /** The Service ports of the 1.30 gateway chart when `networkGateway` is set (`networkGatewayPorts` overrides them). */
 const networkGatewayDefaultPorts: Record<string, number> = { "status-port": 15021, tls: 15443, "tls-istiod": 15012, "tls-webhook": 15017 };
@@ -177,8 +181,9 @@ export function kubeconfigProblems(text: string): string[] {
 /**
  * The east-west gateway (Helm chart `gateway`, identified by release name `istio-eastwestgateway`, the
  * label `istio: eastwestgateway`, a `networkGateway` value, or "eastwest" in its Pulumi name) may only
- * expose 15021 and 15443, plus 15012 and 15017. With `networkGateway` the chart renders
- * `networkGatewayPorts`; otherwise `service.ports`, whose chart default includes 80 and 443.
+ * expose 15021 and 15443. With `networkGateway` the chart renders `networkGatewayPorts`, which in 1.30
+ * always include 15012 and 15017, so that mode fails; otherwise `service.ports`, whose chart default
+ * includes 80 and 443.
  */
 export function validateEastWestGatewayPorts(args: ResourceView, reportViolation: ReportViolation): void {
   if (args.type !== types.helmRelease || chartName(args.props.chart) !== "gateway") return;
@@ -201,7 +206,8 @@ export function validateEastWestGatewayPorts(args: ResourceView, reportViolation
         : "the chart's default service.ports";
     reportViolation(
       `East-west gateway release '${String(args.props.name ?? args.name)}' exposes port(s) ${extra.join(", ")} (from ${source}); ` +
-        `only ${eastWestGatewayAllowedPorts.join(", ")} are allowed. Set networkGateway, or service.ports with only 15021 and 15443.`,
+        `only ${eastWestGatewayAllowedPorts.join(" and ")} are allowed. Set service.ports to exactly 15021 and 15443 ` +
+        `(networkGateway mode always adds istiod's 15012 and 15017).`,
     );
   }
 }
@@ -521,7 +527,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   },
   {
     name: "eastwest-gateway-ports",
-    description: "The east-west gateway exposes only 15021 and 15443 (and 15012, 15017 for a network gateway).",
+    description: "The east-west gateway exposes only 15021 and 15443 (never istiod's 15012 or 15017).",
     enforcementLevel: "mandatory",
     severity: "high",
     validateResource: validateEastWestGatewayPorts,

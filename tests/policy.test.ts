@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { buildKubeconfig } from "../components/clusters/kubeconfig";
+import { eastWestGatewayValues } from "../components/mesh/values";
 import * as policy from "../policy/policies";
 import { ResourceView } from "../policy/policies";
 import { Bootstrap, sharedBootstrap } from "./support/bootstrap";
@@ -204,8 +205,12 @@ describe("policy pack", () => {
     const gateway = (values: Record<string, unknown>, name = "istio-eastwestgateway") =>
       release("eastwest", { chart: "gateway", name, version: "1.30.3", values });
 
-    it("passes networkGateway (15021, 15443, 15012, 15017) and explicit service.ports 15021 + 15443", () => {
-      assert.deepEqual(violations(policy.validateEastWestGatewayPorts, gateway({ networkGateway: "network-eks" })), []);
+    it("passes explicit service.ports 15021 + 15443, the program's own values, and nothing wider", () => {
+      assert.deepEqual(policy.eastWestGatewayAllowedPorts, [15021, 15443]);
+      for (const cloud of ["aws", "azure"] as const) {
+        const values = eastWestGatewayValues({ network: `network-${cloud}`, cloud });
+        assert.deepEqual(violations(policy.validateEastWestGatewayPorts, gateway(values)), [], cloud);
+      }
       const ports = [
         { name: "status-port", port: 15021, targetPort: 15021 },
         { name: "tls", port: 15443, targetPort: 15443 },
@@ -216,7 +221,14 @@ describe("policy pack", () => {
     it("fails the chart's default ports (80 and 443) when neither networkGateway nor service.ports is set", () => {
       assert.deepEqual(violations(policy.validateEastWestGatewayPorts, gateway({ labels: { istio: "eastwestgateway" } })), [
         "East-west gateway release 'istio-eastwestgateway' exposes port(s) 80, 443 (from the chart's default service.ports); " +
-          "only 15021, 15443, 15012, 15017 are allowed. Set networkGateway, or service.ports with only 15021 and 15443.",
+          "only 15021 and 15443 are allowed. Set service.ports to exactly 15021 and 15443 (networkGateway mode always adds istiod's 15012 and 15017).",
+      ]);
+    });
+
+    it("fails networkGateway mode, whose chart always publishes istiod's 15012 and 15017", () => {
+      assert.deepEqual(violations(policy.validateEastWestGatewayPorts, gateway({ networkGateway: "network-eks" })), [
+        "East-west gateway release 'istio-eastwestgateway' exposes port(s) 15012, 15017 (from networkGatewayPorts); " +
+          "only 15021 and 15443 are allowed. Set service.ports to exactly 15021 and 15443 (networkGateway mode always adds istiod's 15012 and 15017).",
       ]);
     });
 
@@ -227,7 +239,10 @@ describe("policy pack", () => {
         /exposes port\(s\) 8080 \(from service\.ports\)/,
       );
       const override = gateway({ networkGateway: "network-aks", networkGatewayPorts: { tls: { port: 443, targetPort: 15443 } } });
-      assert.match(violations(policy.validateEastWestGatewayPorts, override)[0]!, /exposes port\(s\) 443 \(from networkGatewayPorts\)/);
+      assert.match(
+        violations(policy.validateEastWestGatewayPorts, override)[0]!,
+        /exposes port\(s\) 443, 15012, 15017 \(from networkGatewayPorts\)/,
+      );
     });
 
     it("leaves other gateways (an ingress gateway on 80/443) alone", () => {
