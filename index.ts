@@ -1,8 +1,10 @@
+import * as pulumi from "@pulumi/pulumi";
 import { ClusterSettings, clusterRegion, loadConfig, MeshSettings, StackConfig } from "./config";
 import { AksCluster } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
 import { ExistingCluster } from "./components/clusters/existingCluster";
 import { MemberCluster } from "./components/clusters/memberCluster";
+import { apiAllowlist, gatewaySourceRanges, peerEgressCidrs } from "./components/mesh/allowlists";
 import { EastWestGateway } from "./components/mesh/eastWestGateway";
 import { IstioPrimary } from "./components/mesh/istioPrimary";
 import { MemberPrometheus } from "./components/observability/memberPrometheus";
@@ -32,8 +34,10 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const { mesh, cluster, services, drill, observability } = config;
   const cacerts = await readTrustBundle(mesh.trustStack, cluster.clusterName);
   const peers = await readPeers(cluster.peers);
+  // Peers' addresses are not secret, though the meshPeer outputs they come from are.
+  const peerEgress = pulumi.unsecret(pulumi.all(peers.map(({ peer }) => peer)).apply(peerEgressCidrs));
 
-  const member = memberCluster(cluster);
+  const member = memberCluster(cluster, peerEgress);
   const provider = member.provider;
   const istio = new IstioPrimary("istio", {
     provider,
@@ -53,6 +57,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
       network: cluster.network,
       cloud: cluster.cloud,
       nodePortAddress: cluster.cloud === "existing" && cluster.gatewayService === "NodePort" ? cluster.gatewayAddress : undefined,
+      sourceRanges: peerEgress.apply((egress) => gatewaySourceRanges(egress, cluster.gatewayAllowedCidrs)),
     },
     afterIstio,
   );
@@ -103,16 +108,22 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     apiServer: member,
     gatewayAddress: gateway.address,
     readerToken: reader.token,
+    egressCidrs: member.egressCidrs,
     services: overflow,
   });
 }
 
-function memberCluster(cluster: ClusterSettings): MemberCluster {
+/**
+ * The member cluster. burstmesh manages the API allowlist of the clusters it creates: the operator's
+ * `apiAllowedCidrs` plus, when those are restricted, the peers' egress CIDRs.
+ */
+function memberCluster(cluster: ClusterSettings, peerEgress: pulumi.Output<string[]>): MemberCluster {
+  const apiAllowedCidrs = (operator: string[]) => peerEgress.apply((egress) => apiAllowlist(operator, egress));
   switch (cluster.cloud) {
     case "aws":
-      return new EksCluster(cluster.clusterName, cluster);
+      return new EksCluster(cluster.clusterName, { ...cluster, apiAllowedCidrs: apiAllowedCidrs(cluster.apiAllowedCidrs) });
     case "azure":
-      return new AksCluster(cluster.clusterName, cluster);
+      return new AksCluster(cluster.clusterName, { ...cluster, apiAllowedCidrs: apiAllowedCidrs(cluster.apiAllowedCidrs) });
     case "existing":
       return new ExistingCluster(cluster.clusterName, cluster);
   }

@@ -43,6 +43,12 @@ export interface MeshPeer {
   readerToken: string;
   /** The cluster's east-west gateway address: hostname or IP. */
   gatewayAddress: string;
+  /**
+   * The CIDRs the cluster's traffic to the internet leaves from (EKS: its NAT gateways' Elastic IPs;
+   * AKS: its load balancer's outbound IP; an existing member: `burstmesh:egressCidrs`). Peers admit
+   * them to their east-west gateway and, when restricted, their API server.
+   */
+  egressCidrs: string[];
 }
 
 /** One entry of a cluster stack's `services` output: how the service is reached and how it overflows. */
@@ -121,6 +127,8 @@ export interface ClusterStackParts {
   gatewayAddress: pulumi.Input<string>;
   /** The `istio-reader-service-account` token peers read this cluster with. */
   readerToken: pulumi.Input<string>;
+  /** The CIDRs this cluster's traffic to the internet leaves from. */
+  egressCidrs: pulumi.Input<string[]>;
   /** Per service name, its summary (each field may still be an Output). */
   services: Record<string, { [K in keyof ServiceSummary]: pulumi.Input<ServiceSummary[K]> }>;
 }
@@ -135,6 +143,7 @@ export function clusterStackOutputs(parts: ClusterStackParts) {
     certificateAuthorityData: apiServer.certificateAuthorityData,
     readerToken: parts.readerToken,
     gatewayAddress: parts.gatewayAddress,
+    egressCidrs: parts.egressCidrs,
   };
   // Only the summary's fields, whatever else the caller's objects (components) carry.
   const serviceSummaries = Object.fromEntries(

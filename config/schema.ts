@@ -20,6 +20,20 @@ export const ipv4Cidr = z.string().refine((value) => {
 
 const positiveInt = z.number().int("must be a whole number").positive("must be a positive whole number");
 
+/** A list of IPv4 CIDR blocks, each listed once. */
+export const ipv4CidrList = z.array(ipv4Cidr).superRefine((cidrs, ctx) => {
+  cidrs.forEach((cidr, index) => {
+    if (cidrs.indexOf(cidr) !== index) ctx.addIssue({ code: "custom", path: [index], message: `lists '${cidr}' twice` });
+  });
+});
+
+/**
+ * The CIDRs a member's traffic to the internet leaves from. Peers admit them to their east-west
+ * gateway and (when restricted) their API server. EKS and AKS members compute theirs; a member
+ * burstmesh does not create must declare its own with this schema (`burstmesh:egressCidrs`).
+ */
+export const egressCidrs = ipv4CidrList.min(1, "must list at least one CIDR: peers admit only these addresses");
+
 /** Retention periods CloudWatch Logs accepts, in days (0, never expire, is left out on purpose). */
 export const cloudWatchRetentionDays = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -78,6 +92,8 @@ const memberIdentity = {
   clusterName: dns1123Label,
   network: dns1123Label,
   peers: z.array(dns1123Label),
+  /** CIDRs admitted to the east-west gateway besides the peers' egress CIDRs. */
+  gatewayAllowedCidrs: ipv4CidrList.default([]),
 };
 
 /** What a member whose cluster burstmesh creates has besides. */
@@ -240,6 +256,8 @@ export const existingClusterSettings = z
       }),
     /** The locality of the cluster's nodes: their `topology.kubernetes.io/region` label. */
     region: labelValue("is required when burstmesh:cloud is existing: the value of the nodes' topology.kubernetes.io/region label"),
+    /** Where the cluster's traffic to peers comes from; peers admit only these (`MeshPeer.egressCidrs`). */
+    egressCidrs,
     gatewayService: z.enum(gatewayServiceTypes, "must be LoadBalancer or NodePort").default("LoadBalancer"),
     /** With `NodePort`: the IP address peers send to, such as a NAT, firewall or VPN endpoint. */
     gatewayAddress: z.string().optional(),

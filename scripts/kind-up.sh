@@ -60,6 +60,15 @@ api_server_url() {
   echo "https://$address:6443"
 }
 
+# Where a kind cluster's traffic to the other comes from: its node's address on kind's network. Each
+# cluster's east-west gateway admits the other's (loadBalancerSourceRanges), so both get the network.
+kind_network_cidr() {
+  local cidr
+  cidr=$(docker network inspect kind -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' | tr ' ' '\n' | grep -m1 -E '^[0-9.]+/[0-9]+$')
+  [ -n "$cidr" ] || fail "the Docker network 'kind' has no IPv4 subnet"
+  echo "$cidr"
+}
+
 write_stack() {
   local member=$1 peer=$2 file="Pulumi.$1.yaml"
   if [ ! -f "$file" ]; then
@@ -67,6 +76,7 @@ write_stack() {
   fi
   pulumi stack select --create "$member" >/dev/null
   pulumi config set --stack "$member" burstmesh:apiServerUrl "$(api_server_url "$member")"
+  pulumi config set --stack "$member" --path "burstmesh:egressCidrs[0]" "$(kind_network_cidr)"
   kind get kubeconfig --name "$member" | pulumi config set --stack "$member" --secret burstmesh:kubeconfig
 }
 

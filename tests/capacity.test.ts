@@ -137,7 +137,9 @@ describe("capacity", () => {
       assert.equal(istiod.autoscaleEnabled, true);
       assert.deepEqual(istiod.autoscaleBehavior, behavior);
       for (const cloud of ["aws", "azure"] as const) {
-        const gateway = eastWestGatewayValues({ network: "n", cloud }) as { autoscaling: Record<string, unknown> };
+        const gateway = eastWestGatewayValues({ network: "n", cloud, sourceRanges: ["198.51.100.7/32"] }) as {
+          autoscaling: Record<string, unknown>;
+        };
         assert.equal(gateway.autoscaling.enabled, true);
         assert.deepEqual(gateway.autoscaling.autoscaleBehavior, behavior);
       }

@@ -285,6 +285,12 @@ describe("cluster components", function () {
       );
     });
 
+    it("publishes the NAT gateways' Elastic IPs as its egress CIDRs", async () => {
+      const addresses = ofType(run, "aws:ec2/eip:Eip").map((eip) => `${String(eip.state.publicIp)}/32`);
+      assert.equal(addresses.length, 3);
+      assert.deepEqual(await resolve(run.component.egressCidrs), addresses);
+    });
+
     it("attaches exactly AmazonEKSClusterPolicy to the cluster role and the three node policies to the node role", () => {
       const roles = ofType(run, "aws:iam/role:Role");
       const trusted = (service: string) =>
@@ -459,7 +465,10 @@ describe("cluster components", function () {
       const component = single(run, "burstmesh:clusters:AksCluster");
       const children = run.resources.filter((r) => r !== component);
       assert.deepEqual(children.map((c) => c.type).sort(), [
+        "azure-native:authorization:RoleAssignment",
         "azure-native:containerservice:ManagedCluster",
+        "azure-native:managedidentity:UserAssignedIdentity",
+        "azure-native:network:PublicIPAddress",
         "azure-native:resources:ResourceGroup",
         "pulumi:providers:kubernetes",
       ]);
@@ -473,14 +482,15 @@ describe("cluster components", function () {
       });
     });
 
-    it("creates a managed cluster with managed identity, RBAC, local accounts and a standard load balancer", () => {
+    it("creates a managed cluster with a user-assigned identity, RBAC, local accounts and a standard load balancer", () => {
       const inputs = plain(single(run, "azure-native:containerservice:ManagedCluster"));
       assert.equal(inputs.resourceName, "west");
       assert.equal(inputs.resourceGroupName, "burstmesh-west");
       assert.equal(inputs.location, "westeurope");
       assert.equal(inputs.dnsPrefix, "west");
       assert.equal(inputs.kubernetesVersion, "1.34");
-      assert.deepEqual(inputs.identity, { type: "SystemAssigned" });
+      const identity = single(run, "azure-native:managedidentity:UserAssignedIdentity");
+      assert.deepEqual(inputs.identity, { type: "UserAssigned", userAssignedIdentities: [`${identity.name}-id`] });
       assert.equal(inputs.enableRBAC, true);
       assert.notEqual(inputs.disableLocalAccounts, true);
       assert.equal(inputs.networkProfile.loadBalancerSku, "standard");
@@ -514,10 +524,41 @@ describe("cluster components", function () {
       assert.match(pools[0].name, /^[a-z][a-z0-9]{0,11}$/);
     });
 
-    it("restricts the API server to the given ranges", () => {
+    it("restricts the API server to the given ranges and the cluster's own outbound IP, which its nodes come from", () => {
+      const outbound = single(run, "azure-native:network:PublicIPAddress").state.ipAddress;
       assert.deepEqual(plain(single(run, "azure-native:containerservice:ManagedCluster")).apiServerAccessProfile, {
-        authorizedIPRanges: ["198.51.100.0/24", "203.0.113.7/32"],
+        authorizedIPRanges: ["198.51.100.0/24", "203.0.113.7/32", `${String(outbound)}/32`],
       });
+    });
+
+    it("sends its egress through a static Standard public IP, created first and published as its egress CIDR", async () => {
+      const ip = single(run, "azure-native:network:PublicIPAddress");
+      assert.deepEqual(plain(ip), {
+        publicIpAddressName: "west-outbound",
+        resourceGroupName: "burstmesh-west",
+        location: "westeurope",
+        sku: { name: "Standard", tier: "Regional" },
+        publicIPAllocationMethod: "Static",
+        publicIPAddressVersion: "IPv4",
+      });
+      const cluster = single(run, "azure-native:containerservice:ManagedCluster");
+      const profile = plain(cluster).networkProfile.loadBalancerProfile;
+      assert.deepEqual(profile.outboundIPs, { publicIPs: [{ id: `${ip.name}-id` }] });
+      assert.equal(profile.managedOutboundIPs, undefined, "no AKS-managed outbound IP besides it");
+      assert.deepEqual(await resolve(run.component.egressCidrs), [`${String(ip.state.ipAddress)}/32`]);
+    });
+
+    it("grants its identity Network Contributor on the resource group before the cluster, which uses the IP outside its node group", () => {
+      const assignment = single(run, "azure-native:authorization:RoleAssignment");
+      const identity = single(run, "azure-native:managedidentity:UserAssignedIdentity");
+      assert.deepEqual(plain(assignment), {
+        principalId: identity.state.principalId,
+        principalType: "ServicePrincipal",
+        roleDefinitionId:
+          "/subscriptions/00000000-0000-4000-8000-000000000000/providers/Microsoft.Authorization/roleDefinitions/4d97b98b-1d4f-4787-a291-c67834d212e7",
+        scope: `${single(run, "azure-native:resources:ResourceGroup").name}-id`,
+      });
+      assert.ok(single(run, "azure-native:containerservice:ManagedCluster").dependencies.includes(assignment.urn));
     });
 
     it("makes the kubeconfig the decoded user credential, as a secret", async () => {

@@ -53,6 +53,7 @@ function onpremConfig(changes: Record<string, unknown> = {}): RawConfig {
     "burstmesh:apiServerUrl": "https://203.0.113.10:6443",
     "burstmesh:gatewayService": "NodePort",
     "burstmesh:gatewayAddress": "203.0.113.20",
+    "burstmesh:egressCidrs": ["203.0.113.16/28"],
   });
   for (const [key, value] of Object.entries(changes)) {
     config[key] = value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
@@ -133,6 +134,8 @@ describe("existing member clusters", function () {
           gatewayService: "NodePort",
           gatewayAddress: "203.0.113.20",
           apiServerUrl: "https://203.0.113.10:6443",
+          egressCidrs: ["203.0.113.16/28"],
+          gatewayAllowedCidrs: [],
         },
       );
       assert.equal(config.cluster.kubeconfig, kindKubeconfig());
@@ -187,6 +190,17 @@ describe("existing member clusters", function () {
         { "burstmesh:apiServerUrl": "https://localhost:6443" },
         /burstmesh:apiServerUrl: is a loopback address/,
       ],
+      ["missing egress CIDRs", { "burstmesh:egressCidrs": undefined }, /burstmesh:egressCidrs: is required/],
+      [
+        "empty egress CIDRs",
+        { "burstmesh:egressCidrs": [] },
+        /burstmesh:egressCidrs: must list at least one CIDR: peers admit only these addresses/,
+      ],
+      [
+        "an egress CIDR that is no CIDR",
+        { "burstmesh:egressCidrs": ["203.0.113.7"] },
+        /burstmesh:egressCidrs\[0\]: must be an IPv4 CIDR block/,
+      ],
       [
         "a loopback kubeconfig server without an override",
         { "burstmesh:apiServerUrl": undefined },
@@ -231,18 +245,28 @@ describe("existing member clusters", function () {
 
   describe("the east-west gateway", () => {
     it("is a plain LoadBalancer on an existing cluster: no cloud annotations", () => {
-      const values = eastWestGatewayValues({ network: "network-onprem", cloud: "existing" }) as { service: Record<string, unknown> };
+      const values = eastWestGatewayValues({ network: "network-onprem", cloud: "existing", sourceRanges: ["20.1.2.4/32"] }) as {
+        service: Record<string, unknown>;
+      };
       assert.equal(values.service.type, "LoadBalancer");
       assert.deepEqual(values.service.annotations, {});
       assert.equal(values.service.externalIPs, undefined);
+      assert.deepEqual(values.service.loadBalancerSourceRanges, ["20.1.2.4/32"]);
     });
 
     it("is a NodePort with the peers' address as external IP and fixed node ports in NodePort mode", () => {
-      const values = eastWestGatewayValues({ network: "network-onprem", cloud: "existing", nodePortAddress: "203.0.113.20" }) as {
+      const values = eastWestGatewayValues({
+        network: "network-onprem",
+        cloud: "existing",
+        nodePortAddress: "203.0.113.20",
+        sourceRanges: ["20.1.2.4/32"],
+      }) as {
         service: Record<string, unknown>;
       };
       assert.equal(values.service.type, "NodePort");
       assert.deepEqual(values.service.externalIPs, ["203.0.113.20"]);
+      // Kubernetes accepts loadBalancerSourceRanges on LoadBalancer Services only; the NodePort's firewall is the operator's.
+      assert.equal(values.service.loadBalancerSourceRanges, undefined);
       assert.deepEqual(values.service.ports, [
         { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP", nodePort: 31021 },
         { name: "tls", port: 15443, targetPort: 15443, protocol: "TCP", nodePort: 31443 },
@@ -309,6 +333,7 @@ describe("existing member clusters", function () {
       const value = meshPeer.value as Record<string, string>;
       assert.equal(value.apiServerUrl, "https://203.0.113.10:6443");
       assert.equal(value.gatewayAddress, "203.0.113.20");
+      assert.deepEqual(meshPeer.value && (meshPeer.value as { egressCidrs: string[] }).egressCidrs, ["203.0.113.16/28"]);
       assert.equal(value.certificateAuthorityData, fakeCaData("onprem"));
       assert.equal(mesh.first.onprem.outputs.cloud!.value, "existing");
       assert.equal(mesh.first.onprem.outputs.region!.value, "on-prem-fra");

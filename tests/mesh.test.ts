@@ -91,6 +91,7 @@ function peerFixture(overrides: Partial<MeshPeer> = {}): MeshPeer {
     certificateAuthorityData: caData("aks"),
     readerToken: fakeReaderToken("fixture"),
     gatewayAddress: "20.1.2.3",
+    egressCidrs: ["20.1.2.4/32"],
     ...overrides,
   };
 }
@@ -140,6 +141,11 @@ function component(run: Run, type: string): RecordedResource {
   return only(run, (r) => r.type === type, type);
 }
 
+/** The east-west gateway's source ranges in a fixture cluster: the other fixture's egress address. */
+function sourceRangesOf(fixture: typeof eks | typeof aks): string[] {
+  return fixture.cloud === "aws" ? ["20.1.2.4/32"] : ["203.0.113.7/32"];
+}
+
 /** One member cluster's mesh components, as a cluster stack composes them. */
 function cluster(
   fixture: typeof eks | typeof aks,
@@ -156,7 +162,11 @@ function cluster(
     cacerts: pulumi.secret({ ...caBundle(fixture.clusterName), "extra.pem": "not for istiod" } as CaBundle),
   });
   const afterIstio = { dependsOn: istio.ready };
-  const gateway = new EastWestGateway("eastwest", { provider, istioVersion, network: fixture.network, cloud: fixture.cloud }, afterIstio);
+  const gateway = new EastWestGateway(
+    "eastwest",
+    { provider, istioVersion, network: fixture.network, cloud: fixture.cloud, sourceRanges: sourceRangesOf(fixture) },
+    afterIstio,
+  );
   const reader = new ReaderToken("reader", { provider }, afterIstio);
   for (const { name, peer } of peers) new RemoteSecret(`peer-${name}`, { provider, peerName: name, peer }, afterIstio);
   return { namespace: istio.namespace, address: gateway.address, token: reader.token };
@@ -196,7 +206,7 @@ describe("mesh: pure builders", () => {
   });
 
   it("gateway values on aws: explicit network form, 15021 and 15443 only, in-tree NLB", () => {
-    assert.deepEqual(eastWestGatewayValues({ network: "network-eks", cloud: "aws" }), {
+    assert.deepEqual(eastWestGatewayValues({ network: "network-eks", cloud: "aws", sourceRanges: ["20.1.2.4/32", "198.51.100.0/24"] }), {
       labels: { istio: "eastwestgateway", "topology.istio.io/network": "network-eks" },
       env: { ISTIO_META_REQUESTED_NETWORK_VIEW: "network-eks" },
       service: {
@@ -212,6 +222,7 @@ describe("mesh: pure builders", () => {
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(statusNodePort),
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
         },
+        loadBalancerSourceRanges: ["20.1.2.4/32", "198.51.100.0/24"],
       },
       autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5, autoscaleBehavior: burstHpaBehavior() },
       podDisruptionBudget: { minAvailable: 1 },
@@ -219,10 +230,11 @@ describe("mesh: pure builders", () => {
   });
 
   it("gateway values on azure: no annotations, no fixed node port", () => {
-    const values = eastWestGatewayValues({ network: "network-aks", cloud: "azure" }) as {
-      service: { annotations: object; ports: object[] };
+    const values = eastWestGatewayValues({ network: "network-aks", cloud: "azure", sourceRanges: ["203.0.113.7/32"] }) as {
+      service: { annotations: object; ports: object[]; loadBalancerSourceRanges: string[] };
     };
     assert.deepEqual(values.service.annotations, {});
+    assert.deepEqual(values.service.loadBalancerSourceRanges, ["203.0.113.7/32"]);
     assert.deepEqual(values.service.ports, [
       { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
       { name: "tls", port: 15443, targetPort: 15443, protocol: "TCP" },
@@ -230,7 +242,9 @@ describe("mesh: pure builders", () => {
   });
 
   it("the NLB health check aims at the node port of the status port (instance targets), in the node-port range", () => {
-    const values = eastWestGatewayValues({ network: "n", cloud: "aws" }) as { service: { ports: { name: string; nodePort?: number }[] } };
+    const values = eastWestGatewayValues({ network: "n", cloud: "aws", sourceRanges: ["20.1.2.4/32"] }) as {
+      service: { ports: { name: string; nodePort?: number }[] };
+    };
     const status = values.service.ports.find((p) => p.name === "status-port");
     assert.equal(awsNlbAnnotations()["service.beta.kubernetes.io/aws-load-balancer-healthcheck-port"], String(status?.nodePort));
     assert.ok(statusNodePort >= 30000 && statusNodePort <= 32767);
@@ -402,6 +416,7 @@ describe("mesh: components under mocks", () => {
       certificateAuthorityData: caData("eks"),
       readerToken: eksRun.outputs.token!.value as string,
       gatewayAddress: eksRun.outputs.address!.value as string,
+      egressCidrs: ["203.0.113.7/32"],
     };
     aksRun = await run(aks.stack, () => cluster(aks, [{ name: "eks", peer: pulumi.secret(eksPeer) }]));
   });
@@ -560,7 +575,10 @@ describe("mesh: components under mocks", () => {
         assert.equal(inputs.version, istioVersion);
         assert.deepEqual(inputs.repositoryOpts, { repo: istioChartRepo });
         assert.equal(inputs.namespace, "istio-system");
-        assert.deepEqual(inputs.values, eastWestGatewayValues({ network: fixture.network, cloud: fixture.cloud }));
+        assert.deepEqual(
+          inputs.values,
+          eastWestGatewayValues({ network: fixture.network, cloud: fixture.cloud, sourceRanges: sourceRangesOf(fixture) }),
+        );
         assert.ok(gateway.dependencies.includes(release(result, "istiod").urn), "gateway after istiod");
       }
     });

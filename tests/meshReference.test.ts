@@ -16,8 +16,8 @@ import { gatewayChartTopLevelKeys, hasReference, istioSchemaErrors, referenceDir
 const istioObjects = () => [meshPeerAuthentication(), crossNetworkGateway()];
 
 const gatewayValues = () => [
-  eastWestGatewayValues({ network: "network-eks", cloud: "aws" }),
-  eastWestGatewayValues({ network: "network-aks", cloud: "azure" }),
+  eastWestGatewayValues({ network: "network-eks", cloud: "aws", sourceRanges: ["20.1.2.4/32"] }),
+  eastWestGatewayValues({ network: "network-aks", cloud: "azure", sourceRanges: ["203.0.113.7/32"] }),
 ];
 
 const istiodSettings = { meshId: "burstmesh", trustDomain: "cluster.local", clusterName: "eks", network: "network-eks" };

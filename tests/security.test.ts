@@ -1,19 +1,157 @@
 import { strict as assert } from "node:assert";
 import { loadConfig, parseServiceConfig } from "../config";
 import { clusterRoleKeyActions, controlPlaneLogGroupName, secretsKeyPolicy } from "../components/clusters/eksControlPlane";
+import { drillJobManifest } from "../components/traffic/drillJob";
 import { deploymentManifest, restrictedPodSecurity } from "../components/traffic/serviceSpecs";
 import { restrictedPodProblems } from "../policy/policies";
-import { Bootstrap, sharedBootstrap } from "./support/bootstrap";
+import { anywhere, apiAllowlist, gatewaySourceRanges, isOpen, nobodyRange, peerEgressCidrs } from "../components/mesh/allowlists";
+import { Bootstrap, MeshRuns, sharedBootstrap, simulateMesh } from "./support/bootstrap";
+import { helmRelease } from "./support/k8s";
 import { ofType, reveal, single, StackRun } from "./support/harness";
 import { configErrorOf, withConfig } from "./support/stackFiles";
 
 const inputsOf = (run: StackRun, type: string, name?: string | RegExp): Record<string, any> => reveal(single(run, type, name).inputs);
+
+/** A cluster stack's published meshPeer. */
+const meshPeerOf = (run: StackRun) => run.outputs.meshPeer!.value as { egressCidrs: string[] };
+
+/** The east-west gateway Service's loadBalancerSourceRanges in a stack run. */
+const gatewayRanges = (run: StackRun) =>
+  reveal<{ values: { service: { loadBalancerSourceRanges: string[] } } }>(helmRelease(run, "istio-eastwestgateway").inputs).values.service
+    .loadBalancerSourceRanges;
+
+const eksApiCidrs = (run: StackRun) => inputsOf(run, "aws:eks/cluster:Cluster").vpcConfig.publicAccessCidrs as string[];
+const aksApiRanges = (run: StackRun) =>
+  inputsOf(run, "azure-native:containerservice:ManagedCluster").apiServerAccessProfile.authorizedIPRanges as string[];
 
 describe("least exposure", function () {
   this.timeout(120_000);
   let bootstrap: Bootstrap;
   before(async () => {
     bootstrap = await sharedBootstrap();
+  });
+
+  describe("who may reach what: pure rules", () => {
+    it("an allowlist is open when empty or when it holds 0.0.0.0/0", () => {
+      assert.equal(isOpen([]), true);
+      assert.equal(isOpen(["10.0.0.0/8", anywhere]), true);
+      assert.equal(isOpen(["198.51.100.0/24"]), false);
+    });
+
+    it("the API allowlist stays open when open, and gets the peers' egress CIDRs when restricted", () => {
+      assert.deepEqual(apiAllowlist([anywhere], ["203.0.113.7/32"]), [anywhere]);
+      assert.deepEqual(apiAllowlist([], ["203.0.113.7/32"]), []);
+      assert.deepEqual(apiAllowlist(["198.51.100.0/24", "203.0.113.7/32"], ["203.0.113.7/32", "20.1.2.3/32"]), [
+        "198.51.100.0/24",
+        "203.0.113.7/32",
+        "20.1.2.3/32",
+      ]);
+    });
+
+    it("the gateway admits the peers and the operator's CIDRs, and nobody (never everyone) while both are empty", () => {
+      assert.deepEqual(gatewaySourceRanges(["20.1.2.3/32"], ["198.51.100.0/24", "20.1.2.3/32"]), ["20.1.2.3/32", "198.51.100.0/24"]);
+      assert.deepEqual(gatewaySourceRanges([], []), [nobodyRange]);
+      assert.equal(nobodyRange, "192.0.2.1/32", "TEST-NET-1, never routed");
+    });
+
+    it("peers' egress CIDRs are merged once and sorted; a peer without any is named", () => {
+      assert.deepEqual(
+        peerEgressCidrs([
+          { clusterName: "aks", egressCidrs: ["20.1.2.3/32"] },
+          { clusterName: "onprem", egressCidrs: ["198.51.100.0/28", "20.1.2.3/32"] },
+        ]),
+        ["198.51.100.0/28", "20.1.2.3/32"],
+      );
+      assert.throws(
+        () => peerEgressCidrs([{ clusterName: "aks", egressCidrs: [] }]),
+        /Peer 'aks' published no egressCidrs in its meshPeer output; run 'pulumi up' on its stack first/,
+      );
+    });
+  });
+
+  describe("peers-only east-west gateways and API allowlists, converging in two passes", () => {
+    it("every member publishes its egress CIDRs: EKS its NAT gateways' Elastic IPs, AKS its outbound public IP", () => {
+      const eks = bootstrap.first.eks;
+      const aks = bootstrap.first.aks;
+      assert.deepEqual(
+        meshPeerOf(eks).egressCidrs,
+        ofType(eks, "aws:ec2/eip:Eip").map((eip) => `${String(eip.state.publicIp)}/32`),
+      );
+      assert.deepEqual(meshPeerOf(aks).egressCidrs, [`${String(single(aks, "azure-native:network:PublicIPAddress").state.ipAddress)}/32`]);
+    });
+
+    it("first pass: no peer known yet, so each gateway admits nobody, not the whole internet", () => {
+      for (const stack of ["eks", "aks"] as const) {
+        assert.deepEqual(gatewayRanges(bootstrap.first[stack]), [nobodyRange], stack);
+      }
+    });
+
+    it("second pass: each gateway admits exactly its peer's egress CIDRs", () => {
+      assert.deepEqual(gatewayRanges(bootstrap.second.eks), meshPeerOf(bootstrap.first.aks).egressCidrs);
+      assert.deepEqual(gatewayRanges(bootstrap.second.aks), meshPeerOf(bootstrap.first.eks).egressCidrs);
+    });
+
+    it("open API servers (the stack files' default) stay open, and the policy pack's advisory says so", () => {
+      for (const pass of [bootstrap.first, bootstrap.second]) {
+        assert.deepEqual(eksApiCidrs(pass.eks), [anywhere]);
+        assert.deepEqual(aksApiRanges(pass.aks), []);
+      }
+    });
+
+    describe("with restricted API servers and extra gateway CIDRs", () => {
+      let restricted: MeshRuns<"eks" | "aks">;
+      const operator = "198.51.100.0/24";
+      before(async () => {
+        restricted = await simulateMesh(bootstrap.trust, {
+          eks: withConfig("eks", { "burstmesh:apiAllowedCidrs": [operator], "burstmesh:gatewayAllowedCidrs": ["192.0.2.128/25"] }),
+          aks: withConfig("aks", { "burstmesh:apiAllowedCidrs": [operator] }),
+        });
+      });
+
+      it("first pass: the operator's CIDRs only (AKS adds its own outbound IP, which its nodes use)", () => {
+        assert.deepEqual(eksApiCidrs(restricted.first.eks), [operator]);
+        assert.deepEqual(aksApiRanges(restricted.first.aks), [operator, ...meshPeerOf(restricted.first.aks).egressCidrs]);
+        assert.deepEqual(gatewayRanges(restricted.first.eks), ["192.0.2.128/25"]);
+        assert.deepEqual(gatewayRanges(restricted.first.aks), [nobodyRange]);
+      });
+
+      it("second pass: every API allowlist includes the peer's egress CIDRs, so its istiod can watch this cluster", () => {
+        const eksEgress = meshPeerOf(restricted.first.eks).egressCidrs;
+        const aksEgress = meshPeerOf(restricted.first.aks).egressCidrs;
+        assert.deepEqual(eksApiCidrs(restricted.second.eks), [operator, ...aksEgress]);
+        assert.deepEqual(aksApiRanges(restricted.second.aks), [operator, ...eksEgress, ...aksEgress]);
+        assert.deepEqual(gatewayRanges(restricted.second.eks), [...aksEgress, "192.0.2.128/25"]);
+        assert.deepEqual(gatewayRanges(restricted.second.aks), eksEgress);
+      });
+
+      it("converges in the same two passes: the second pass changes no output", () => {
+        for (const stack of ["eks", "aks"] as const) assert.deepEqual(restricted.second[stack].outputs, restricted.first[stack].outputs);
+      });
+
+      it("the API allowlists and gateway ranges are plain values, not secrets, though meshPeer is", () => {
+        assert.equal(restricted.second.eks.outputs.meshPeer!.secret, true);
+        const cluster = single(restricted.second.eks, "aws:eks/cluster:Cluster");
+        assert.ok(
+          !JSON.stringify(cluster.inputs).includes("4dabf18193072939515e22adb298388d"),
+          "no secret inside the EKS cluster's inputs",
+        );
+      });
+    });
+
+    it("refuses gateway CIDRs that are no CIDRs or listed twice, naming the key", () => {
+      assert.match(
+        configErrorOf(withConfig("eks", { "burstmesh:gatewayAllowedCidrs": ["10.0.0.0/33"] })),
+        /burstmesh:gatewayAllowedCidrs\[0\]: must be an IPv4 CIDR block/,
+      );
+      assert.match(
+        configErrorOf(withConfig("aks", { "burstmesh:gatewayAllowedCidrs": ["198.51.100.0/24", "198.51.100.0/24"] })),
+        /burstmesh:gatewayAllowedCidrs\[1\]: lists '198.51.100.0\/24' twice/,
+      );
+      assert.match(
+        configErrorOf(withConfig("eks", { "burstmesh:gatewayAllowedCidrs": "198.51.100.0/24" })),
+        /burstmesh:gatewayAllowedCidrs/,
+      );
+    });
   });
 
   describe("EKS control plane: Secrets under a customer-managed key, control-plane logs with a retention", () => {
@@ -128,6 +266,17 @@ describe("least exposure", function () {
         const context = pod.securityContext as { runAsUser: number; runAsNonRoot: boolean };
         assert.ok(Number.isInteger(context.runAsUser) && context.runAsUser > 0, "a numeric non-root UID the kubelet can check");
       }
+    });
+
+    it("the overflow drill's Job, which runs in the service's restricted namespace, passes restricted too", () => {
+      const parsed = parseServiceConfig(
+        [{ name: "podinfo", homeCluster: "eks", capacity: { maxConcurrentRequests: 8, maxPendingRequests: 4 } }],
+        { enabled: true, service: "podinfo" },
+        { members: ["eks", "aks"] },
+      );
+      assert.ok(parsed.ok, JSON.stringify(parsed));
+      const job = reveal<{ spec: { template: { spec: Record<string, unknown> } } }>(drillJobManifest(parsed.services[0]!, parsed.drill));
+      assert.deepEqual(restrictedPodProblems(job.spec.template.spec), []);
     });
   });
 });

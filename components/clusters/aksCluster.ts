@@ -3,6 +3,8 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkedFor } from "../invariant";
+import { apiAllowlist } from "../mesh/allowlists";
+import { aksEgress } from "./aksEgress";
 import { apiServerOf } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
@@ -22,10 +24,10 @@ export interface AksClusterArgs {
   /** Kubernetes version of the control plane and the node pool, such as `1.34`. */
   kubernetesVersion: pulumi.Input<string>;
   /**
-   * CIDRs allowed to reach the Kubernetes API server. Empty sets no authorized ranges (the API
-   * server is open to all addresses).
+   * CIDRs allowed to reach the Kubernetes API server. Empty sets no authorized ranges (the API server
+   * is open to all addresses); a restricted list also gets the cluster's own outbound IP.
    */
-  apiAllowedCidrs: pulumi.Input<string>[];
+  apiAllowedCidrs: pulumi.Input<string[]>;
   /** The system node pool (autoscaled between `minCount` and `maxCount`). */
   nodePool: AksNodePoolArgs;
   /** The cluster autoscaler's timing; AKS's defaults (10s, 10m) where not given. */
@@ -77,6 +79,7 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
   readonly certificateAuthorityData: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
+  readonly egressCidrs: pulumi.Output<string[]>;
 
   readonly resourceGroup: resources.ResourceGroup;
   readonly cluster: containerservice.ManagedCluster;
@@ -91,6 +94,8 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
       { parent: this },
     );
 
+    // The outbound IP exists before the cluster, so its address is known (and published) from the first pass.
+    const egress = aksEgress(name, { clusterName, location: args.location, resourceGroup: this.resourceGroup }, this);
     this.cluster = new containerservice.ManagedCluster(
       `${name}-aks`,
       {
@@ -99,7 +104,7 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
         location: args.location,
         dnsPrefix: clusterName,
         kubernetesVersion: args.kubernetesVersion,
-        identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+        identity: egress.clusterIdentity,
         enableRBAC: true,
         // Local accounts stay enabled (disableLocalAccounts is left unset, default false): the user
         // credential below is then a static kubeconfig that works without kubelogin. With Azure AD
@@ -123,8 +128,12 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
           loadBalancerSku: containerservice.LoadBalancerSku.Standard,
           networkPlugin: containerservice.NetworkPlugin.Azure,
           networkPluginMode: containerservice.NetworkPluginMode.Overlay,
+          loadBalancerProfile: egress.loadBalancerProfile,
         },
-        apiServerAccessProfile: apiServerAccessProfile(args.apiAllowedCidrs),
+        // A restricted API server also admits the cluster's own outbound IP: the nodes reach it through that.
+        apiServerAccessProfile: pulumi
+          .all([args.apiAllowedCidrs, egress.egressCidrs])
+          .apply(([allowed, own]) => apiServerAccessProfile(apiAllowlist(allowed, own))),
         ...(args.autoscaling
           ? {
               autoScalerProfile: {
@@ -135,7 +144,7 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
           : {}),
       },
       // The autoscaler owns the node count after creation; without this every update would reset it.
-      { parent: this, ignoreChanges: ["agentPoolProfiles[0].count"] },
+      { parent: this, ignoreChanges: ["agentPoolProfiles[0].count"], dependsOn: [egress.networkAccess] },
     );
 
     // Taking the name from the cluster's output makes the invoke wait for the cluster (and skip it
@@ -147,6 +156,7 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
 
     this.clusterName = this.cluster.name;
     this.region = pulumi.output(args.location);
+    this.egressCidrs = egress.egressCidrs;
     this.endpoint = this.cluster.fqdn.apply(aksEndpoint);
     this.kubeconfig = pulumi.secret(credentials.apply((answer) => checkedFor(this, () => decodeCredential(answer))));
     // The CA certificate is public (every TLS client of the API server sees it), so it need not

@@ -8,6 +8,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkedFor } from "../invariant";
+import { hostCidr } from "../mesh/allowlists";
 import { eksControlPlaneSecurity } from "./eksControlPlane";
 import { buildKubeconfig } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
@@ -45,10 +46,9 @@ export interface EksClusterArgs {
   natGateways: "single" | "perZone";
   /**
    * CIDRs allowed to reach the public Kubernetes API endpoint. Empty means unrestricted
-   * (`0.0.0.0/0`). Nodes reach the API through the private endpoint, so they need no
-   * entry here.
+   * (`0.0.0.0/0`). Nodes reach the API through the private endpoint, so they need no entry here.
    */
-  apiAllowedCidrs: pulumi.Input<string>[];
+  apiAllowedCidrs: pulumi.Input<string[]>;
   /** The managed node group, placed in the private subnets. */
   nodePool: EksNodePoolArgs;
   /**
@@ -192,6 +192,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
   readonly certificateAuthorityData: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
+  readonly egressCidrs: pulumi.Output<string[]>;
 
   readonly vpc: ec2.Vpc;
   readonly publicSubnets: ec2.Subnet[];
@@ -273,8 +274,13 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
     );
 
     const natZones = args.natGateways === "perZone" ? indexes : [0];
-    this.natGateways = natZones.map((i) => {
-      const eip = new ec2.Eip(`${name}-nat-eip-${i}`, { region, domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, parent);
+    const natAddresses = natZones.map(
+      (i) => new ec2.Eip(`${name}-nat-eip-${i}`, { region, domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, parent),
+    );
+    // Every node's (and pod's) traffic to the internet leaves through the NAT gateways' addresses.
+    this.egressCidrs = pulumi.all(natAddresses.map((eip) => eip.publicIp)).apply((addresses) => addresses.map(hostCidr));
+    this.natGateways = natZones.map((i, n) => {
+      const eip = natAddresses[n]!;
       return new ec2.NatGateway(
         `${name}-nat-${i}`,
         { region, allocationId: eip.allocationId, subnetId: this.publicSubnets[i]!.id, tags: { Name: `${clusterName}-nat-${i}` } },
@@ -347,7 +353,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
           endpointPublicAccess: true,
           // Nodes talk to the API privately, so a restricted public endpoint does not lock them out.
           endpointPrivateAccess: true,
-          publicAccessCidrs: publicAccessCidrs(args.apiAllowedCidrs),
+          publicAccessCidrs: pulumi.output(args.apiAllowedCidrs).apply(publicAccessCidrs),
         },
         encryptionConfig: hardening.encryptionConfig,
         enabledClusterLogTypes: hardening.enabledClusterLogTypes,

@@ -13,6 +13,8 @@ export interface ExistingClusterArgs {
   region: string;
   /** The API server URL peers use, when it differs from the kubeconfig's (`burstmesh:apiServerUrl`). */
   apiServerUrl?: string;
+  /** Where the cluster's traffic to its peers comes from (`burstmesh:egressCidrs`). */
+  egressCidrs: string[];
 }
 
 /**
@@ -32,6 +34,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements MemberC
   readonly certificateAuthorityData: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
+  readonly egressCidrs: pulumi.Output<string[]>;
 
   constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:clusters:ExistingCluster", name, {}, opts);
@@ -52,6 +55,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements MemberC
     // The CA certificate is public (every TLS client of the API server sees it); the kubeconfig is not.
     this.certificateAuthorityData = pulumi.output(server.certificateAuthorityData);
     this.kubeconfig = pulumi.secret(args.kubeconfig);
+    this.egressCidrs = pulumi.output(args.egressCidrs);
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
 
     this.registerOutputs(memberClusterOutputs(this));

@@ -18,6 +18,8 @@ export interface MemberCluster {
   readonly kubeconfig: pulumi.Output<string>;
   /** Kubernetes provider for the cluster; it depends on the node pool where burstmesh creates one. */
   readonly provider: k8s.Provider;
+  /** The CIDRs (/32s) the cluster's traffic to the internet leaves from, known before the cluster exists. */
+  readonly egressCidrs: pulumi.Output<string[]>;
 }
 
 /** How many nodes a cluster's node pool runs and how big their disks are; the same on every cloud. */
@@ -34,6 +36,6 @@ export interface NodePoolSize {
 
 /** The outputs every member cluster component registers: its {@link MemberCluster} fields but the provider. */
 export function memberClusterOutputs(cluster: MemberCluster): pulumi.Inputs {
-  const { clusterName, region, endpoint, certificateAuthorityData, kubeconfig } = cluster;
-  return { clusterName, region, endpoint, certificateAuthorityData, kubeconfig };
+  const { clusterName, region, endpoint, certificateAuthorityData, kubeconfig, egressCidrs } = cluster;
+  return { clusterName, region, endpoint, certificateAuthorityData, kubeconfig, egressCidrs };
 }

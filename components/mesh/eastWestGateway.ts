@@ -28,6 +28,11 @@ export interface EastWestGatewayArgs {
    * firewall or VPN endpoint that forwards to the nodes); it is also the published address.
    */
   nodePortAddress?: string;
+  /**
+   * The client CIDRs the load balancer admits: the peers' egress CIDRs and the operator's
+   * (`gatewaySourceRanges`). A NodePort gateway has no load balancer to limit: its firewall does.
+   */
+  sourceRanges: pulumi.Input<string[]>;
 }
 
 /**
@@ -59,7 +64,11 @@ export class EastWestGateway extends pulumi.ComponentResource {
         version: args.istioVersion,
         repositoryOpts: { repo: istioChartRepo },
         namespace: istioNamespace,
-        values: eastWestGatewayValues({ network: args.network, cloud: args.cloud, nodePortAddress: args.nodePortAddress }),
+        values: pulumi
+          .output(args.sourceRanges)
+          .apply((sourceRanges) =>
+            eastWestGatewayValues({ network: args.network, cloud: args.cloud, nodePortAddress: args.nodePortAddress, sourceRanges }),
+          ),
         // A new NLB or public IP can take minutes to get its address.
         timeout: 900,
         maxHistory: 10,

@@ -152,6 +152,12 @@ export interface EastWestGatewaySettings {
    * firewall or VPN endpoint that forwards to the nodes).
    */
   nodePortAddress?: string;
+  /**
+   * The client CIDRs a load balancer admits (`loadBalancerSourceRanges`); never empty, since an empty
+   * list opens it to the whole internet (see `gatewaySourceRanges`). Kubernetes allows the field on
+   * LoadBalancer Services only, so a NodePort gateway leaves it out.
+   */
+  sourceRanges: readonly string[];
 }
 
 /**
@@ -170,8 +176,18 @@ export interface EastWestGatewaySettings {
  * `nodePortAddress` as its external IP, and peers send to `<nodePortAddress>:15443`; istiod uses node
  * ports (and node addresses) only for Services annotated `traffic.istio.io/nodeSelector`, which would
  * advertise the nodes' own addresses rather than the endpoint in front of them.
+ *
+ * `loadBalancerSourceRanges` limits who reaches both ports. AWS (in-tree NLB, instance targets with
+ * client IPs preserved): the cloud provider opens the node ports on the nodes' security group to these
+ * CIDRs only, and the health-check node port to the NLB's subnet CIDRs in a separate rule, so health
+ * checks keep passing. Azure: the cloud provider allows these CIDRs to the frontend IP and ports in the
+ * cluster's NSG instead of the `Internet` tag; health probes come from `AzureLoadBalancer`, which the
+ * NSG's default rules allow.
  */
 export function eastWestGatewayValues(settings: EastWestGatewaySettings): Record<string, unknown> {
+  if (settings.sourceRanges.length === 0) {
+    throw new Error("east-west gateway: no source ranges; an empty loadBalancerSourceRanges opens the load balancer to everyone");
+  }
   const aws = settings.cloud === "aws";
   const nodePort = settings.nodePortAddress !== undefined;
   return {
@@ -197,7 +213,7 @@ export function eastWestGatewayValues(settings: EastWestGatewaySettings): Record
         },
       ],
       annotations: aws ? awsNlbAnnotations() : {},
-      ...(nodePort ? { externalIPs: [settings.nodePortAddress] } : {}),
+      ...(nodePort ? { externalIPs: [settings.nodePortAddress] } : { loadBalancerSourceRanges: [...settings.sourceRanges] }),
     },
     // Two replicas at least, and a budget that keeps one through node drains: cross-network traffic
     // has no other way in.

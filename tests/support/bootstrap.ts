@@ -26,14 +26,15 @@ export type Bootstrap = MeshRuns<"eks" | "aks">;
 /**
  * Runs the bootstrap the orchestrator runs, under mocks, for any set of cluster stacks: the trust
  * stack, then every cluster stack with no peer outputs, then every one again with all the others'
- * first-pass outputs (each stack's config says which of them it peers with).
+ * first-pass outputs (each stack's config says which of them it peers with). `trust` is the trust
+ * stack's config, or a run of it to reuse (its certificates take seconds of real crypto).
  */
 export async function simulateMesh<Cluster extends string>(
-  trustConfig: RawConfig,
+  trust: RawConfig | StackRun,
   clusters: Record<Cluster, RawConfig>,
 ): Promise<MeshRuns<Cluster>> {
-  const trustRun = await runStack({ stack: "trust", config: trustConfig });
-  const trust = { [stackRef("trust")]: published(trustRun) };
+  const trustRun = Array.isArray(trust.resources) ? (trust as StackRun) : await runStack({ stack: "trust", config: trust as RawConfig });
+  const trustOutputs = { [stackRef("trust")]: published(trustRun) };
   const names = Object.keys(clusters) as Cluster[];
   const pass = async (peers: Partial<Record<Cluster, StackRun>>) => {
     const runs = {} as Record<Cluster, StackRun>;
@@ -42,7 +43,7 @@ export async function simulateMesh<Cluster extends string>(
       runs[stack] = await runStack({
         stack,
         config: clusters[stack],
-        published: { ...trust, ...Object.fromEntries(others.map(([name, run]) => [stackRef(name), published(run)])) },
+        published: { ...trustOutputs, ...Object.fromEntries(others.map(([name, run]) => [stackRef(name), published(run)])) },
       });
     }
     return runs;

@@ -170,6 +170,35 @@ export const resourceMocks: Record<string, ResourceMock> = {
     const groupName = (inputs.resourceGroupName as string | undefined) ?? `${name}${hash(8, name)}`;
     return { name: groupName, id: azureId(groupName), provisioningState: "Succeeded" };
   },
+  "azure-native:network:PublicIPAddress": ({ name, inputs }) => {
+    const resourceGroupName = String(inputs.resourceGroupName);
+    const ipName = (inputs.publicIpAddressName as string | undefined) ?? `${name}${hash(8, name)}`;
+    const h = createHash("sha256").update(`${resourceGroupName}/${ipName}`).digest();
+    return {
+      name: ipName,
+      id: azureId(resourceGroupName, "Microsoft.Network/publicIPAddresses", ipName),
+      // A public address in 20.0.0.0/8 (Azure's), last octet never 0 or 255.
+      ipAddress: `20.${h[0]}.${h[1]}.${(h[2]! % 254) + 1}`,
+      provisioningState: "Succeeded",
+    };
+  },
+  "azure-native:managedidentity:UserAssignedIdentity": ({ name, inputs }) => {
+    const resourceGroupName = String(inputs.resourceGroupName);
+    const identityName = (inputs.resourceName as string | undefined) ?? `${name}${hash(8, name)}`;
+    const h = hash(32, "identity", resourceGroupName, identityName);
+    return {
+      name: identityName,
+      id: azureId(resourceGroupName, "Microsoft.ManagedIdentity/userAssignedIdentities", identityName),
+      principalId: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`,
+      clientId: hash(32, "client", identityName),
+      tenantId: subscriptionId,
+    };
+  },
+  "azure-native:authorization:RoleAssignment": ({ name, inputs }) => {
+    const h = hash(32, "assignment", name, inputs.scope, inputs.principalId);
+    const assignmentName = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    return { name: assignmentName, id: `${String(inputs.scope)}/providers/Microsoft.Authorization/roleAssignments/${assignmentName}` };
+  },
   "azure-native:containerservice:ManagedCluster": ({ name, inputs }) => {
     const resourceGroupName = String(inputs.resourceGroupName);
     const clusterName = (inputs.resourceName as string | undefined) ?? `${name}${hash(8, name)}`;
@@ -184,7 +213,7 @@ export const resourceMocks: Record<string, ResourceMock> = {
       azurePortalFQDN: `${dnsPrefix}-${hash(8, "portal", resourceGroupName, clusterName)}.portal.hcp.${location}.azmk8s.io`,
       provisioningState: "Succeeded",
       nodeResourceGroup: `MC_${resourceGroupName}_${clusterName}_${location}`,
-      identity: { type: "SystemAssigned", principalId: hash(32, "principal", clusterName), tenantId: subscriptionId },
+      identity: inputs.identity ?? { type: "SystemAssigned", principalId: hash(32, "principal", clusterName), tenantId: subscriptionId },
     };
   },
 };
@@ -212,6 +241,12 @@ export const callMocks: Record<string, CallMock> = {
     const p = awsPartition(awsRegion(inputs));
     return { id: p.partition, ...p };
   },
+  "azure-native:authorization:getClientConfig": () => ({
+    clientId: hash(32, "deployer-client"),
+    objectId: "11111111-2222-4333-8444-555555555555",
+    subscriptionId,
+    tenantId: "99999999-8888-4777-8666-555555555555",
+  }),
   "azure-native:containerservice:listManagedClusterUserCredentials": (inputs) => {
     const cluster = aksClusters.get(aksKey(String(inputs.resourceGroupName), String(inputs.resourceName)));
     if (!cluster) {
