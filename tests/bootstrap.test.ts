@@ -65,6 +65,7 @@ describe("bootstrap of the whole mesh under mocks", function () {
           "apiServerUrl",
           "certificateAuthorityData",
           "clusterName",
+          "egressCidrs",
           "gatewayAddress",
           "network",
           "readerToken",

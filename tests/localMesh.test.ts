@@ -40,11 +40,14 @@ SHARES home=0.662 other=0.318 failed=0.020
 RESULT: overflow observed: 260 of 812 sampled answers came from outside kind-home
 `;
 
+/** What kind-up.sh sets with `pulumi config set` besides the kubeconfig: the API server URL and kind's network. */
+const kindUpSettings = { "burstmesh:apiServerUrl": "https://172.18.0.3:6443", "burstmesh:egressCidrs": JSON.stringify(["172.18.0.0/16"]) };
+
 describe("the local kind mesh", () => {
   describe("the stack files kind-up.sh writes", () => {
     const homeConfig = kindStackConfig(home, burst, project);
 
-    it("are accepted by the program once kind-up has set the kubeconfig and the API server URL", () => {
+    it("are accepted by the program once kind-up has set the kubeconfig, the API server URL and the egress CIDRs", () => {
       for (const [member, peer] of [
         [home, burst],
         [burst, home],
@@ -53,7 +56,7 @@ describe("the local kind mesh", () => {
           {
             ...encodeConfig(kindStackConfig(member, peer, project)),
             "burstmesh:kubeconfig": kindKubeconfig,
-            "burstmesh:apiServerUrl": "https://172.18.0.3:6443",
+            ...kindUpSettings,
           },
           undefined,
           [],
@@ -67,11 +70,7 @@ describe("the local kind mesh", () => {
     });
 
     it("home every service in kind-home and run both clusters at their HPA ceiling, the steady state the model predicts", () => {
-      const config = loadConfig(
-        { ...encodeConfig(homeConfig), "burstmesh:kubeconfig": kindKubeconfig, "burstmesh:apiServerUrl": "https://172.18.0.3:6443" },
-        undefined,
-        [],
-      );
+      const config = loadConfig({ ...encodeConfig(homeConfig), "burstmesh:kubeconfig": kindKubeconfig, ...kindUpSettings }, undefined, []);
       assert.ok(config.role === "cluster");
       assert.ok(config.services.length > 0);
       for (const service of config.services) {
@@ -88,11 +87,7 @@ describe("the local kind mesh", () => {
 
     it("size the drill to 1.5 times the home capacity, in the home member only", () => {
       const drill = homeConfig["burstmesh:drill"] as { connections: number; service: string };
-      const config = loadConfig(
-        { ...encodeConfig(homeConfig), "burstmesh:kubeconfig": kindKubeconfig, "burstmesh:apiServerUrl": "https://172.18.0.3:6443" },
-        undefined,
-        [],
-      );
+      const config = loadConfig({ ...encodeConfig(homeConfig), "burstmesh:kubeconfig": kindKubeconfig, ...kindUpSettings }, undefined, []);
       assert.ok(config.role === "cluster");
       const service = config.services.find((candidate) => candidate.name === drill.service)!;
       assert.equal(drill.connections, Math.ceil(drillLoadMultiple * homeCapacity(service)!));

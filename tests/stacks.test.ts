@@ -136,7 +136,7 @@ describe("stacks under mocks, each with its own stack file", function () {
       const cluster = reveal<Record<string, any>>(ofType(aks, "azure-native:containerservice:ManagedCluster")[0]!.inputs);
       assert.equal(cluster.kubernetesVersion, "1.34");
       assert.equal(cluster.enableRBAC, true);
-      assert.equal(cluster.identity.type, "SystemAssigned");
+      assert.equal(cluster.identity.type, "UserAssigned");
       assert.equal(cluster.agentPoolProfiles[0].enableAutoScaling, true);
     });
   });
