@@ -208,7 +208,7 @@ describe("policy pack", () => {
     it("passes explicit service.ports 15021 + 15443, the program's own values, and nothing wider", () => {
       assert.deepEqual(policy.eastWestGatewayAllowedPorts, [15021, 15443]);
       for (const cloud of ["aws", "azure"] as const) {
-        const values = eastWestGatewayValues({ network: `network-${cloud}`, cloud });
+        const values = eastWestGatewayValues({ network: `network-${cloud}`, cloud, sourceRanges: ["192.0.2.1/32"] });
         assert.deepEqual(violations(policy.validateEastWestGatewayPorts, gateway(values)), [], cloud);
       }
       const ports = [
