@@ -6,9 +6,14 @@
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import type { PulumiCommand } from "@pulumi/pulumi/automation";
+import { chooseBackend, passphraseByDefault, prepareBackend, readStoredLogin, strandedStateWarning } from "./backend";
 import { checkSecretsProviders, discoverStacks, selectStacks } from "./discovery";
+import { providePassphrase } from "./passphrase";
 import { DEFAULT_MAX_PASSES, Log, meshDestroy, MeshPlan, meshPreview, meshStatus, meshUp, MeshWorkspace } from "./plan";
-import { checkPulumiCli } from "./pulumiCli";
+import { checkPulumiCli, installWithAutomationApi, NO_CLI_INSTALL_VARIABLE, PULUMI_VERSION_FILE, resolvePulumiCli } from "./pulumiCli";
+import { askHiddenOnTerminal, confirmOnTerminal } from "./terminal";
+import type { WorkspaceOptions } from "./workspace";
 
 export const USAGE = `Usage: npm run mesh -- <command> [options]
 
@@ -30,12 +35,17 @@ Options:
   --yes             Destroy without asking (required for destroy when not run from a terminal).
   -h, --help        Show this help.
 
+First run: with no Pulumi CLI on PATH, the orchestrator installs the version pinned in
+${PULUMI_VERSION_FILE} into .pulumi-cli/ (${NO_CLI_INSTALL_VARIABLE}=1 turns that off). With no
+backend configured (PULUMI_BACKEND_URL unset, no 'pulumi login'), it keeps the state in
+.pulumi-state/ and says how to switch.
+
 Secrets: every stack must use the same secrets provider and, with the passphrase provider, the
 same passphrase; otherwise StackReference silently drops the peers' secret outputs. Set
-PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) in the environment: the orchestrator
-passes the environment to the Pulumi CLI and never prints the passphrase.
+PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) in the environment, or type it when
+asked on a terminal (hidden); the orchestrator never prints it.
 
-Requires the Pulumi CLI on PATH and credentials for the clouds of the stacks you run.`;
+Needs credentials for the clouds of the stacks you run.`;
 
 const commands = ["up", "preview", "destroy", "status"] as const;
 type Command = (typeof commands)[number];
@@ -45,33 +55,33 @@ export interface CliDeps {
   repoRoot: string;
   env: Readonly<Record<string, string | undefined>>;
   log: Log;
-  /** Rejects when the Pulumi CLI cannot be run. */
-  checkCli(): Promise<unknown>;
+  /** Resolves with the version of the Pulumi CLI on PATH; rejects with MissingPulumiCliError when there is none. */
+  findCli(): Promise<string>;
+  /** Installs the Pulumi CLI `version` into `root` (or reuses the installation there). */
+  installCli(options: { root: string; version: string }): Promise<PulumiCommand>;
+  /** The backend of `pulumi login`, undefined when there is none. */
+  storedLogin(): string | undefined;
   /** The workspace stacks are opened in. */
-  workspace(options: { workDir: string; secretsProvider?: string }): MeshWorkspace | Promise<MeshWorkspace>;
+  workspace(options: WorkspaceOptions): MeshWorkspace | Promise<MeshWorkspace>;
   /** Asks the user a yes/no question; undefined when there is no terminal to ask on. */
   confirm?(question: string): Promise<boolean>;
+  /** Reads a line without echoing it; undefined when there is no terminal to ask on. */
+  askHidden?(prompt: string): Promise<string>;
 }
 
 export function defaultDeps(): CliDeps {
+  const onTerminal = !!process.stdin.isTTY;
   return {
     repoRoot: path.resolve(__dirname, ".."),
     env: process.env,
     log: { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) },
-    checkCli: () => checkPulumiCli(),
+    findCli: () => checkPulumiCli(),
+    installCli: installWithAutomationApi,
+    storedLogin: () => readStoredLogin(process.env),
     workspace: async (options) => new (await import("./workspace")).AutomationWorkspace(options),
-    confirm: process.stdin.isTTY ? askOnTerminal : undefined,
+    confirm: onTerminal ? confirmOnTerminal : undefined,
+    askHidden: onTerminal ? askHiddenOnTerminal : undefined,
   };
-}
-
-async function askOnTerminal(question: string): Promise<boolean> {
-  const readline = await import("node:readline/promises");
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(`${question} Type 'yes' to continue: `)).trim() === "yes";
-  } finally {
-    rl.close();
-  }
 }
 
 class UsageError extends Error {}
@@ -146,8 +156,15 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
   }
   const command = invocation.command;
 
+  let pulumiCommand: PulumiCommand | undefined;
   try {
-    await deps.checkCli();
+    pulumiCommand = await resolvePulumiCli({
+      root: deps.repoRoot,
+      env: deps.env,
+      log,
+      findOnPath: () => deps.findCli(),
+      install: (options) => deps.installCli(options),
+    });
   } catch (err) {
     log.err(`error: ${(err as Error).message}`);
     return 1;
@@ -157,7 +174,11 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
     const layout = discoverStacks(deps.repoRoot);
     const selection = selectStacks(layout, invocation.stacks);
     for (const warning of layout.warnings) log.err(`warning: ${warning}`);
-    const secrets = checkSecretsProviders(layout, deps.env);
+    const secrets = checkSecretsProviders(layout);
+    const backend = chooseBackend({ root: layout.root, env: deps.env, storedLogin: deps.storedLogin() });
+    if (backend.notice) log.out(backend.notice);
+    const stranded = strandedStateWarning(layout.root, backend);
+    if (stranded) log.err(`warning: ${stranded}`);
     const plan: MeshPlan = { trust: layout.trust, clusters: layout.clusters, selection };
     const selected = [...(selection.trust ? [selection.trust] : []), ...selection.clusters];
     log.out(`trust stack: ${layout.trust}; cluster stacks: ${layout.clusters.join(", ") || "(none)"}; this run: ${selected.join(", ")}`);
@@ -174,13 +195,23 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
       }
     }
 
-    const workspace = await deps.workspace({ workDir: layout.root, secretsProvider: secrets.provider });
+    const passphrase = await providePassphrase({
+      env: deps.env,
+      recordedProvider: secrets.provider,
+      passphraseByDefault: passphraseByDefault(backend),
+      askHidden: deps.askHidden,
+    });
+    prepareBackend(backend);
+    const workspace = await deps.workspace({
+      workDir: layout.root,
+      secretsProvider: secrets.provider,
+      pulumiCommand,
+      envVars: { ...backend.envVars, ...passphrase },
+    });
     switch (command) {
-      case "up": {
-        const report = await meshUp(workspace, log, plan, { maxPasses: invocation.maxPasses });
-        log.out(`up finished: ${selection.trust ? "trust stack updated, " : ""}${report.clusterPasses} cluster pass(es)`);
+      case "up":
+        await meshUp(workspace, log, plan, { maxPasses: invocation.maxPasses });
         return 0;
-      }
       case "preview":
         await meshPreview(workspace, log, plan);
         return 0;

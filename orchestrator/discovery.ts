@@ -122,10 +122,9 @@ export interface SecretsCheck {
 /**
  * All stacks must use the same secrets provider, or StackReference silently drops the peers' secret
  * outputs. Stack files record the provider once the stack exists; this refuses stack files that
- * record different ones, and a passphrase provider without a passphrase in the environment.
- * The passphrase itself is never read here beyond checking that it is set.
+ * record different ones.
  */
-export function checkSecretsProviders(layout: MeshLayout, env: Readonly<Record<string, string | undefined>>): SecretsCheck {
+export function checkSecretsProviders(layout: MeshLayout): SecretsCheck {
   const byProvider = new Map<string, string[]>();
   for (const file of Object.values(layout.files)) {
     if (file.secretsProvider === undefined) continue;
@@ -138,14 +137,7 @@ export function checkSecretsProviders(layout: MeshLayout, env: Readonly<Record<s
         `or StackReference drops the peers' secret outputs (see 'pulumi stack change-secrets-provider')`,
     );
   }
-  const provider = byProvider.size === 1 ? [...byProvider.keys()][0] : undefined;
-  if (provider === "passphrase" && !env.PULUMI_CONFIG_PASSPHRASE && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-    throw new LayoutError(
-      "the stacks use the passphrase secrets provider: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) " +
-        "in the environment, the same passphrase for every stack",
-    );
-  }
-  return { provider };
+  return { provider: byProvider.size === 1 ? [...byProvider.keys()][0] : undefined };
 }
 
 /** Provider URLs can carry credentials in their query; show scheme and host/path only. */

@@ -104,7 +104,7 @@ export class NotConvergedError extends Error {
     readonly changing: readonly string[],
   ) {
     super(
-      `the mesh did not converge in ${passes} cluster pass${passes === 1 ? "" : "es"}: ` +
+      `the mesh did not converge in ${clusterPasses(passes)}: ` +
         `outputs of ${changing.join(", ")} still changed in the last pass ` +
         `(run 'up' again, or raise --max-passes if the wiring needs more passes)`,
     );
@@ -180,6 +180,43 @@ export function describeChanges(changes: OpCounts | undefined): string {
   return parts.length > 0 ? parts.join(", ") : "no resources";
 }
 
+function clusterPasses(count: number): string {
+  return `${count} cluster pass${count === 1 ? "" : "es"}`;
+}
+
+/** `4.2s`, `42s`, `14m 02s`, `1h 05m 00s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 9_950) return `${(Math.max(ms, 0) / 1000).toFixed(1)}s`;
+  const total = Math.round(ms / 1000);
+  const [hours, minutes, seconds] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const two = (n: number) => String(n).padStart(2, "0");
+  if (hours > 0) return `${hours}h ${two(minutes)}m ${two(seconds)}s`;
+  return minutes > 0 ? `${minutes}m ${two(seconds)}s` : `${seconds}s`;
+}
+
+/**
+ * The end of `up`: one line per stack with each update's changes and duration (and their total when
+ * there were several), then the time from the start to the converged mesh, or that it stopped.
+ */
+function printUpSummary(log: Log, selection: Selection, updates: readonly UpdateRecord[], elapsedMs: number, passesRun?: number): void {
+  const stacks = [...(selection.trust ? [selection.trust] : []), ...selection.clusters].filter((n) => updates.some((u) => u.stack === n));
+  const width = Math.max(0, ...stacks.map((n) => n.length));
+  if (stacks.length > 0) log.out("summary:");
+  for (const stack of stacks) {
+    const own = updates.filter((u) => u.stack === stack).sort((a, b) => a.pass - b.pass);
+    const parts = own.map((u) => {
+      const what = `${u.failed ? "failed" : describeChanges(u.changes)} (${formatDuration(u.durationMs)})`;
+      return u.pass === 0 ? what : `pass ${u.pass}: ${what}`;
+    });
+    const total = own.length > 1 ? `; ${formatDuration(own.reduce((sum, u) => sum + u.durationMs, 0))} in all` : "";
+    log.out(`  ${stack.padEnd(width)}  ${parts.join("; ")}${total}`);
+  }
+  const elapsed = formatDuration(elapsedMs);
+  if (passesRun === undefined) log.out(`up stopped ${elapsed} after it started, before the mesh converged`);
+  else if (passesRun === 0) log.out(`up finished ${elapsed} after it started (no cluster stack selected)`);
+  else log.out(`mesh converged ${elapsed} after up started (${clusterPasses(passesRun)})`);
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -224,62 +261,112 @@ async function openAll(workspace: MeshWorkspace, log: Log, plan: MeshPlan): Prom
 
 export interface UpOptions {
   maxPasses?: number;
+  /** A monotonic clock in milliseconds, for the summary's durations. */
+  now?: () => number;
+}
+
+/** One stack update of an `up` run, as the summary reports it. */
+export interface UpdateRecord {
+  stack: string;
+  /** 0 for the trust stack's update, else the cluster pass. */
+  pass: number;
+  /** Undefined when the update failed or the backend reported no counts. */
+  changes?: OpCounts;
+  failed: boolean;
+  durationMs: number;
 }
 
 export interface UpReport {
   /** Cluster passes run (0 when no cluster stack was selected). */
   clusterPasses: number;
+  /** Every update, in the order they finished. */
+  updates: UpdateRecord[];
+  /** From the start of `up` to the converged mesh. */
+  durationMs: number;
 }
 
 /**
  * `up`: the trust stack, then every selected cluster stack in parallel, repeated until a pass
  * changes no cluster stack's outputs (a cluster stack's program is a function of its config and
  * the trust and peer stacks' outputs, so then another pass would change nothing) or every update
- * of the pass reports only `same`.
+ * of the pass reports only `same`. Ends, converged or not, with a summary: per stack, the changes
+ * and duration of each update, then the time from the start.
  */
 export async function meshUp(workspace: MeshWorkspace, log: Log, plan: MeshPlan, options: UpOptions = {}): Promise<UpReport> {
   const maxPasses = options.maxPasses ?? DEFAULT_MAX_PASSES;
   if (!Number.isInteger(maxPasses) || maxPasses < 1) throw new Error(`max passes must be a positive integer (got ${maxPasses})`);
-  const handles = await openAll(workspace, log, plan);
-  const { trust, clusters } = plan.selection;
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const updates: UpdateRecord[] = [];
+  const update = async (handle: StackHandle, pass: number): Promise<UpOutcome> => {
+    const updateStarted = now();
+    const record = (outcome?: UpOutcome) =>
+      updates.push({ stack: handle.name, pass, changes: outcome?.changes, failed: !outcome, durationMs: now() - updateStarted });
+    try {
+      const outcome = await streamed(log, handle.name, (s) => handle.up(s));
+      record(outcome);
+      return outcome;
+    } catch (err) {
+      record();
+      throw err;
+    }
+  };
+  let passesRun: number | undefined;
+  try {
+    const handles = await openAll(workspace, log, plan);
+    passesRun = await converge(log, plan.selection, maxPasses, (name, pass) => update(handles.get(name)!, pass), handles);
+    return { clusterPasses: passesRun, updates, durationMs: now() - started };
+  } finally {
+    printUpSummary(log, plan.selection, updates, now() - started, passesRun);
+  }
+}
 
+/** The trust stack, then the cluster passes; resolves with the number of cluster passes run. */
+async function converge(
+  log: Log,
+  selection: Selection,
+  maxPasses: number,
+  update: (name: string, pass: number) => Promise<UpOutcome>,
+  handles: Map<string, StackHandle>,
+): Promise<number> {
+  const { trust, clusters } = selection;
   if (trust) {
     log.out(`[${trust}] up (trust stack)`);
     await allStacks(log, [trust], "trust stack up", async (n) => {
-      const outcome = await streamed(log, n, (s) => handles.get(n)!.up(s));
+      const outcome = await update(n, 0);
       log.out(`[${n}] done: ${describeChanges(outcome.changes)}`);
     });
   }
-  if (clusters.length === 0) return { clusterPasses: 0 };
+  if (clusters.length === 0) return 0;
 
   let before = await allStacks(log, clusters, "reading outputs", async (n) => outputsDigest(await handles.get(n)!.outputs()));
+  let changing: string[] = [];
   for (let pass = 1; pass <= maxPasses; pass++) {
     const step = `cluster pass ${pass}`;
     log.out(`${step}: up ${clusters.join(", ")} in parallel`);
     const outcomes = await allStacks(log, clusters, step, async (n) => {
-      const outcome = await streamed(log, n, (s) => handles.get(n)!.up(s));
+      const outcome = await update(n, pass);
       log.out(`[${n}] done (${step}): ${describeChanges(outcome.changes)}`);
       return outcome;
     });
     const after = new Map(clusters.map((n) => [n, outputsDigest(outcomes.get(n)!.outputs)]));
-    const changing = clusters.filter((n) => after.get(n) !== before.get(n));
+    changing = clusters.filter((n) => after.get(n) !== before.get(n));
     const allSame = clusters.every((n) => onlySame(outcomes.get(n)!.changes));
     if (changing.length === 0) {
-      log.out(`${step}: no cluster stack's outputs changed; converged after ${pass} cluster pass${pass === 1 ? "" : "es"}`);
-      return { clusterPasses: pass };
+      log.out(`${step}: no cluster stack's outputs changed; converged after ${clusterPasses(pass)}`);
+      return pass;
     }
     if (allSame) {
       log.out(
         `${step}: every update reported only unchanged resources (outputs of ${changing.join(", ")} differ, ` +
-          `taken as volatile); converged after ${pass} cluster pass${pass === 1 ? "" : "es"}`,
+          `taken as volatile); converged after ${clusterPasses(pass)}`,
       );
-      return { clusterPasses: pass };
+      return pass;
     }
     log.out(`${step}: outputs of ${changing.join(", ")} changed${pass < maxPasses ? "; running another pass" : ""}`);
     before = after;
-    if (pass === maxPasses) throw new NotConvergedError(maxPasses, changing);
   }
-  throw new Error("unreachable");
+  throw new NotConvergedError(maxPasses, changing);
 }
 
 export interface PreviewReport {

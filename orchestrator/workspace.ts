@@ -4,31 +4,37 @@
  */
 import * as path from "node:path";
 import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
-import type { OpMap, OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { LocalWorkspaceOptions, OpMap, OutputMap, PulumiCommand, UpdateSummary } from "@pulumi/pulumi/automation";
 import type { LastUpdate, MeshWorkspace, OpCounts, OperationStreams, StackHandle, StackOutputs } from "./plan";
 
-export interface AutomationWorkspaceOptions {
+/** What the workspace needs to reach the stacks. */
+export interface WorkspaceOptions {
   /** The repository root (holds Pulumi.yaml and the stack files). */
   workDir: string;
-  /**
-   * Secrets provider for stacks the orchestrator creates, so that new stacks match the existing
-   * ones. Undefined: the backend's default. A passphrase comes from PULUMI_CONFIG_PASSPHRASE in the
-   * environment, which the Pulumi CLI inherits; it is never passed or printed here.
-   */
+  /** Secrets provider for stacks the orchestrator creates; undefined: the backend's default. */
   secretsProvider?: string;
+  /** The Pulumi CLI to run; undefined: the one on PATH. */
+  pulumiCommand?: PulumiCommand;
+  /** Added to the Pulumi CLI's environment (the chosen backend, an asked passphrase). */
+  envVars: Record<string, string>;
 }
 
 /** The repository's policy pack, applied to every preview and update as it is on pull requests. */
 const policyPack = path.join(__dirname, "..", "policy");
 
 export class AutomationWorkspace implements MeshWorkspace {
-  constructor(private readonly options: AutomationWorkspaceOptions) {}
+  /**
+   * A passphrase in `options.envVars` (asked on the terminal) or in the environment reaches the
+   * Pulumi CLI as an environment variable; it is never passed on a command line or printed here.
+   */
+  constructor(private readonly options: WorkspaceOptions) {}
 
   async open(name: string, { create }: { create: boolean }): Promise<StackHandle | undefined> {
-    const args = { stackName: name, workDir: this.options.workDir };
-    const wsOptions = this.options.secretsProvider ? { secretsProvider: this.options.secretsProvider } : undefined;
+    const { workDir, secretsProvider, pulumiCommand, envVars } = this.options;
+    const args = { stackName: name, workDir };
+    const wsOptions: LocalWorkspaceOptions = { pulumiCommand, envVars, ...(secretsProvider ? { secretsProvider } : {}) };
     try {
-      const stack = create ? await LocalWorkspace.createOrSelectStack(args, wsOptions) : await LocalWorkspace.selectStack(args);
+      const stack = create ? await LocalWorkspace.createOrSelectStack(args, wsOptions) : await LocalWorkspace.selectStack(args, wsOptions);
       return new AutomationStack(stack);
     } catch (err) {
       if (!create && err instanceof StackNotFoundError) return undefined;

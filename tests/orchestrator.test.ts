@@ -5,245 +5,34 @@ import * as path from "node:path";
 import { main, CliDeps, parseCommandLine, USAGE } from "../orchestrator/cli";
 import { checkSecretsProviders, discoverStacks, LayoutError, selectStacks } from "../orchestrator/discovery";
 import {
-  LastUpdate,
-  Log,
+  formatDuration,
   meshDestroy,
-  MeshPlan,
   meshPreview,
   meshStatus,
   meshUp,
   MeshWorkspace,
   NotConvergedError,
-  OpCounts,
-  OperationStreams,
   outputsDigest,
   PrefixedLines,
   StackFailedError,
-  StackHandle,
-  StackOutputs,
 } from "../orchestrator/plan";
 import { checkPulumiCli, MissingPulumiCliError } from "../orchestrator/pulumiCli";
 import { conciseError } from "../orchestrator/workspace";
+import {
+  CapturedLog,
+  clusterProgram,
+  FakeMesh,
+  fullPlan,
+  overlap,
+  plain,
+  Program,
+  secret,
+  tick,
+  trustProgram,
+  twoClusterMesh,
+} from "./support/fakeMesh";
 
 const repoRoot = path.join(__dirname, "..");
-
-// ---------------------------------------------------------------------------------------------
-// A fake workspace: in-memory stacks whose programs see the other stacks' outputs as they were
-// when the operation started (as StackReference does), with a timeline of start/end events.
-// ---------------------------------------------------------------------------------------------
-
-type Op = "open" | "up" | "preview" | "destroy";
-interface TimelineEvent {
-  seq: number;
-  stack: string;
-  op: Op;
-  phase: "start" | "end";
-  run?: number;
-}
-
-interface ProgramInput {
-  /** 1 for the stack's first `up`, 2 for its second, ... */
-  run: number;
-  /** Every other stack's outputs at the start of the operation ({} when it has none). */
-  seen: Record<string, StackOutputs>;
-}
-type Program = (input: ProgramInput) => { resources: Record<string, string>; outputs: StackOutputs };
-
-interface FakeState {
-  exists: boolean;
-  resources: Record<string, string>;
-  outputs: StackOutputs;
-  runs: number;
-  last?: LastUpdate;
-}
-
-const plain = (value: unknown) => ({ value, secret: false });
-const secret = (value: unknown) => ({ value, secret: true });
-const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class FakeMesh implements MeshWorkspace {
-  readonly events: TimelineEvent[] = [];
-  readonly state = new Map<string, FakeState>();
-  /** Return an error message to make that operation fail. */
-  fail: (stack: string, op: Op, run: number) => string | undefined = () => undefined;
-  private seq = 0;
-
-  constructor(
-    readonly programs: Record<string, Program>,
-    readonly delayMs = 3,
-  ) {
-    for (const name of Object.keys(programs)) this.state.set(name, { exists: false, resources: {}, outputs: {}, runs: 0 });
-  }
-
-  record(stack: string, op: Op, phase: "start" | "end", run?: number): void {
-    this.events.push({ seq: ++this.seq, stack, op, phase, run });
-  }
-
-  async open(name: string, { create }: { create: boolean }): Promise<StackHandle | undefined> {
-    this.record(name, "open", "start");
-    await tick(0);
-    const state = this.state.get(name);
-    if (!state) throw new Error(`fake: unknown stack ${name}`);
-    this.record(name, "open", "end");
-    if (!state.exists) {
-      if (!create) return undefined;
-      state.exists = true;
-    }
-    return new FakeHandle(this, name);
-  }
-
-  seenBy(name: string): Record<string, StackOutputs> {
-    const seen: Record<string, StackOutputs> = {};
-    for (const [other, s] of this.state) if (other !== name) seen[other] = clone(s.outputs);
-    return seen;
-  }
-
-  starts(op: Op, stack?: string): TimelineEvent[] {
-    return this.events.filter((e) => e.op === op && e.phase === "start" && (stack === undefined || e.stack === stack));
-  }
-
-  event(stack: string, op: Op, phase: "start" | "end", nth = 0): TimelineEvent {
-    const found = this.events.filter((e) => e.stack === stack && e.op === op && e.phase === phase)[nth];
-    assert.ok(found, `no ${op} ${phase} #${nth} for ${stack}`);
-    return found;
-  }
-}
-
-function diff(before: Record<string, string>, after: Record<string, string>): OpCounts {
-  const changes: OpCounts = {};
-  const add = (op: string) => (changes[op] = (changes[op] ?? 0) + 1);
-  for (const [key, value] of Object.entries(after)) add(!(key in before) ? "create" : before[key] === value ? "same" : "update");
-  for (const key of Object.keys(before)) if (!(key in after)) add("delete");
-  return changes;
-}
-
-class FakeHandle implements StackHandle {
-  constructor(
-    private readonly mesh: FakeMesh,
-    readonly name: string,
-  ) {}
-
-  private get st(): FakeState {
-    return this.mesh.state.get(this.name)!;
-  }
-
-  async up(streams: OperationStreams) {
-    const run = ++this.st.runs;
-    this.mesh.record(this.name, "up", "start", run);
-    const seen = this.mesh.seenBy(this.name);
-    streams.onOutput(`Updating (${this.name})\nrun ${run} `);
-    await tick(this.mesh.delayMs);
-    streams.onOutput("resources\n");
-    const failure = this.mesh.fail(this.name, "up", run);
-    if (failure) {
-      streams.onError(`error: ${failure}\n`);
-      this.mesh.record(this.name, "up", "end", run);
-      throw new Error(failure);
-    }
-    const { resources, outputs } = this.mesh.programs[this.name]!({ run, seen });
-    const changes = diff(this.st.resources, resources);
-    this.st.resources = resources;
-    this.st.outputs = clone(outputs);
-    this.st.last = { kind: "update", result: "succeeded", startTime: new Date(0), endTime: new Date(1000), changes };
-    this.mesh.record(this.name, "up", "end", run);
-    return { changes, outputs: clone(outputs) };
-  }
-
-  async preview(streams: OperationStreams) {
-    this.mesh.record(this.name, "preview", "start");
-    const seen = this.mesh.seenBy(this.name);
-    await tick(this.mesh.delayMs);
-    streams.onOutput(`Previewing update (${this.name})\n`);
-    const failure = this.mesh.fail(this.name, "preview", 0);
-    this.mesh.record(this.name, "preview", "end");
-    if (failure) throw new Error(failure);
-    const { resources } = this.mesh.programs[this.name]!({ run: this.st.runs + 1, seen });
-    return { changes: diff(this.st.resources, resources) };
-  }
-
-  async destroy(streams: OperationStreams) {
-    this.mesh.record(this.name, "destroy", "start");
-    await tick(this.mesh.delayMs);
-    streams.onOutput(`Destroying (${this.name})\n`);
-    const failure = this.mesh.fail(this.name, "destroy", 0);
-    this.mesh.record(this.name, "destroy", "end");
-    if (failure) throw new Error(failure);
-    this.st.resources = {};
-    this.st.outputs = {};
-    this.st.last = { kind: "destroy", result: "succeeded", endTime: new Date(2000) };
-  }
-
-  async outputs() {
-    return clone(this.st.outputs);
-  }
-
-  async info() {
-    return this.st.last;
-  }
-}
-
-// Programs. The trust stack publishes the CA; a cluster publishes what peers need (stable values)
-// and creates one remote secret per peer that has outputs, built from the peer's outputs.
-const TRUST_SECRET = "ROOT-AND-INTERMEDIATE-KEYS-secret-value";
-const trustProgram: Program = () => ({
-  resources: { rootCa: "v1", intermediates: "v1" },
-  outputs: { rootCert: plain("ROOT-CERT-PEM-value"), cacerts: secret(TRUST_SECRET) },
-});
-
-function clusterProgram(name: string, peers: string[], extra?: (input: ProgramInput) => StackOutputs): Program {
-  return (input) => {
-    const resources: Record<string, string> = { cluster: "v1", istio: "v1" };
-    const trust = input.seen.trust;
-    if (trust?.cacerts) resources.cacerts = String(trust.cacerts.value);
-    for (const peer of peers) {
-      const o = input.seen[peer];
-      if (o?.readerToken) resources[`remote-secret-${peer}`] = `${String(o.gatewayAddress?.value)}|${String(o.readerToken.value)}`;
-    }
-    return {
-      resources,
-      outputs: {
-        clusterName: plain(name),
-        gatewayAddress: plain(`${name}.gateway.example`),
-        readerToken: secret(`TOKEN-${name}-secret-value`),
-        ...(extra ? extra(input) : {}),
-      },
-    };
-  };
-}
-
-function twoClusterMesh(overrides: Partial<Record<string, Program>> = {}): FakeMesh {
-  return new FakeMesh({
-    trust: trustProgram,
-    eks: clusterProgram("eks", ["aks"]),
-    aks: clusterProgram("aks", ["eks"]),
-    ...overrides,
-  } as Record<string, Program>);
-}
-
-const fullPlan = (clusters = ["aks", "eks"]): MeshPlan => ({ trust: "trust", clusters, selection: { trust: "trust", clusters } });
-
-class CapturedLog implements Log {
-  readonly lines: string[] = [];
-  readonly errors: string[] = [];
-  out = (l: string) => void this.lines.push(l);
-  err = (l: string) => void this.errors.push(l);
-  get all(): string {
-    return [...this.lines, ...this.errors].join("\n");
-  }
-}
-
-function overlap(mesh: FakeMesh, op: Op, a: string, b: string, nth = 0): boolean {
-  const [as, ae, bs, be] = [
-    mesh.event(a, op, "start", nth),
-    mesh.event(a, op, "end", nth),
-    mesh.event(b, op, "start", nth),
-    mesh.event(b, op, "end", nth),
-  ];
-  return as.seq < be.seq && bs.seq < ae.seq;
-}
-
-// ---------------------------------------------------------------------------------------------
 
 describe("orchestrator", () => {
   describe("up", () => {
@@ -405,6 +194,92 @@ describe("orchestrator", () => {
         assert.ok(log.lines.includes(`[${stack}] Updating (${stack})`), `no prefixed line for ${stack}`);
         assert.ok(log.lines.includes(`[${stack}] run 1 resources`), `chunks of ${stack} not joined into one line`);
       }
+    });
+  });
+
+  describe("up summary", () => {
+    it("ends with each stack's changes and durations, then the time to the converged mesh", async () => {
+      const mesh = twoClusterMesh();
+      mesh.minutes = { trust: 3, aks: 5, eks: 9 };
+      const log = new CapturedLog();
+      const report = await meshUp(mesh, log, fullPlan(), { now: mesh.now });
+      // Passes run side by side: each takes as long as eks, the slower stack (3 + 9 + 9 minutes).
+      assert.deepEqual(log.lines.slice(-5), [
+        "summary:",
+        "  trust  create 2 (3m 00s)",
+        "  aks    pass 1: create 3 (5m 00s); pass 2: create 1, same 3 (5m 00s); 10m 00s in all",
+        "  eks    pass 1: create 3 (9m 00s); pass 2: create 1, same 3 (9m 00s); 18m 00s in all",
+        "mesh converged 21m 00s after up started (2 cluster passes)",
+      ]);
+      assert.equal(report.durationMs, 21 * 60_000);
+      assert.deepEqual(
+        report.updates.map((u) => [u.stack, u.pass, u.durationMs / 60_000]),
+        [
+          ["trust", 0, 3],
+          ["aks", 1, 5],
+          ["eks", 1, 9],
+          ["aks", 2, 5],
+          ["eks", 2, 9],
+        ],
+      );
+    });
+
+    it("lists only the stacks this run updated", async () => {
+      const mesh = twoClusterMesh();
+      mesh.minutes = { trust: 1, eks: 2 };
+      const trustOnly = new CapturedLog();
+      await meshUp(
+        mesh,
+        trustOnly,
+        { trust: "trust", clusters: ["aks", "eks"], selection: { trust: "trust", clusters: [] } },
+        { now: mesh.now },
+      );
+      assert.deepEqual(trustOnly.lines.slice(-3), [
+        "summary:",
+        "  trust  create 2 (1m 00s)",
+        "up finished 1m 00s after it started (no cluster stack selected)",
+      ]);
+      const eksOnly = new CapturedLog();
+      await meshUp(mesh, eksOnly, { trust: "trust", clusters: ["aks", "eks"], selection: { clusters: ["eks"] } }, { now: mesh.now });
+      assert.deepEqual(eksOnly.lines.slice(-3), [
+        "summary:",
+
+        "  eks  pass 1: create 3 (2m 00s); pass 2: same 3 (2m 00s); 4m 00s in all",
+        "mesh converged 4m 00s after up started (2 cluster passes)",
+      ]);
+    });
+
+    it("shows a failed update and says the mesh did not converge", async () => {
+      const mesh = twoClusterMesh();
+      mesh.minutes = { trust: 2, aks: 4, eks: 6 };
+      mesh.fail = (stack, _op, run) => (stack === "eks" && run === 2 ? "helm release istiod failed" : undefined);
+      const log = new CapturedLog();
+      await assert.rejects(meshUp(mesh, log, fullPlan(), { now: mesh.now }), StackFailedError);
+      assert.deepEqual(log.lines.slice(-5), [
+        "summary:",
+        "  trust  create 2 (2m 00s)",
+        "  aks    pass 1: create 3 (4m 00s); pass 2: create 1, same 3 (4m 00s); 8m 00s in all",
+        "  eks    pass 1: create 3 (6m 00s); pass 2: failed (6m 00s); 12m 00s in all",
+        "up stopped 14m 00s after it started, before the mesh converged",
+      ]);
+    });
+
+    it("formats durations for people", () => {
+      const cases: [number, string][] = [
+        [0, "0.0s"],
+        [4_240, "4.2s"],
+        [9_949, "9.9s"],
+        [9_950, "10s"],
+        [42_000, "42s"],
+        [59_600, "1m 00s"],
+        [842_000, "14m 02s"],
+        [3_600_000, "1h 00m 00s"],
+        [3_905_000, "1h 05m 05s"],
+      ];
+      assert.deepEqual(
+        cases.map(([ms]) => formatDuration(ms)),
+        cases.map(([, text]) => text),
+      );
     });
   });
 
@@ -575,12 +450,18 @@ describe("orchestrator", () => {
         assert.throws(() => discoverStacks(dir), /no trust stack/);
       });
 
-      it("refuses stacks with different secrets providers, and a passphrase provider without a passphrase", () => {
+      it("finds the secrets provider the stack files record, and refuses stacks with different ones", () => {
+        assert.deepEqual(checkSecretsProviders(discoverStacks(dir)), { provider: undefined });
         fs.appendFileSync(path.join(dir, "Pulumi.trust.yaml"), "encryptionsalt: v1:abc:def\n");
-        assert.throws(() => checkSecretsProviders(discoverStacks(dir), {}), /PULUMI_CONFIG_PASSPHRASE/);
-        assert.deepEqual(checkSecretsProviders(discoverStacks(dir), { PULUMI_CONFIG_PASSPHRASE: "x" }), { provider: "passphrase" });
-        fs.appendFileSync(path.join(dir, "Pulumi.eks.yaml"), "secretsprovider: awskms://alias/burstmesh?region=eu-central-1\n");
-        assert.throws(() => checkSecretsProviders(discoverStacks(dir), { PULUMI_CONFIG_PASSPHRASE: "x" }), /different secrets providers/);
+        assert.deepEqual(checkSecretsProviders(discoverStacks(dir)), { provider: "passphrase" });
+        fs.appendFileSync(path.join(dir, "Pulumi.eks.yaml"), "secretsprovider: awskms://alias/burstmesh?region=eu-central-1&token=x\n");
+        assert.throws(
+          () => checkSecretsProviders(discoverStacks(dir)),
+          (e: unknown) =>
+            e instanceof LayoutError &&
+            /different secrets providers \(eks: awskms:\/\/alias\/burstmesh\?…; trust: passphrase\)/.test(e.message) &&
+            !e.message.includes("token=x"),
+        );
       });
     });
 
@@ -608,7 +489,9 @@ describe("orchestrator", () => {
         repoRoot,
         env: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
         log,
-        checkCli: async () => "v3.200.0",
+        findCli: async () => "v3.200.0",
+        installCli: () => assert.fail("the CLI must not be installed"),
+        storedLogin: () => "s3://burstmesh-state",
         workspace: () => {
           opened = true;
           if (!mesh) throw new Error("workspace must not be opened");
@@ -619,8 +502,8 @@ describe("orchestrator", () => {
       };
     }
 
-    it("fails with a clear message when the Pulumi CLI is missing, before touching any stack", async () => {
-      const d = deps(undefined, { checkCli: () => checkPulumiCli("burstmesh-no-such-pulumi-cli") });
+    it("fails with a clear message when the Pulumi CLI is missing and installing it is off, before touching any stack", async () => {
+      const d = deps(undefined, { findCli: () => checkPulumiCli("burstmesh-no-such-pulumi-cli"), env: { BURSTMESH_NO_CLI_INSTALL: "1" } });
       const code = await main(["status"], d);
       assert.equal(code, 1);
       assert.match(d.log.all, /Pulumi CLI .* was not found.*install the Pulumi CLI.*PATH/);

@@ -218,7 +218,7 @@ describe("GitHub workflows", () => {
         "Azure OIDC login",
       );
       const cli = index(
-        (s) => s.uses === "pulumi/actions@v7" && s.with?.command === undefined && s.with?.["pulumi-version"] !== undefined,
+        (s) => s.uses === "pulumi/actions@v7" && s.with?.command === undefined && s.with?.["pulumi-version-file"] === ".pulumi.version",
         "CLI install only",
       );
       const up = index((s) => s.run === "npm run mesh -- up", "npm run mesh -- up");
