@@ -159,7 +159,7 @@ describe("first run", () => {
         .dependencies["@pulumi/pulumi"]!;
       assert.ok(semver.valid(sdk), `@pulumi/pulumi is pinned to an exact version (got ${sdk})`);
       assert.ok(semver.gte(PINNED, sdk), `the pinned CLI ${PINNED} is at least the SDK ${sdk}`);
-      for (const name of ["deploy", "preview"]) {
+      for (const name of ["deploy", "preview", "kind"]) {
         const workflow = parseYaml(fs.readFileSync(path.join(repoRoot, ".github", "workflows", `${name}.yml`), "utf8")) as {
           jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }>;
         };
