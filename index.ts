@@ -1,3 +1,4 @@
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSettings, clusterRegion, loadConfig, MeshSettings, StackConfig } from "./config";
 import { AksCluster } from "./components/clusters/aksCluster";
@@ -8,6 +9,7 @@ import { apiAllowlist, gatewaySourceRanges, peerEgressCidrs } from "./components
 import { EastWestGateway } from "./components/mesh/eastWestGateway";
 import { IstioPrimary } from "./components/mesh/istioPrimary";
 import { MemberPrometheus } from "./components/observability/memberPrometheus";
+import { KialiRemoteAccess } from "./components/observability/kialiRemoteAccess";
 import { Observer } from "./components/observability/observer";
 import { observedService } from "./components/observability/promql";
 import { drillTarget } from "./components/traffic/drillJob";
@@ -16,7 +18,7 @@ import { OverflowService } from "./components/traffic/overflowService";
 import { ReaderToken } from "./components/mesh/readerToken";
 import { RemoteSecret } from "./components/mesh/remoteSecret";
 import { SharedCA } from "./components/trust/sharedCa";
-import { clusterStackOutputs, readPeers, readTrustBundle, trustStackOutputs } from "./components/stackOutputs";
+import { clusterStackOutputs, PublishedPeer, readPeers, readTrustBundle, trustStackOutputs } from "./components/stackOutputs";
 
 /** The trust stack: the mesh root CA and one intermediate CA per member cluster. */
 function trustStack(mesh: MeshSettings) {
@@ -78,30 +80,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     new OverflowDrill(`${drilled.name}-drill`, { provider, service: drilled, drill }, { dependsOn: Object.values(overflow) });
   }
 
-  if (observability.enabled) {
-    const { clusterName, cloud } = cluster;
-    const prometheus = new MemberPrometheus(
-      "prometheus",
-      { provider, clusterName, members: mesh.members, settings: observability, services },
-      afterIstio,
-    );
-    if (clusterName === observability.observer) {
-      new Observer(
-        "observer",
-        {
-          provider,
-          namespace: prometheus.namespace,
-          observer: clusterName,
-          members: mesh.members,
-          istioVersion: mesh.istioVersion,
-          services: services.map(observedService),
-          cloud,
-          internalLoadBalancer: observability.internalLoadBalancer,
-        },
-        { dependsOn: [prometheus] },
-      );
-    }
-  }
+  const kialiToken = observability.enabled ? observe(config, provider, peers, afterIstio) : undefined;
 
   return clusterStackOutputs({
     cluster: { clusterName: cluster.clusterName, cloud: cluster.cloud, region, network: cluster.network },
@@ -110,7 +89,49 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     readerToken: reader.token,
     egressCidrs: member.egressCidrs,
     services: overflow,
+    kialiToken,
   });
+}
+
+/**
+ * Observability: a Prometheus in every member; in the observer, Grafana and Kiali over the federated
+ * view; in every other member, the read-only account the observer's Kiali uses (its token is returned
+ * for this stack's outputs).
+ */
+function observe(
+  config: Extract<StackConfig, { role: "cluster" }>,
+  provider: k8s.Provider,
+  peers: PublishedPeer[],
+  afterIstio: pulumi.ComponentResourceOptions,
+): pulumi.Output<string> | undefined {
+  const { mesh, cluster, services, observability } = config;
+  const { clusterName, cloud } = cluster;
+  const prometheus = new MemberPrometheus(
+    "prometheus",
+    { provider, clusterName, members: mesh.members, settings: observability, services },
+    afterIstio,
+  );
+  const afterPrometheus = { dependsOn: [prometheus] };
+  if (clusterName !== observability.observer) {
+    return new KialiRemoteAccess("kiali-access", { provider, namespace: prometheus.namespace }, afterPrometheus).token;
+  }
+  const remoteClusters = peers.flatMap(({ name, peer, kialiToken }) => (kialiToken ? [{ name, peer, kialiToken }] : []));
+  new Observer(
+    "observer",
+    {
+      provider,
+      namespace: prometheus.namespace,
+      observer: clusterName,
+      members: mesh.members,
+      istioVersion: mesh.istioVersion,
+      services: services.map(observedService),
+      cloud,
+      internalLoadBalancer: observability.internalLoadBalancer,
+      remoteClusters,
+    },
+    afterPrometheus,
+  );
+  return undefined;
 }
 
 /**

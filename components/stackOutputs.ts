@@ -84,6 +84,11 @@ export interface ClusterStackOutputs {
   meshPeer: MeshPeer;
   /** Per service name, its summary. */
   services: Record<string, ServiceSummary>;
+  /**
+   * Token of this member's read-only Kiali service account, for the observer's Kiali; secret. Only
+   * members other than the observer publish it, and only with observability enabled.
+   */
+  kialiToken?: string;
 }
 
 /** What a stack program returns for outputs `T`: each output as a value, promise or Output. */
@@ -104,12 +109,19 @@ export const clusterOutputNames = {
   eastWestGatewayAddress: "eastWestGatewayAddress",
   meshPeer: "meshPeer",
   services: "services",
+  kialiToken: "kialiToken",
 } as const satisfies NamesOf<ClusterStackOutputs>;
 
 /** The outputs each kind of stack publishes as Pulumi secrets; every other output is in the clear. */
 export const secretOutputs = {
   trust: ["cacerts"],
-  cluster: ["kubeconfig", "meshPeer"],
+  cluster: ["kubeconfig", "meshPeer", "kialiToken"],
+} as const satisfies { trust: readonly (keyof TrustStackOutputs)[]; cluster: readonly (keyof ClusterStackOutputs)[] };
+
+/** The outputs a stack of each kind publishes only in some configurations (the `?` fields above). */
+export const optionalOutputs = {
+  trust: [],
+  cluster: ["kialiToken"],
 } as const satisfies { trust: readonly (keyof TrustStackOutputs)[]; cluster: readonly (keyof ClusterStackOutputs)[] };
 
 /** The trust stack's outputs, from its certificate authority. */
@@ -131,6 +143,8 @@ export interface ClusterStackParts {
   egressCidrs: pulumi.Input<string[]>;
   /** Per service name, its summary (each field may still be an Output). */
   services: Record<string, { [K in keyof ServiceSummary]: pulumi.Input<ServiceSummary[K]> }>;
+  /** The read-only Kiali token, when this member publishes one for the observer. */
+  kialiToken?: pulumi.Input<string>;
 }
 
 /** A cluster stack's outputs, from its cluster, gateway, reader token and services. */
@@ -158,6 +172,7 @@ export function clusterStackOutputs(parts: ClusterStackParts) {
     eastWestGatewayAddress: parts.gatewayAddress,
     meshPeer: pulumi.secret(pulumi.output(meshPeer)),
     services: pulumi.output(serviceSummaries) as pulumi.Output<Record<string, ServiceSummary>>,
+    ...(parts.kialiToken === undefined ? {} : { kialiToken: pulumi.secret(parts.kialiToken) }),
   } satisfies Published<ClusterStackOutputs>;
 }
 
@@ -188,6 +203,8 @@ export async function readTrustBundle(trustStack: string, clusterName: string): 
 export interface PublishedPeer {
   name: string;
   peer: pulumi.Output<MeshPeer>;
+  /** The peer's read-only Kiali token, when it publishes one (observability on, the peer not the observer). */
+  kialiToken?: pulumi.Output<string>;
 }
 
 /**
@@ -207,7 +224,12 @@ export async function readPeers(peers: readonly string[]): Promise<PublishedPeer
       );
       continue;
     }
-    published.push({ name: peerName, peer: pulumi.secret(reference.requireOutput(name) as pulumi.Output<MeshPeer>) });
+    const kiali = await reference.getOutputDetails(clusterOutputNames.kialiToken);
+    const kialiToken =
+      kiali.value === undefined && kiali.secretValue === undefined
+        ? undefined
+        : pulumi.secret(reference.requireOutput(clusterOutputNames.kialiToken) as pulumi.Output<string>);
+    published.push({ name: peerName, peer: pulumi.secret(reference.requireOutput(name) as pulumi.Output<MeshPeer>), kialiToken });
   }
   return published;
 }

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parser } from "@prometheus-io/lezer-promql";
 import Ajv from "ajv";
+import { parse as parseYaml } from "yaml";
 import { ConfigError, loadConfig, parseObservabilityConfig, parseServiceConfig, ServiceSettings } from "../config";
 import { alertNames, alertRuleGroups, RuleGroup } from "../components/observability/alerts";
 import { observabilityCharts, observabilityNamespace } from "../components/observability/charts";
@@ -25,8 +26,15 @@ import {
   prometheusValues,
 } from "../components/observability/prometheus";
 import { observedService, ObservedService } from "../components/observability/promql";
+import {
+  kialiRemoteAccessValues,
+  kialiRemoteAccount,
+  kialiRemoteKubeconfig,
+  kialiRemoteSecretMetadata,
+  kialiValues,
+} from "../components/observability/kiali";
 import { published, sharedBootstrap } from "./support/bootstrap";
-import { RecordedResource, reveal, runStack, stackRef, StackRun } from "./support/harness";
+import { isSecret, RecordedResource, reveal, runStack, stackRef, StackRun } from "./support/harness";
 import { helmRelease, k8sObject } from "./support/k8s";
 import { repoRoot, withConfig } from "./support/stackFiles";
 
@@ -493,6 +501,49 @@ describe("observability", () => {
     });
   });
 
+  describe("Kiali", () => {
+    it("reads every other member with the chart's remote-cluster resources only: a view-only service account", () => {
+      assert.deepEqual(kialiRemoteAccessValues(), {
+        deployment: { instance_name: "kiali-remote-access", remote_cluster_resources_only: true, view_only_mode: true },
+        auth: { strategy: "anonymous" },
+      });
+      assert.deepEqual(kialiRemoteAccount, {
+        namespace: "observability",
+        serviceAccount: "kiali-remote-access",
+        secretName: "kiali-remote-access",
+        createdBy: "the kiali-server chart with deployment.remote_cluster_resources_only",
+      });
+    });
+
+    it("gets one labelled remote Secret per member, keyed by the member, holding a token-only kubeconfig", () => {
+      assert.deepEqual(kialiRemoteSecretMetadata("aks"), {
+        name: "kiali-remote-cluster-secret-aks",
+        namespace: "observability",
+        labels: { "kiali.io/multiCluster": "true" },
+        annotations: { "kiali.io/cluster": "aks" },
+      });
+      const ca = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
+      const data = kialiRemoteKubeconfig("aks", { apiServerUrl: "https://aks.example:443", certificateAuthorityData: ca }, "a.b.c");
+      assert.deepEqual(Object.keys(data), ["aks"]);
+      const kubeconfig = parseYaml(data.aks!) as any;
+      assert.deepEqual(kubeconfig.users, [{ name: "aks", user: { token: "a.b.c" } }]);
+      assert.equal(kubeconfig.clusters[0].cluster.server, "https://aks.example:443");
+      assert.throws(() => kialiRemoteKubeconfig("aks", { apiServerUrl: "https://x", certificateAuthorityData: ca }, ""), /empty token/);
+    });
+
+    it("in the observer: anonymous and view-only behind port-forward, the federated Prometheus, the listed remote clusters", () => {
+      const values = kialiValues({ observer: "eks", remoteClusters: ["aks"], cloud: "aws", internalLoadBalancer: false }) as any;
+      assert.equal(values.auth.strategy, "anonymous");
+      assert.equal(values.deployment.view_only_mode, true);
+      assert.equal(values.deployment.service_type, "ClusterIP");
+      assert.equal(values.external_services.prometheus.url, "http://prometheus-eks.observability.svc.cluster.local:9090");
+      assert.deepEqual(values.clustering, {
+        autodetect_secrets: { enabled: false },
+        clusters: [{ name: "aks", secret_name: "kiali-remote-cluster-secret-aks" }],
+      });
+    });
+  });
+
   describe("values against the charts' own values schemas (scripts/fetch-chart-schemas.ts)", () => {
     const schemaOf = (chart: { chart: string; version: string }) =>
       path.join(repoRoot, ".chart-schemas", `${chart.chart}-${chart.version}.values.schema.json`);
@@ -555,6 +606,31 @@ describe("observability", () => {
       const federate = values.serverFiles["prometheus.yml"].scrape_configs.find((c: any) => c.job_name === federationJob);
       assert.deepEqual(federate.static_configs[0].targets, ["prometheus-aks.observability.svc.cluster.local:9090"]);
       assert.ok(values.serverFiles["alerting_rules.yml"].groups.length >= 2);
+    });
+
+    it("give every other member Kiali's read-only account and publish its token as a secret output", () => {
+      const access = helmRelease(aks, "kiali-remote-access");
+      assert.deepEqual(reveal<{ values: unknown }>(access.inputs).values, kialiRemoteAccessValues());
+      const token = k8sObject(aks, "kubernetes:core/v1:Secret", "kiali-remote-access", "observability");
+      assert.ok(token.dependencies.includes(access.urn), "the token Secret waits for the service account");
+      assert.equal(aks.outputs.kialiToken!.secret, true);
+      assert.match(String(aks.outputs.kialiToken!.value), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+      assert.notEqual(aks.outputs.kialiToken!.value, (aks.outputs.meshPeer!.value as { readerToken: string }).readerToken);
+      assert.equal(eks.outputs.kialiToken, undefined, "the observer publishes none");
+      assert.throws(() => helmRelease(eks, "kiali-remote-access"), /found 0/);
+    });
+
+    it("build the observer's Kiali from the peers' published tokens, keeping the credentials secret", async () => {
+      const second = (await sharedBootstrap()).second.eks;
+      const secret = k8sObject(second, "kubernetes:core/v1:Secret", "kiali-remote-cluster-secret-aks", "observability");
+      assert.ok(isSecret(secret.inputs.stringData), "the remote kubeconfig is a Pulumi secret");
+      const kubeconfig = parseYaml(reveal<Record<string, string>>(secret.inputs.stringData).aks!) as any;
+      assert.equal(kubeconfig.users[0].user.token, (await sharedBootstrap()).first.aks.outputs.kialiToken!.value);
+      const kiali = helmRelease(second, "kiali");
+      assert.ok(kiali.dependencies.includes(secret.urn), "Kiali mounts the Secret: it must exist first");
+      const values = reveal<{ values: any }>(kiali.inputs).values;
+      assert.deepEqual(values.clustering.clusters, [{ name: "aks", secret_name: "kiali-remote-cluster-secret-aks" }]);
+      assert.deepEqual(reveal<{ values: any }>(helmRelease(eks, "kiali").inputs).values.clustering.clusters, [], "first pass: no peer yet");
     });
 
     it("install nothing of it when burstmesh:observability.enabled is false", async () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { clusterOutputNames, secretOutputs, trustOutputNames } from "../components/stackOutputs";
+import { clusterOutputNames, optionalOutputs, secretOutputs, trustOutputNames } from "../components/stackOutputs";
 import { published, sharedBootstrap } from "./support/bootstrap";
 import { isSecret, ofType, RecordedResource, reveal, runStack, stackRef, StackRun } from "./support/harness";
 import { stackFileConfig, withConfig } from "./support/stackFiles";
@@ -179,17 +179,21 @@ describe("stacks under mocks, each with its own stack file", function () {
 
   describe("the stack-output contract", () => {
     const kinds = [
-      ["trust", trustOutputNames, secretOutputs.trust, () => [trust]],
-      ["cluster", clusterOutputNames, secretOutputs.cluster, () => [eks, aks]],
+      ["trust", trustOutputNames, secretOutputs.trust, optionalOutputs.trust, () => [trust]],
+      ["cluster", clusterOutputNames, secretOutputs.cluster, optionalOutputs.cluster, () => [eks, aks]],
     ] as const;
 
-    for (const [kind, names, secret, runs] of kinds) {
+    for (const [kind, names, secret, optional, runs] of kinds) {
       it(`a ${kind} stack publishes exactly the contract's outputs, the secret ones as secrets`, () => {
+        const seen = new Set<string>();
         for (const run of runs()) {
-          assert.deepEqual(Object.keys(run.outputs).sort(), Object.values(names).sort());
+          const published = (name: string) => !(optional as readonly string[]).includes(name) || name in run.outputs;
+          assert.deepEqual(Object.keys(run.outputs).sort(), Object.values(names).filter(published).sort());
           const secretNow = Object.entries(run.outputs).filter(([, output]) => output.secret);
-          assert.deepEqual(secretNow.map(([name]) => name).sort(), [...secret].sort());
+          assert.deepEqual(secretNow.map(([name]) => name).sort(), [...secret].filter(published).sort());
+          Object.keys(run.outputs).forEach((name) => seen.add(name));
         }
+        for (const name of optional) assert.ok(seen.has(name), `some ${kind} stack publishes the optional ${name}`);
       });
     }
 

@@ -1,7 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkedFor } from "../invariant";
 import { istioNamespace } from "./values";
+import {
+  decodeServiceAccountToken,
+  issueServiceAccountToken,
+  serviceAccountTokenSecret,
+  TokenAccount,
+} from "../clusters/serviceAccountToken";
 
 /** The service account the base chart creates for remote clusters' istiods to read this one. */
 export const readerServiceAccount = "istio-reader-service-account";
@@ -9,29 +14,22 @@ export const readerServiceAccount = "istio-reader-service-account";
 /** The token Secret's name, as `istioctl create-remote-secret` names it. */
 export const readerTokenSecretName = `${readerServiceAccount}-istio-remote-secret-token`;
 
+/** The reader account's token Secret in `istio-system`; the service account comes from the base chart. */
+export const readerTokenAccount: TokenAccount = {
+  namespace: istioNamespace,
+  serviceAccount: readerServiceAccount,
+  secretName: readerTokenSecretName,
+  createdBy: "the base chart",
+};
+
 /** The service-account token Secret that makes the token controller issue a long-lived reader token. */
-export function readerTokenSecret(): { metadata: { name: string; namespace: string; annotations: Record<string, string> }; type: string } {
-  return {
-    metadata: {
-      name: readerTokenSecretName,
-      namespace: istioNamespace,
-      annotations: { "kubernetes.io/service-account.name": readerServiceAccount },
-    },
-    type: "kubernetes.io/service-account-token",
-  };
+export function readerTokenSecret(): ReturnType<typeof serviceAccountTokenSecret> {
+  return serviceAccountTokenSecret(readerTokenAccount);
 }
 
 /** The reader token from a token Secret's `data` (base64), decoded; throws when the controller has not filled it. */
 export function decodeReaderToken(data: Record<string, string> | undefined): string {
-  const encoded = data?.token;
-  const token = encoded ? Buffer.from(encoded, "base64").toString("utf8") : "";
-  if (!token) {
-    throw new Error(
-      `ReaderToken: ${istioNamespace}/${readerTokenSecretName} has no data.token. The token controller fills it once the ` +
-        `service account ${readerServiceAccount} exists (it comes from the base chart); run 'pulumi up' again.`,
-    );
-  }
-  return token;
+  return decodeServiceAccountToken(data, readerTokenAccount, "ReaderToken");
 }
 
 /** Arguments of {@link ReaderToken}. */
@@ -46,13 +44,7 @@ export interface ReaderTokenArgs {
  * cluster being read). Since Kubernetes 1.24 no chart creates this token Secret, so this does.
  *
  * The service account comes from the `base` chart: pass `dependsOn` (the IstioPrimary's `ready` or
- * `base`). The token controller fills `data.token` asynchronously after the Secret is created. The
- * Kubernetes provider (>= 3.20) already waits for it: its create awaiter for
- * `kubernetes.io/service-account-token` Secrets polls until `data` is non-empty, and fails the create
- * after 5 s otherwise. The token is then read back from the cluster with `Secret.get`; the read's ID
- * waits on the created Secret's `data`, so a preview of a Secret that does not exist yet skips the read
- * instead of failing, and a read that still finds no token fails with what to do rather than handing
- * peers an empty token.
+ * `base`). How the token is issued and read back: {@link issueServiceAccountToken}.
  */
 export class ReaderToken extends pulumi.ComponentResource {
   /** The reader service account's token, decoded (a JWT); a Pulumi secret. */
@@ -60,13 +52,12 @@ export class ReaderToken extends pulumi.ComponentResource {
 
   constructor(name: string, args: ReaderTokenArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:mesh:ReaderToken", name, {}, opts);
-    const child = { parent: this, provider: args.provider };
-
-    const secret = new k8s.core.v1.Secret(`${name}-secret`, readerTokenSecret(), { ...child, dependsOn: opts?.dependsOn });
-
-    const id = pulumi.unsecret(secret.data.apply(() => `${istioNamespace}/${readerTokenSecretName}`));
-    const readBack = k8s.core.v1.Secret.get(`${name}-read`, id, { ...child, dependsOn: [secret] });
-    this.token = pulumi.secret(readBack.data.apply((data) => checkedFor(this, () => decodeReaderToken(data))));
+    this.token = issueServiceAccountToken(name, readerTokenAccount, {
+      parent: this,
+      component: "ReaderToken",
+      provider: args.provider,
+      dependsOn: opts?.dependsOn,
+    });
 
     this.registerOutputs({ token: this.token });
   }

@@ -1,7 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartRelease, observabilityCharts, observabilityReleases } from "./charts";
+import { checkedFor } from "../invariant";
+import type { MeshPeer } from "../stackOutputs";
 import { grafanaValues, GrafanaSettings } from "./grafana";
+import { kialiRemoteKubeconfig, kialiRemoteSecretMetadata, kialiValues } from "./kiali";
+
+/** A member the observer's Kiali reads: its mesh outputs (API server, CA) and its Kiali token. */
+export interface KialiRemoteCluster {
+  name: string;
+  peer: pulumi.Input<MeshPeer>;
+  kialiToken: pulumi.Input<string>;
+}
 
 /** Arguments of {@link Observer}. */
 export interface ObserverArgs extends GrafanaSettings {
@@ -9,16 +19,21 @@ export interface ObserverArgs extends GrafanaSettings {
   provider: k8s.Provider;
   /** The observability namespace (from this cluster's MemberPrometheus). */
   namespace: pulumi.Input<string>;
+  /** The other members that have published their Kiali token. */
+  remoteClusters: readonly KialiRemoteCluster[];
 }
 
 /**
  * The observer's consoles over the federated Prometheus: Grafana with Istio's dashboards and the
- * burstmesh Overflow dashboards. Nothing is published on a public load balancer: the Services are
+ * burstmesh Overflow dashboards, and Kiali with one remote Secret (a Pulumi secret) per member it
+ * reads. Nothing is published on a public load balancer: the Services are
  * ClusterIP (kubectl port-forward), or internal load balancers when asked for.
  */
 export class Observer extends pulumi.ComponentResource {
   /** The Grafana release. */
   public readonly grafana: k8s.helm.v3.Release;
+  /** The Kiali release. */
+  public readonly kiali: k8s.helm.v3.Release;
 
   constructor(name: string, args: ObserverArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:observability:Observer", name, {}, opts);
@@ -28,6 +43,34 @@ export class Observer extends pulumi.ComponentResource {
       `${name}-grafana`,
       chartRelease(observabilityReleases.grafana, observabilityCharts.grafana, args.namespace, grafanaValues(args)),
       { ...child, dependsOn: opts?.dependsOn },
+    );
+
+    const remoteSecrets = args.remoteClusters.map(
+      (remote) =>
+        new k8s.core.v1.Secret(
+          `${name}-kiali-${remote.name}`,
+          {
+            metadata: kialiRemoteSecretMetadata(remote.name),
+            type: "Opaque",
+            stringData: pulumi.secret(
+              pulumi
+                .all([remote.peer, remote.kialiToken])
+                .apply(([peer, token]) => checkedFor(this, () => kialiRemoteKubeconfig(remote.name, peer, token))),
+            ),
+          },
+          { ...child, dependsOn: opts?.dependsOn },
+        ),
+    );
+    this.kiali = new k8s.helm.v3.Release(
+      `${name}-kiali`,
+      chartRelease(
+        observabilityReleases.kiali,
+        observabilityCharts.kiali,
+        args.namespace,
+        kialiValues({ ...args, remoteClusters: args.remoteClusters.map((remote) => remote.name) }),
+      ),
+      // The Deployment mounts the remote Secrets: they must exist first.
+      { ...child, dependsOn: [this.grafana, ...remoteSecrets] },
     );
 
     this.registerOutputs({});

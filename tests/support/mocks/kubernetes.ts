@@ -16,7 +16,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 import type { ResourceMock } from ".";
 
-const readerTokenSecretId = "istio-system/istio-reader-service-account-istio-remote-secret-token";
+/** The token Secrets the clusters' token controller fills, by `<namespace>/<name>`: their service accounts. */
+const tokenSecrets: Record<string, string> = {
+  "istio-system/istio-reader-service-account-istio-remote-secret-token": "istio-reader-service-account",
+  "observability/kiali-remote-access": "kiali-remote-access",
+};
 const eastWestGatewayServiceId = "istio-system/istio-eastwestgateway";
 
 type Cloud = "aws" | "azure" | "existing";
@@ -86,24 +90,28 @@ function awsRegion(kubeconfig: string | undefined): string {
 }
 
 /**
- * The legacy service-account token the token controller would write for the reader service account
- * of the cluster behind `clusterKey`: a JWT with the controller's claims and a signature derived from
- * the cluster, so that different clusters get different tokens.
+ * The legacy service-account token the token controller would write into token Secret `secretId`
+ * (`<namespace>/<name>`, by default the istio reader's) of the cluster behind `clusterKey`: a JWT with
+ * the controller's claims and a signature derived from the cluster and the account, so that
+ * different clusters and accounts get different tokens.
  */
-export function fakeReaderToken(clusterKey: string): string {
-  const uid = digest("sa-uid", clusterKey).toString("hex");
+export function fakeReaderToken(clusterKey: string, secretId = Object.keys(tokenSecrets)[0]!): string {
+  const { namespace, name } = metadataOf(secretId);
+  const account = tokenSecrets[secretId]!;
+  const seed = secretId === Object.keys(tokenSecrets)[0] ? clusterKey : `${clusterKey}::${secretId}`;
+  const uid = digest("sa-uid", seed).toString("hex");
   const header = base64url(JSON.stringify({ alg: "RS256", kid: digest("kid", clusterKey).toString("hex").slice(0, 43) }));
   const payload = base64url(
     JSON.stringify({
       iss: "kubernetes/serviceaccount",
-      "kubernetes.io/serviceaccount/namespace": "istio-system",
-      "kubernetes.io/serviceaccount/secret.name": "istio-reader-service-account-istio-remote-secret-token",
-      "kubernetes.io/serviceaccount/service-account.name": "istio-reader-service-account",
+      "kubernetes.io/serviceaccount/namespace": namespace,
+      "kubernetes.io/serviceaccount/secret.name": name,
+      "kubernetes.io/serviceaccount/service-account.name": account,
       "kubernetes.io/serviceaccount/service-account.uid": `${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`,
-      sub: "system:serviceaccount:istio-system:istio-reader-service-account",
+      sub: `system:serviceaccount:${namespace}:${account}`,
     }),
   );
-  const signature = base64url(Buffer.concat([digest("sig", clusterKey, header, payload), digest("sig2", clusterKey, header, payload)]));
+  const signature = base64url(Buffer.concat([digest("sig", seed, header, payload), digest("sig2", seed, header, payload)]));
   return `${header}.${payload}.${signature}`;
 }
 
@@ -120,10 +128,11 @@ export function fakeGatewayIngress(ref: string | undefined): { hostname: string 
   return { ip: `${cloud === "azure" ? `20.${h[0]}` : "172.18"}.${h[1]}.${(h[2]! % 254) + 1}` };
 }
 
-function tokenData(ref: string | undefined): Record<string, string> {
+function tokenData(ref: string | undefined, secretId: string): Record<string, string> {
   const { stack, name } = parseProviderRef(ref);
   const key = `${stack}::${name}`;
-  return { token: Buffer.from(fakeReaderToken(key)).toString("base64"), namespace: Buffer.from("istio-system").toString("base64") };
+  const token = fakeReaderToken(key, secretId);
+  return { token: Buffer.from(token).toString("base64"), namespace: Buffer.from(metadataOf(secretId).namespace).toString("base64") };
 }
 
 function metadataOf(id: string): { namespace: string; name: string } {
@@ -154,14 +163,19 @@ export const resourceMocks: Record<string, ResourceMock> = {
   "kubernetes:core/v1:Secret": ({ id, inputs, provider }: MockResourceArgs) => {
     // A created service-account token Secret: the provider waits until the token controller has
     // filled `data`, so its outputs hold the token.
-    if (!id) return plain(inputs.type) === "kubernetes.io/service-account-token" ? { data: tokenData(provider) } : {};
-    if (id !== readerTokenSecretId) return {};
+    if (!id) {
+      if (plain(inputs.type) !== "kubernetes.io/service-account-token") return {};
+      const metadata = plain(inputs.metadata) as { name: string; namespace: string };
+      return { data: tokenData(provider, `${metadata.namespace}/${metadata.name}`) };
+    }
+    const account = tokenSecrets[id];
+    if (!account) return {};
     return {
       apiVersion: "v1",
       kind: "Secret",
-      metadata: { ...metadataOf(id), annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" } },
+      metadata: { ...metadataOf(id), annotations: { "kubernetes.io/service-account.name": account } },
       type: "kubernetes.io/service-account-token",
-      data: tokenData(provider),
+      data: tokenData(provider, id),
     };
   },
 

@@ -1,0 +1,39 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { issueServiceAccountToken } from "../clusters/serviceAccountToken";
+import { chartRelease, observabilityCharts, observabilityReleases } from "./charts";
+import { kialiRemoteAccessValues, kialiRemoteAccount } from "./kiali";
+
+/** Arguments of {@link KialiRemoteAccess}. */
+export interface KialiRemoteAccessArgs {
+  /** Provider of this member (not the observer). */
+  provider: k8s.Provider;
+  /** The observability namespace (from this member's MemberPrometheus). */
+  namespace: pulumi.Input<string>;
+}
+
+/**
+ * What the observer's Kiali reads this member with: the kiali-server chart's remote-cluster resources
+ * (service account `kiali-remote-access` bound to the view-only ClusterRole) and a long-lived token
+ * for it, published (secret) as this stack's `kialiToken` output.
+ */
+export class KialiRemoteAccess extends pulumi.ComponentResource {
+  /** The service account's token (a JWT); a Pulumi secret. */
+  public readonly token: pulumi.Output<string>;
+
+  constructor(name: string, args: KialiRemoteAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("burstmesh:observability:KialiRemoteAccess", name, {}, opts);
+    const release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      chartRelease(observabilityReleases.kialiRemoteAccess, observabilityCharts.kiali, args.namespace, kialiRemoteAccessValues()),
+      { parent: this, provider: args.provider, dependsOn: opts?.dependsOn },
+    );
+    this.token = issueServiceAccountToken(name, kialiRemoteAccount, {
+      parent: this,
+      component: "KialiRemoteAccess",
+      provider: args.provider,
+      dependsOn: [release],
+    });
+    this.registerOutputs({ token: this.token });
+  }
+}
