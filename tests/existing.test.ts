@@ -307,10 +307,11 @@ describe("existing member clusters", function () {
     });
 
     it("installs the same Istio objects as an EKS or AKS member", () => {
-      // The observer (eks, the first member) also runs the consoles over the federated view.
+      // The observer (eks, the first member) runs the consoles; every other member gives its Kiali read access.
+      const observerRole = /burstmesh:observability:(Observer|KialiRemoteAccess)/;
       const shape = (run: StackRun) =>
         kubernetesObjects(run)
-          .filter((r) => !remoteSecretNamed(r) && !r.urn.includes("burstmesh:observability:Observer"))
+          .filter((r) => !remoteSecretNamed(r) && !observerRole.test(r.urn))
           .map((r) => `${r.type} ${r.name}`)
           .sort();
       assert.deepEqual(shape(mesh.second.onprem), shape(mesh.second.eks));
