@@ -216,14 +216,43 @@ export const awsClusterSettings = z.object({
 });
 export type AwsClusterSettings = z.infer<typeof awsClusterSettings>;
 
-export const azureClusterSettings = z.object({
-  cloud: z.literal("azure"),
-  location: z.string("is required when burstmesh:cloud is azure (the Azure location, such as westeurope)").min(1),
-  ...clusterCommon,
-  resourceGroupName: z.string().regex(/^[-\w.()]{1,89}[-\w()]$/, "must be an Azure resource group name"),
-  nodePool: z.object({ vmSize: z.string().min(1), ...nodeCounts }).superRefine(checkNodeCounts),
-  autoscaling: azureAutoscaling,
-});
+export const azureClusterSettings = z
+  .object({
+    cloud: z.literal("azure"),
+    location: z.string("is required when burstmesh:cloud is azure (the Azure location, such as westeurope)").min(1),
+    ...clusterCommon,
+    resourceGroupName: z.string().regex(/^[-\w.()]{1,89}[-\w()]$/, "must be an Azure resource group name"),
+    /**
+     * How people and Pulumi sign in to the API server: `local` (Kubernetes RBAC, the static cluster-user
+     * credential) or `entra` (Microsoft Entra ID with Azure RBAC, local accounts disabled, kubelogin).
+     */
+    aksAuth: z.enum(["local", "entra"], "must be 'local' or 'entra'").default("local"),
+    /**
+     * With `entra`: the Entra principals that get cluster admin (the role "Azure Kubernetes Service RBAC
+     * Cluster Admin" on the cluster), the identities that run `pulumi up` among them.
+     */
+    aksAdminPrincipals: z
+      .array(
+        z.object({
+          objectId: z.uuid("must be the principal's object ID, a GUID"),
+          type: z.enum(["User", "Group", "ServicePrincipal"], "must be User, Group or ServicePrincipal"),
+        }),
+      )
+      .default([]),
+    nodePool: z.object({ vmSize: z.string().min(1), ...nodeCounts }).superRefine(checkNodeCounts),
+    autoscaling: azureAutoscaling,
+  })
+  .superRefine((cluster, ctx) => {
+    if (cluster.aksAuth === "entra" && cluster.aksAdminPrincipals.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["aksAdminPrincipals"],
+        message:
+          "must name at least one principal when burstmesh:aksAuth is entra: with local accounts off, only they can administer " +
+          "the cluster, and the identity that runs pulumi up (your own, CI's) must be one of them",
+      });
+    }
+  });
 export type AzureClusterSettings = z.infer<typeof azureClusterSettings>;
 
 /** How peers reach an existing member's east-west gateway. */

@@ -453,6 +453,8 @@ describe("cluster components", function () {
     kubernetesVersion: "1.34",
     apiAllowedCidrs: ["198.51.100.0/24", "203.0.113.7/32"],
     nodePool: { vmSize: "Standard_D4s_v5", minCount: 2, desiredCount: 3, maxCount: 5, diskSizeGb: 100 },
+    aksAuth: "local",
+    aksAdminPrincipals: [],
   };
 
   describe("AksCluster (authorized ranges)", () => {

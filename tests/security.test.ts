@@ -5,9 +5,10 @@ import { drillJobManifest } from "../components/traffic/drillJob";
 import { deploymentManifest, restrictedPodSecurity } from "../components/traffic/serviceSpecs";
 import { restrictedPodProblems } from "../policy/policies";
 import { anywhere, apiAllowlist, gatewaySourceRanges, isOpen, nobodyRange, peerEgressCidrs } from "../components/mesh/allowlists";
-import { Bootstrap, MeshRuns, sharedBootstrap, simulateMesh } from "./support/bootstrap";
+import { parse as parseYaml } from "yaml";
+import { Bootstrap, MeshRuns, published, sharedBootstrap, simulateMesh } from "./support/bootstrap";
 import { helmRelease } from "./support/k8s";
-import { ofType, reveal, single, StackRun } from "./support/harness";
+import { ofType, reveal, runStack, single, stackRef, StackRun } from "./support/harness";
 import { configErrorOf, withConfig } from "./support/stackFiles";
 
 const inputsOf = (run: StackRun, type: string, name?: string | RegExp): Record<string, any> => reveal(single(run, type, name).inputs);
@@ -277,6 +278,108 @@ describe("least exposure", function () {
       assert.ok(parsed.ok, JSON.stringify(parsed));
       const job = reveal<{ spec: { template: { spec: Record<string, unknown> } } }>(drillJobManifest(parsed.services[0]!, parsed.drill));
       assert.deepEqual(restrictedPodProblems(job.spec.template.spec), []);
+    });
+  });
+
+  describe("AKS sign-in: burstmesh:aksAuth", () => {
+    let entra: StackRun;
+    before(async () => {
+      entra = await runStack({
+        stack: "aks",
+        config: withConfig("aks", {
+          "burstmesh:aksAuth": "entra",
+          "burstmesh:aksAdminPrincipals": [
+            { objectId: "11111111-2222-4333-8444-555555555555", type: "ServicePrincipal" },
+            { objectId: "22222222-3333-4444-8555-666666666666", type: "Group" },
+          ],
+        }),
+        published: { [stackRef("trust")]: published(bootstrap.trust), [stackRef("eks")]: published(bootstrap.first.eks) },
+      });
+    });
+
+    it("local (the default): local accounts on, no Entra profile, a static credential", () => {
+      const cluster = inputsOf(bootstrap.second.aks, "azure-native:containerservice:ManagedCluster");
+      assert.equal(cluster.disableLocalAccounts, false);
+      assert.equal(cluster.aadProfile, undefined);
+      assert.equal(ofType(bootstrap.second.aks, "azure-native:authorization:RoleAssignment").length, 1, "only the network role");
+    });
+
+    it("entra: Entra ID with Azure RBAC in the deployer's tenant, local accounts disabled", () => {
+      const cluster = inputsOf(entra, "azure-native:containerservice:ManagedCluster");
+      assert.deepEqual(cluster.aadProfile, { managed: true, enableAzureRBAC: true, tenantID: "99999999-8888-4777-8666-555555555555" });
+      assert.equal(cluster.disableLocalAccounts, true);
+    });
+
+    it("entra: the kubeconfig output runs kubelogin with the Azure CLI's sign-in against the AKS server application", () => {
+      const kubeconfig = entra.outputs.kubeconfig!;
+      assert.equal(kubeconfig.secret, true);
+      const user = (parseYaml(kubeconfig.value as string) as { users: { user: Record<string, unknown> }[] }).users[0]!.user;
+      assert.deepEqual(user, {
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1beta1",
+          command: "kubelogin",
+          args: ["get-token", "--login", "azurecli", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"],
+        },
+      });
+      assert.match(JSON.stringify(kubeconfig.value), /\.azmk8s\.io:443/);
+    });
+
+    it("entra: each of burstmesh:aksAdminPrincipals gets AKS RBAC Cluster Admin on the cluster before the provider uses it", () => {
+      const cluster = single(entra, "azure-native:containerservice:ManagedCluster");
+      const admins = ofType(entra, "azure-native:authorization:RoleAssignment", /-cluster-admin-/);
+      const role =
+        "/subscriptions/00000000-0000-4000-8000-000000000000/providers/Microsoft.Authorization/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
+      assert.deepEqual(
+        admins.map((admin) => reveal(admin.inputs)),
+        [
+          {
+            principalId: "11111111-2222-4333-8444-555555555555",
+            principalType: "ServicePrincipal",
+            roleDefinitionId: role,
+            scope: `${cluster.name}-id`,
+          },
+          {
+            principalId: "22222222-3333-4444-8555-666666666666",
+            principalType: "Group",
+            roleDefinitionId: role,
+            scope: `${cluster.name}-id`,
+          },
+        ],
+      );
+      const provider = single(entra, "pulumi:providers:kubernetes");
+      for (const admin of admins) assert.ok(provider.dependencies.includes(admin.urn));
+    });
+
+    it("entra: peers still read the cluster with the reader token, and its remote secret for eks is unchanged", () => {
+      const local = bootstrap.second.aks;
+      assert.equal(
+        (entra.outputs.meshPeer!.value as { readerToken: string }).readerToken.split(".").length,
+        3,
+        "a service-account JWT, not an Entra credential",
+      );
+      const remoteSecret = (run: StackRun) =>
+        JSON.stringify(
+          reveal(run.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && /^peer-eks/.test(r.name) && !r.read)!.inputs),
+        );
+      assert.equal(remoteSecret(entra), remoteSecret(local));
+    });
+
+    it("refuses an unknown mode, entra without admins, and admins that are no Entra principals, naming the key", () => {
+      assert.match(configErrorOf(withConfig("aks", { "burstmesh:aksAuth": "aad" })), /burstmesh:aksAuth: must be 'local' or 'entra'/);
+      assert.match(
+        configErrorOf(withConfig("aks", { "burstmesh:aksAuth": "entra" })),
+        /burstmesh:aksAdminPrincipals: must name at least one principal when burstmesh:aksAuth is entra/,
+      );
+      const admins = (principal: unknown) =>
+        withConfig("aks", { "burstmesh:aksAuth": "entra", "burstmesh:aksAdminPrincipals": [principal] });
+      assert.match(
+        configErrorOf(admins({ objectId: "me", type: "User" })),
+        /burstmesh:aksAdminPrincipals\[0\]\.objectId: must be the principal's object ID, a GUID/,
+      );
+      assert.match(
+        configErrorOf(admins({ objectId: "11111111-2222-4333-8444-555555555555", type: "Robot" })),
+        /burstmesh:aksAdminPrincipals\[0\]\.type: must be User, Group or ServicePrincipal/,
+      );
     });
   });
 });

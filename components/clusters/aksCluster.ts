@@ -4,6 +4,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkedFor } from "../invariant";
 import { apiAllowlist } from "../mesh/allowlists";
+import * as authorization from "@pulumi/azure-native/authorization";
+import { AksAdminPrincipal, AksAuth, aksAuthProfile, clusterAdmins, entraKubeconfig } from "./aksAuth";
 import { aksEgress } from "./aksEgress";
 import { apiServerOf } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
@@ -30,6 +32,10 @@ export interface AksClusterArgs {
   apiAllowedCidrs: pulumi.Input<string[]>;
   /** The system node pool (autoscaled between `minCount` and `maxCount`). */
   nodePool: AksNodePoolArgs;
+  /** How people and Pulumi sign in: `local` accounts, or `entra` (Entra ID, Azure RBAC, kubelogin). */
+  aksAuth: AksAuth;
+  /** With `entra`: who gets cluster admin, the identities that run Pulumi among them. */
+  aksAdminPrincipals: AksAdminPrincipal[];
   /** The cluster autoscaler's timing; AKS's defaults (10s, 10m) where not given. */
   autoscaling?: AksAutoscalerTiming;
 }
@@ -95,6 +101,7 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
     );
 
     // The outbound IP exists before the cluster, so its address is known (and published) from the first pass.
+    const entra = args.aksAuth === "entra";
     const egress = aksEgress(name, { clusterName, location: args.location, resourceGroup: this.resourceGroup }, this);
     this.cluster = new containerservice.ManagedCluster(
       `${name}-aks`,
@@ -106,9 +113,9 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
         kubernetesVersion: args.kubernetesVersion,
         identity: egress.clusterIdentity,
         enableRBAC: true,
-        // Local accounts stay enabled (disableLocalAccounts is left unset, default false): the user
-        // credential below is then a static kubeconfig that works without kubelogin. With Azure AD
-        // integration and local accounts disabled it would need the kubelogin exec plugin instead.
+        // `local`: local accounts on, and the user credential below is a static kubeconfig. `entra`:
+        // Entra ID with Azure RBAC and no local accounts, so no static credential exists at all.
+        ...aksAuthProfile(args.aksAuth, entra ? authorization.getClientConfigOutput({ parent: this }).tenantId : ""),
         agentPoolProfiles: [
           {
             name: systemPoolName,
@@ -149,22 +156,32 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
 
     // Taking the name from the cluster's output makes the invoke wait for the cluster (and skip it
     // in a preview where the cluster does not exist yet).
+    // With Entra, AKS hands out a kubelogin kubeconfig (format `exec`); only its server and CA are kept.
     const credentials = containerservice.listManagedClusterUserCredentialsOutput(
-      { resourceGroupName: this.resourceGroup.name, resourceName: this.cluster.name },
+      { resourceGroupName: this.resourceGroup.name, resourceName: this.cluster.name, ...(entra ? { format: "exec" } : {}) },
       { parent: this, dependsOn: [this.cluster] },
     );
+    const admins = entra ? clusterAdmins(name, this.cluster.id, args.aksAdminPrincipals, this) : [];
 
     this.clusterName = this.cluster.name;
     this.region = pulumi.output(args.location);
     this.egressCidrs = egress.egressCidrs;
     this.endpoint = this.cluster.fqdn.apply(aksEndpoint);
-    this.kubeconfig = pulumi.secret(credentials.apply((answer) => checkedFor(this, () => decodeCredential(answer))));
+    this.kubeconfig = pulumi.secret(
+      credentials.apply((answer) =>
+        checkedFor(this, () => (entra ? entraKubeconfig(apiServerOf(decodeCredential(answer))) : decodeCredential(answer))),
+      ),
+    );
     // The CA certificate is public (every TLS client of the API server sees it), so it need not
     // inherit the kubeconfig's secrecy.
     this.certificateAuthorityData = pulumi.unsecret(
       this.kubeconfig.apply((k) => checkedFor(this, () => apiServerOf(k).certificateAuthorityData)),
     );
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.cluster] });
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig },
+      { parent: this, dependsOn: [this.cluster, ...admins] },
+    );
 
     this.registerOutputs(memberClusterOutputs(this));
   }

@@ -263,7 +263,22 @@ export const callMocks: Record<string, CallMock> = {
       contexts: [{ name: cluster.name, context: { cluster: cluster.name, user } }],
       "current-context": cluster.name,
       preferences: {},
-      users: [{ name: user, user: { token: hash(64, "token", cluster.fqdn) } }],
+      users: [
+        {
+          name: user,
+          // Format `exec` (Entra clusters): kubelogin with device-code sign-in, as AKS hands it out.
+          user:
+            inputs.format === "exec"
+              ? {
+                  exec: {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: "kubelogin",
+                    args: ["get-token", "--login", "devicecode", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"],
+                  },
+                }
+              : { token: hash(64, "token", cluster.fqdn) },
+        },
+      ],
     });
     return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
   },
