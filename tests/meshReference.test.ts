@@ -1,7 +1,8 @@
 /**
- * The mesh components' Istio objects and Helm values against Istio 1.30.3's own CRD schemas, gateway
- * values schema and chart default values (`../shared/reference/istio-1.30.3`). A second opinion on top
- * of the typed models; skipped, saying so, where a checkout has no reference files.
+ * The mesh components' Istio objects against Istio's CRD schemas in every clone (the models of
+ * @kubernetes-models/istio); and, where a checkout has Istio 1.30.3's own files beside it, the
+ * objects with unknown fields rejected, the gateway values against the chart's values schema and the
+ * istiod and base values against the charts' defaults. Those extra checks skip, saying so, elsewhere.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -11,6 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { crossNetworkGateway, meshPeerAuthentication } from "../components/mesh/objects";
 import { baseValues, eastWestGatewayValues, istiodValues } from "../components/mesh/values";
 import { gatewayChartTopLevelKeys, hasReference, istioSchemaErrors, referenceDir } from "./support/istioReference";
+import { validateIstio } from "./support/schemas";
 
 /** Every Istio object the mesh components create (the components build them with these functions only). */
 const istioObjects = () => [meshPeerAuthentication(), crossNetworkGateway()];
@@ -72,6 +74,20 @@ function chartDefaults(file: string): Record<string, unknown> {
   const { _internal_defaults_do_not_set: internal, ...rest } = values;
   return { ...(internal as Record<string, unknown>), ...rest };
 }
+
+describe("mesh: Istio objects against the CRD schemas of @kubernetes-models/istio", () => {
+  it("every Istio object the mesh components create is valid", async () => {
+    for (const object of istioObjects()) {
+      assert.deepEqual(await validateIstio(object), [], `${object.kind} ${object.metadata.name}`);
+    }
+  });
+
+  it("the model check itself rejects a wrong value (so the test above can fail)", async () => {
+    const gateway = crossNetworkGateway();
+    const broken = { ...gateway, spec: { ...gateway.spec, servers: [{ ...gateway.spec.servers[0]!, tls: { mode: "PASSTHRU" } }] } };
+    assert.notDeepEqual(await validateIstio(broken), []);
+  });
+});
 
 describe("mesh: against the Istio 1.30.3 reference", function () {
   before(function () {

@@ -2,17 +2,14 @@ import { strict as assert } from "node:assert";
 import { parseServiceConfig, ServiceSettings } from "../config/services";
 import { overflowObjects } from "../components/traffic/serviceSpecs";
 import { hasReference, istioSchemaErrors } from "./support/istioReference";
+import { validateIstio } from "./support/schemas";
 
 /**
- * Second opinion from Istio 1.30.3's own CRD schemas (where the checkout has them beside it): every
- * Istio object an overflow service generates, in every mode and cluster, is valid, with no field the
- * schema does not know.
+ * Every Istio object an overflow service generates, in every mode and cluster, against Istio's CRD
+ * schemas: always against the models of @kubernetes-models/istio, and, where a checkout has Istio
+ * 1.30.3's own CRD file beside it, also against that file with unknown fields rejected.
  */
-describe("overflow Istio objects against Istio 1.30.3's CRD schemas", function () {
-  before(function () {
-    if (!hasReference()) this.skip();
-  });
-
+describe("overflow Istio objects against Istio's CRD schemas", function () {
   const clusters = [
     { clusterName: "eks", region: "eu-central-1" },
     { clusterName: "aks", region: "westeurope" },
@@ -48,18 +45,27 @@ describe("overflow Istio objects against Istio 1.30.3's CRD schemas", function (
 
   for (const [what, entry] of Object.entries(entries)) {
     for (const cluster of clusters) {
-      it(`${what}, in ${cluster.clusterName}`, () => {
+      it(`${what}, in ${cluster.clusterName}`, async () => {
         const objects = overflowObjects(service(entry), cluster);
         const istio = [objects.sidecar, objects.destinationRule, objects.virtualService].filter((object) => object !== undefined);
         assert.equal(istio.length, entry.mode === undefined ? 3 : 2);
         for (const object of istio) {
-          assert.deepEqual(istioSchemaErrors(object), [], `${object.kind} ${object.metadata.name}`);
+          assert.deepEqual(await validateIstio(object), [], `${object.kind} ${object.metadata.name}`);
+          if (hasReference()) assert.deepEqual(istioSchemaErrors(object), [], `${object.kind} ${object.metadata.name} (1.30.3 reference)`);
         }
       });
     }
   }
 
-  it("would catch a misplaced field (the check itself can fail)", () => {
+  it("would catch a field of the wrong type (the model check itself can fail)", async () => {
+    const rule = overflowObjects(service(entries.overflow!), clusters[0]!).destinationRule;
+    const outlierDetection = { ...rule.spec.trafficPolicy!.outlierDetection, consecutive5xxErrors: "none" };
+    const wrong = { ...rule, spec: { ...rule.spec, trafficPolicy: { ...rule.spec.trafficPolicy, outlierDetection } } };
+    assert.match((await validateIstio(wrong)).join("\n"), /consecutive5xxErrors/);
+  });
+
+  it("would catch a misplaced field (the 1.30.3 reference check itself can fail)", function () {
+    if (!hasReference()) this.skip();
     const rule = overflowObjects(service(entries.overflow!), clusters[0]!).destinationRule;
     const misplaced = { ...rule, spec: { ...rule.spec, trafficPolicy: { ...rule.spec.trafficPolicy, maxEjectionPercent: 100 } } };
     assert.notDeepEqual(istioSchemaErrors(misplaced), []);
