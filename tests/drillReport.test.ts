@@ -50,6 +50,7 @@ printf '\\n000'
           SAMPLE_SECONDS: String(sampleSeconds),
           LOAD_LOGS: "kubectl logs job/overflow-drill -n podinfo -c load",
           NO_OVERFLOW_HINT: "raise burstmesh:drill.connections",
+          LIVE_PANEL: 'Grafana, dashboard "burstmesh Overflow: podinfo", panel "Requests served per cluster"',
           QUIT_URL: "http://127.0.0.1:15020/quitquitquit",
         },
       });
@@ -73,6 +74,10 @@ printf '\\n000'
     assert.match(stdout, /^ {2}aks +other cloud +2 +18\.2%$/m);
     assert.match(stdout, /^ {2}failed-503 +failed +1 +9\.1%$/m);
     assert.match(stdout, /^ {4}200 +168300$/m);
+    assert.match(
+      stdout,
+      /^LIVE: the same split over time: Grafana, dashboard "burstmesh Overflow: podinfo", panel "Requests served per cluster"/m,
+    );
     assert.match(stdout, /^ {4}503 +1700$/m);
     assert.match(stdout, /"ActualQPS": 2841\.3/);
     // failed from fortio: 1700 / 170000; served split 7 : 2 as sampled.

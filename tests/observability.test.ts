@@ -26,6 +26,7 @@ import {
   prometheusValues,
 } from "../components/observability/prometheus";
 import { observedService, ObservedService } from "../components/observability/promql";
+import { drillJobManifest } from "../components/traffic/drillJob";
 import {
   kialiRemoteAccessValues,
   kialiRemoteAccount,
@@ -350,6 +351,22 @@ describe("observability", () => {
           for (const target of panel.targets) assert.deepEqual(target.datasource, prometheusDatasource);
         }
       }
+    });
+
+    it("is what the drill's report names for the same split, live", () => {
+      const parsed = parseServiceConfig(
+        [{ name: "podinfo", homeCluster: "eks", capacity: { maxConcurrentRequests: 16, maxPendingRequests: 8 } }],
+        { enabled: true },
+        { members: [...members] },
+      );
+      assert.ok(parsed.ok);
+      const job = drillJobManifest(parsed.services[0]!, parsed.drill) as any;
+      const report = job.spec.template.spec.containers.find((c: { name: string }) => c.name === "report");
+      const live = report.env.find((e: { name: string }) => e.name === "LIVE_PANEL").value;
+      assert.equal(live, 'Grafana, dashboard "burstmesh Overflow: podinfo", panel "Requests served per cluster"');
+      assert.equal(dashboard.title, "burstmesh Overflow: podinfo");
+      assert.equal(dashboard.panels[0]!.title, "Requests served per cluster");
+      assert.match(fs.readFileSync(path.join(repoRoot, "components/traffic/drill-report.sh"), "utf8"), /^echo "LIVE: .*\$LIVE_PANEL/m);
     });
 
     it("shows the burstmesh alerts", () => {

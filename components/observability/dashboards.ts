@@ -89,6 +89,16 @@ export interface Dashboard {
   panels: Panel[];
 }
 
+/** The Overflow dashboard's title for a service. */
+export function overflowDashboardTitle(serviceName: string): string {
+  return `burstmesh Overflow: ${serviceName}`;
+}
+
+/** Where the drill's split shows live: the Overflow dashboard's first panel, in the observer's Grafana. */
+export function livePanel(serviceName: string): string {
+  return `Grafana, dashboard "${overflowDashboardTitle(serviceName)}", panel "${overflowPanels.servedShare}"`;
+}
+
 /** The Overflow dashboard's UID for a service (Grafana UIDs: at most 40 characters). */
 export function overflowDashboardUid(serviceName: string): string {
   return `burstmesh-overflow-${serviceName}`.slice(0, 40);
@@ -206,7 +216,7 @@ export function overflowDashboard(service: ObservedService, members: readonly st
 
   return {
     uid: overflowDashboardUid(service.name),
-    title: `burstmesh Overflow: ${service.name}`,
+    title: overflowDashboardTitle(service.name),
     tags: ["burstmesh", "overflow", "istio"],
     schemaVersion: dashboardSchemaVersion,
     editable: false,

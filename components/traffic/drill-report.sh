@@ -13,6 +13,7 @@
 #   SAMPLE_SECONDS    how long to sample at most
 #   LOAD_LOGS         the command that shows fortio's own log
 #   NO_OVERFLOW_HINT  what to change when nothing spilled
+#   LIVE_PANEL        where the same split shows live (the observer's Grafana)
 #   QUIT_URL          the sidecar's quit endpoint, asked at the end (empty: not asked)
 set -u
 
@@ -83,5 +84,6 @@ else
   echo "RESULT: no overflow observed: no sampled answer came from outside $HOME_CLUSTER"
   echo "  $NO_OVERFLOW_HINT"
 fi
+echo "LIVE: the same split over time: $LIVE_PANEL (README, Observability)"
 if [ -n "$QUIT_URL" ]; then curl -s -m 5 -o /dev/null -X POST "$QUIT_URL" || true; fi
 exit 0

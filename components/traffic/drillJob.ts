@@ -32,6 +32,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { DrillSettings, durationSeconds, isHomeCluster, ServiceSettings } from "../../config/services";
 import { serviceHost } from "./serviceSpecs";
+import { livePanel } from "../observability/dashboards";
 
 /** Name of the drill Job in the service's namespace (each service owns its namespace). */
 export const drillJobName = "overflow-drill";
@@ -202,6 +203,7 @@ export function drillJobManifest(
                 { name: "SAMPLE_SECONDS", value: String(loadSeconds + drillGraceSeconds) },
                 { name: "LOAD_LOGS", value: drillLogsCommand(service, drillContainers.load) },
                 { name: "NO_OVERFLOW_HINT", value: noOverflowHint },
+                { name: "LIVE_PANEL", value: livePanel(service.name) },
               ],
               volumeMounts: [...volumeMounts, { name: "script", mountPath: scriptDir, readOnly: true }],
               securityContext: restrictedContainer,
