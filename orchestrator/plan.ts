@@ -203,7 +203,8 @@ function printUpSummary(log: Log, selection: Selection, updates: readonly Update
   const width = Math.max(0, ...stacks.map((n) => n.length));
   if (stacks.length > 0) log.out("summary:");
   for (const stack of stacks) {
-    const own = updates.filter((u) => u.stack === stack).sort((a, b) => a.pass - b.pass);
+    // A stack's passes run one after another, so its updates are already in pass order.
+    const own = updates.filter((u) => u.stack === stack);
     const parts = own.map((u) => {
       const what = `${u.failed ? "failed" : describeChanges(u.changes)} (${formatDuration(u.durationMs)})`;
       return u.pass === 0 ? what : `pass ${u.pass}: ${what}`;

@@ -11,6 +11,7 @@ import * as policy from "../policy/policies";
 import { ResourceView } from "../policy/policies";
 import { Bootstrap, sharedBootstrap } from "./support/bootstrap";
 import { RecordedResource, reveal, StackRun } from "./support/harness";
+import { wireSecret } from "./support/sdkInternals";
 import { repoRoot } from "./support/stackFiles";
 
 type ResourceCheck = (args: ResourceView, report: (message: string, urn?: string) => void) => void;
@@ -636,7 +637,7 @@ describe("policy pack", () => {
         request.setType(policy.types.secret);
         request.setName("peer-aks");
         request.setUrn("urn:pulumi:eks::burstmesh::kubernetes:core/v1:Secret::peer-aks");
-        const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: { aks: execKubeconfig } };
+        const secret = wireSecret({ aks: execKubeconfig });
         request.setProperties(
           Struct.fromJavaScript({
             metadata: { name: "istio-remote-secret-aks", namespace: "istio-system", labels: { "istio/multiCluster": "true" } },

@@ -9,10 +9,7 @@ import type { CaBundle } from "../components/stackOutputs";
 import { isSecret, RecordedResource, resolve, reveal, settle, startMockedRun, stateOf } from "./support/harness";
 import type { ResourceMock } from "./support/mocks";
 import { resourceMocks, x509 } from "./support/mocks/tls";
-
-// The wire form of a Pulumi secret, for inputs handed to a mock directly.
-const sigKey = pulumi.runtime.specialSigKey;
-const secretSig = pulumi.runtime.specialSecretSig;
+import { wireSecret } from "./support/sdkInternals";
 
 const fakeCert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
 
@@ -428,7 +425,7 @@ describe("SharedCA", () => {
     it("SelfSignedCert honours isCaCertificate, maxPathLength as the provider encodes it, allowedUses and secret inputs", async () => {
       const key = await newKey("mock-ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
       const base = {
-        privateKeyPem: { [sigKey]: secretSig, value: key.privateKeyPem },
+        privateKeyPem: wireSecret(key.privateKeyPem),
         subject: { commonName: "x" },
         validityPeriodHours: 5,
       };

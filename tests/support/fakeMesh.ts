@@ -72,7 +72,12 @@ export class FakeMesh implements MeshWorkspace {
     this.events.push({ seq: ++this.seq, stack, op, phase, run });
   }
 
-  async open(name: string, { create }: { create: boolean }): Promise<StackHandle | undefined> {
+  /** Every `open` call's stack and options, in order. */
+  readonly opened: { name: string; options: unknown }[] = [];
+
+  async open(name: string, options: { create: boolean }): Promise<StackHandle | undefined> {
+    const { create } = options;
+    this.opened.push({ name, options });
     this.record(name, "open", "start");
     await tick(0);
     const state = this.state.get(name);

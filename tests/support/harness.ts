@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RawConfig } from "../../config";
 import { callMocks, ResourceMock, resourceMocks } from "./mocks";
 import { projectName } from "../../config/projectFile";
+import { deserializeState, mockMonitor, RegistrationRequest, responseUrn, waitForRPCs } from "./sdkInternals";
 import { repoRoot } from "./stackFiles";
 
 /** What a mocked run registered for one resource. */
@@ -59,23 +60,8 @@ export function stackRef(stack: string): string {
   return `${organization}/${project}/${stack}`;
 }
 
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-const sigKey = "4dabf18193072939515e22adb298388d";
-
-/** True when a recorded input value is a Pulumi secret. */
-export function isSecret(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[sigKey] === secretSig;
-}
-
-/** The plain value behind recorded inputs, with every secret wrapper removed. */
-export function reveal<T = unknown>(value: unknown): T {
-  if (isSecret(value)) return reveal((value as { value: unknown }).value);
-  if (Array.isArray(value)) return value.map((item) => reveal(item)) as T;
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, reveal(item)])) as T;
-  }
-  return value as T;
-}
+/** True when a recorded input value is a Pulumi secret; `reveal` gives the plain value behind recorded inputs. */
+export { isWireSecret as isSecret, revealSecrets as reveal } from "./sdkInternals";
 
 /**
  * Runs the program in index.ts under Pulumi mocks with the given config and published stack outputs,
@@ -154,7 +140,7 @@ export async function startMockedRun(options: Partial<RunOptions> & { stack: str
 
 /** Waits until every registration and read under way has been answered. */
 export function settle(): Promise<void> {
-  return (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  return waitForRPCs();
 }
 
 /** The value of an output, once known. */
@@ -172,34 +158,19 @@ export async function resolveOutputs(exported: Record<string, unknown>): Promise
   return outputs;
 }
 
-type Callback = (err: unknown, response: unknown) => void;
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getProvider(): string;
-  getDependenciesList(): string[];
-  getObject(): unknown;
-  getDeletedwith?(): string;
-}
-
 /** Wraps the mock monitor so that every registration is recorded with its parent and dependencies. */
 function recordRegistrations(resources: RecordedResource[]): void {
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
-    readResource(req: RegisterRequest & { getId(): string; getProperties(): unknown }, callback: Callback): Promise<void>;
-    resources: Map<string, { urn: string; state: unknown }>;
-  };
-  const record = (req: RegisterRequest, inputs: unknown, read: boolean) => (err: unknown, response: unknown) => {
+  const monitor = mockMonitor();
+  const record = (req: RegistrationRequest, inputs: unknown, read: boolean) => (err: unknown, response: unknown) => {
     if (!err) {
-      const urn = (response as { getUrn(): string }).getUrn();
-      const state = (monitor.resources.get(urn)?.state ?? {}) as Record<string, unknown>;
+      const urn = responseUrn(response);
+      const state = monitor.resources.get(urn)?.state ?? {};
       resources.push({
         type: req.getType(),
         name: req.getName(),
         urn,
-        inputs: deserialize(inputs),
-        state: deserialize(state),
+        inputs: deserializeState(inputs),
+        state: deserializeState(state),
         parent: req.getParent(),
         provider: req.getProvider(),
         dependencies: read ? [] : req.getDependenciesList(),
@@ -227,18 +198,7 @@ function recordRegistrations(resources: RecordedResource[]): void {
  * what it last passed to `registerOutputs`. Secrets keep their wrapper.
  */
 export function stateOf(urn: string): Record<string, unknown> {
-  const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, { state: unknown }> };
-  return deserialize(monitor.resources.get(urn)?.state);
-}
-
-function deserialize(struct: unknown): Record<string, unknown> {
-  if (struct && typeof (struct as { toJavaScript?: unknown }).toJavaScript === "function") {
-    return pulumi.runtime.deserializeProperties(struct as Parameters<typeof pulumi.runtime.deserializeProperties>[0]) as Record<
-      string,
-      unknown
-    >;
-  }
-  return (struct ?? {}) as Record<string, unknown>;
+  return deserializeState(mockMonitor().resources.get(urn)?.state);
 }
 
 function captureLogs(logs: StackRun["logs"]): () => void {

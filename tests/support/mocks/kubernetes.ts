@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 import type { ResourceMock } from ".";
+import { revealSecrets } from "../sdkInternals";
 
 /** The token Secrets the clusters' token controller fills, by `<namespace>/<name>`: their service accounts. */
 const tokenSecrets: Record<string, string> = {
@@ -31,15 +32,6 @@ function digest(...parts: unknown[]): Buffer {
 
 function base64url(value: string | Buffer): string {
   return Buffer.from(value).toString("base64url");
-}
-
-/** The plain value behind mock inputs, with Pulumi's secret wrappers removed. */
-function plain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value !== "object" || value === null) return value;
-  const record = value as Record<string, unknown>;
-  if (record["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") return plain(record.value);
-  return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, plain(item)]));
 }
 
 /** Kubeconfigs of the providers registered so far, by `<stack>::<provider name>`. */
@@ -142,7 +134,7 @@ function metadataOf(id: string): { namespace: string; name: string } {
 
 export const resourceMocks: Record<string, ResourceMock> = {
   "pulumi:providers:kubernetes": ({ name, inputs }: MockResourceArgs) => {
-    const kubeconfig = plain(inputs.kubeconfig);
+    const kubeconfig = revealSecrets(inputs.kubeconfig);
     if (typeof kubeconfig === "string") kubeconfigs.set(`${pulumi.getStack()}::${name}`, kubeconfig);
     else if (kubeconfig !== undefined) kubeconfigs.set(`${pulumi.getStack()}::${name}`, JSON.stringify(kubeconfig));
     return {};
@@ -164,8 +156,8 @@ export const resourceMocks: Record<string, ResourceMock> = {
     // A created service-account token Secret: the provider waits until the token controller has
     // filled `data`, so its outputs hold the token.
     if (!id) {
-      if (plain(inputs.type) !== "kubernetes.io/service-account-token") return {};
-      const metadata = plain(inputs.metadata) as { name: string; namespace: string };
+      if (revealSecrets(inputs.type) !== "kubernetes.io/service-account-token") return {};
+      const metadata = revealSecrets(inputs.metadata) as { name: string; namespace: string };
       return { data: tokenData(provider, `${metadata.namespace}/${metadata.name}`) };
     }
     const account = tokenSecrets[id];

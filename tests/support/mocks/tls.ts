@@ -22,6 +22,7 @@
 import * as crypto from "node:crypto";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 import type { ResourceMock } from ".";
+import { revealSecrets, wireSecret } from "../sdkInternals";
 
 // @peculiar/x509 needs the Reflect metadata API (its tsyringe container asks for it) before it loads.
 import "reflect-metadata";
@@ -34,25 +35,6 @@ type SignatureAlgorithm = crypto.webcrypto.Algorithm | crypto.webcrypto.EcdsaPar
 
 const webcrypto: WebCrypto = crypto.webcrypto;
 x509.cryptoProvider.set(webcrypto);
-
-// The wire form of a Pulumi secret, as the mock monitor passes it in and reads it back.
-const sigKey = "4dabf18193072939515e22adb298388d";
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-
-/** The plain value behind a mocked resource's inputs, with secret wrappers removed. */
-function plain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === "object" && value !== null) {
-    const record = value as Record<string, unknown>;
-    if (record[sigKey] === secretSig) return plain(record.value);
-    return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, plain(item)]));
-  }
-  return value;
-}
-
-function secret(value: string): Record<string, unknown> {
-  return { [sigKey]: secretSig, value };
-}
 
 /** Memoizes async work for the lifetime of the process. */
 function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
@@ -334,7 +316,7 @@ function once(args: MockResourceArgs, inputs: unknown, make: () => Promise<Recor
 // The mocks
 
 const privateKey: ResourceMock = async (args) => {
-  const inputs = plain(args.inputs) as { algorithm: KeyAlgorithm; rsaBits?: number; ecdsaCurve?: string };
+  const inputs = revealSecrets(args.inputs) as { algorithm: KeyAlgorithm; rsaBits?: number; ecdsaCurve?: string };
   const rsaBits = inputs.rsaBits ?? 2048;
   const ecdsaCurve = inputs.ecdsaCurve ?? "P224";
   if (!["RSA", "ECDSA", "ED25519"].includes(inputs.algorithm)) throw new Error(`${args.name}: unsupported algorithm ${inputs.algorithm}`);
@@ -343,16 +325,16 @@ const privateKey: ResourceMock = async (args) => {
     algorithm: inputs.algorithm,
     rsaBits,
     ecdsaCurve,
-    privateKeyPem: secret(privateKeyPem(key)),
-    privateKeyPemPkcs8: secret(key.export({ format: "pem", type: "pkcs8" }).toString()),
-    privateKeyOpenssh: secret(""),
+    privateKeyPem: wireSecret(privateKeyPem(key)),
+    privateKeyPemPkcs8: wireSecret(key.export({ format: "pem", type: "pkcs8" }).toString()),
+    privateKeyOpenssh: wireSecret(""),
     publicKeyPem: crypto.createPublicKey(key).export({ format: "pem", type: "spki" }).toString(),
     publicKeyOpenssh: "",
   };
 };
 
 const selfSignedCert: ResourceMock = (args) => {
-  const inputs = plain(args.inputs) as CertInputs & {
+  const inputs = revealSecrets(args.inputs) as CertInputs & {
     privateKeyPem: string;
     subject?: Subject;
     dnsNames?: string[];
@@ -376,7 +358,7 @@ const selfSignedCert: ResourceMock = (args) => {
 };
 
 const certRequest: ResourceMock = (args) => {
-  const inputs = plain(args.inputs) as {
+  const inputs = revealSecrets(args.inputs) as {
     privateKeyPem: string;
     subject?: Subject;
     dnsNames?: string[];
@@ -396,7 +378,7 @@ const certRequest: ResourceMock = (args) => {
 };
 
 const locallySignedCert: ResourceMock = (args) => {
-  const inputs = plain(args.inputs) as CertInputs & { certRequestPem: string; caPrivateKeyPem: string; caCertPem: string };
+  const inputs = revealSecrets(args.inputs) as CertInputs & { certRequestPem: string; caPrivateKeyPem: string; caCertPem: string };
   return once(args, inputs, async () => {
     const csr = new x509.Pkcs10CertificateRequest(inputs.certRequestPem);
     if (!(await csr.verify())) throw new Error(`${args.name}: the certificate request's signature does not verify`);
@@ -416,7 +398,7 @@ const locallySignedCert: ResourceMock = (args) => {
       issuer: { name: caCert.subjectName, keyId: caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId },
       signer,
     });
-    return { ...state, caKeyAlgorithm: signer.algorithm, caPrivateKeyPem: secret(inputs.caPrivateKeyPem) };
+    return { ...state, caKeyAlgorithm: signer.algorithm, caPrivateKeyPem: wireSecret(inputs.caPrivateKeyPem) };
   });
 };
 
