@@ -43,6 +43,8 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const provider = member.provider;
   const istio = new IstioPrimary("istio", {
     provider,
+    apiProvider: member.apiProvider,
+    hpaDependencies: member.hpaDependencies,
     istioVersion: mesh.istioVersion,
     meshId: mesh.meshId,
     trustDomain: mesh.trustDomain,
@@ -51,6 +53,8 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     cacerts,
   });
   const afterIstio = { dependsOn: istio.ready };
+  // What has an HPA comes after the metrics it scales on, too.
+  const withHpa = { dependsOn: [istio.ready, ...member.hpaDependencies] };
   const gateway = new EastWestGateway(
     "eastwest",
     {
@@ -61,7 +65,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
       nodePortAddress: cluster.cloud === "existing" && cluster.gatewayService === "NodePort" ? cluster.gatewayAddress : undefined,
       sourceRanges: peerEgress.apply((egress) => gatewaySourceRanges(egress, cluster.gatewayAllowedCidrs)),
     },
-    afterIstio,
+    withHpa,
   );
   const reader = new ReaderToken("reader", { provider }, afterIstio);
   for (const { name, peer } of peers) {
@@ -72,7 +76,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const overflow = Object.fromEntries(
     services.map((service) => [
       service.name,
-      new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, afterIstio),
+      new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, withHpa),
     ]),
   );
   const drilled = drillTarget(services, drill, cluster.clusterName);

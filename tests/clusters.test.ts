@@ -375,11 +375,17 @@ describe("cluster components", function () {
       assert.deepEqual(user.exec?.args, ["eks", "get-token", "--cluster-name", "east", "--region", "eu-central-1"]);
     });
 
-    it("gives a Kubernetes provider with the secret kubeconfig that depends on the node group", () => {
-      const provider = single(run, "pulumi:providers:kubernetes");
-      assert.ok(isSecret(provider.inputs.kubeconfig), "provider kubeconfig input is secret");
-      assert.equal(reveal<Kubeconfig>(parseYaml(reveal<string>(provider.inputs.kubeconfig))).users[0]!.user.exec?.command, "aws");
-      assert.ok(provider.dependencies.includes(single(run, "aws:eks/nodeGroup:NodeGroup").urn));
+    it("gives a Kubernetes provider with the secret kubeconfig that depends on the node group, and one that does not", () => {
+      const nodeGroup = single(run, "aws:eks/nodeGroup:NodeGroup").urn;
+      const provider = single(run, "pulumi:providers:kubernetes", "east-k8s");
+      const apiProvider = single(run, "pulumi:providers:kubernetes", "east-k8s-api");
+      for (const p of [provider, apiProvider]) {
+        assert.ok(isSecret(p.inputs.kubeconfig), "provider kubeconfig input is secret");
+        assert.equal(reveal<Kubeconfig>(parseYaml(reveal<string>(p.inputs.kubeconfig))).users[0]!.user.exec?.command, "aws");
+      }
+      assert.ok(provider.dependencies.includes(nodeGroup));
+      assert.ok(!apiProvider.dependencies.includes(nodeGroup), "the API-only provider does not wait for the nodes");
+      assert.ok(apiProvider.dependencies.includes(single(run, "aws:eks/cluster:Cluster").urn));
     });
   });
 

@@ -550,7 +550,7 @@ describe("policy pack", () => {
   describe("the pack", () => {
     const policyDir = path.join(repoRoot, "policy");
 
-    it("lists every policy above, the seven guardrails mandatory and the three exposure checks advisory", () => {
+    it("lists every policy above, the eight guardrails mandatory and the three exposure checks advisory", () => {
       assert.deepEqual(
         policy.policies.map((p) => [p.name, p.enforcementLevel]),
         [
@@ -561,6 +561,7 @@ describe("policy pack", () => {
           ["no-ca-key-in-cluster-stack", "mandatory"],
           ["credentials-in-secret-properties", "mandatory"],
           ["workloads-pod-security-restricted", "mandatory"],
+          ["eks-metrics-server", "mandatory"],
           ["eks-api-public-access-restricted", "advisory"],
           ["aks-api-authorized-ip-ranges", "advisory"],
           ["node-pool-min-two-nodes", "advisory"],

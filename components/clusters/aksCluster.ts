@@ -86,6 +86,9 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly egressCidrs: pulumi.Output<string[]>;
+  readonly apiProvider: k8s.Provider;
+  /** None: AKS ships metrics-server. */
+  readonly hpaDependencies: pulumi.Resource[] = [];
 
   readonly resourceGroup: resources.ResourceGroup;
   readonly cluster: containerservice.ManagedCluster;
@@ -182,6 +185,8 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
       { kubeconfig: this.kubeconfig },
       { parent: this, dependsOn: [this.cluster, ...admins] },
     );
+    // The managed cluster resource includes its node pool, so nothing can start before the nodes.
+    this.apiProvider = this.provider;
 
     this.registerOutputs(memberClusterOutputs(this));
   }

@@ -10,6 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkedFor } from "../invariant";
 import { hostCidr } from "../mesh/allowlists";
 import { eksControlPlaneSecurity } from "./eksControlPlane";
+import { eksAddon, eksAddonNames } from "./eksAddons";
+import { Karpenter, KarpenterSettings } from "./karpenter";
 import { buildKubeconfig } from "./kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
@@ -59,6 +61,8 @@ export interface EksClusterArgs {
   clusterAdminPrincipals: string[];
   /** Days CloudWatch keeps the control-plane logs (api, audit, authenticator). */
   controlPlaneLogRetentionDays: number;
+  /** Node autoscaling with Karpenter beyond the node group; off when left out. */
+  autoscaling?: KarpenterSettings;
 }
 
 /** The EKS access policy that grants cluster-wide admin through the Kubernetes API. */
@@ -193,6 +197,8 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly egressCidrs: pulumi.Output<string[]>;
+  readonly apiProvider: k8s.Provider;
+  readonly hpaDependencies: pulumi.Resource[];
 
   readonly vpc: ec2.Vpc;
   readonly publicSubnets: ec2.Subnet[];
@@ -202,6 +208,9 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
   readonly nodeRole: iam.Role;
   readonly cluster: eks.Cluster;
   readonly nodeGroup: eks.NodeGroup;
+  readonly metricsServer: eks.Addon;
+  /** Karpenter, when `autoscaling.enabled`. */
+  readonly karpenter?: Karpenter;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:clusters:EksCluster", name, {}, opts);
@@ -413,6 +422,28 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       { kubeconfig: this.kubeconfig },
       { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] },
     );
+    this.apiProvider = new k8s.Provider(`${name}-k8s-api`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: adminAccess });
+
+    // Capacity: resource metrics for the HPAs, and Karpenter for nodes beyond the node group. Off
+    // the path to istiod and the gateway, except the metrics their HPAs need.
+    const afterNodes = { parent: this, dependsOn: [this.nodeGroup] };
+    this.metricsServer = eksAddon(`${name}-metrics-server`, eksAddonNames.metricsServer, this.cluster, region, afterNodes);
+    this.hpaDependencies = [this.metricsServer];
+    if (args.autoscaling?.enabled) {
+      this.karpenter = new Karpenter(
+        `${name}-karpenter`,
+        {
+          cluster: this.cluster,
+          region,
+          partition,
+          provider: this.provider,
+          apiProvider: this.apiProvider,
+          settings: args.autoscaling,
+          podIdentityAgent: eksAddon(`${name}-pod-identity-agent`, eksAddonNames.podIdentityAgent, this.cluster, region, afterNodes),
+        },
+        { parent: this },
+      );
+    }
 
     this.registerOutputs(memberClusterOutputs(this));
   }

@@ -35,6 +35,10 @@ export class ExistingCluster extends pulumi.ComponentResource implements MemberC
   readonly kubeconfig: pulumi.Output<string>;
   readonly provider: k8s.Provider;
   readonly egressCidrs: pulumi.Output<string[]>;
+  /** The same provider: the cluster's nodes exist before burstmesh runs. */
+  readonly apiProvider: k8s.Provider;
+  /** None that burstmesh creates: an existing cluster brings its own metrics-server, or its HPAs stay at their minimum. */
+  readonly hpaDependencies: pulumi.Resource[] = [];
 
   constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:clusters:ExistingCluster", name, {}, opts);
@@ -57,6 +61,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements MemberC
     this.kubeconfig = pulumi.secret(args.kubeconfig);
     this.egressCidrs = pulumi.output(args.egressCidrs);
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+    this.apiProvider = this.provider;
 
     this.registerOutputs(memberClusterOutputs(this));
   }

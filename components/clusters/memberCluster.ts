@@ -16,10 +16,18 @@ export interface MemberCluster {
   readonly certificateAuthorityData: pulumi.Output<string>;
   /** Admin kubeconfig, a Pulumi secret. */
   readonly kubeconfig: pulumi.Output<string>;
-  /** Kubernetes provider for the cluster; it depends on the node pool where burstmesh creates one. */
+  /** Kubernetes provider for the cluster; it depends on the node pool where burstmesh creates one: for everything that runs pods. */
   readonly provider: k8s.Provider;
   /** The CIDRs (/32s) the cluster's traffic to the internet leaves from, known before the cluster exists. */
   readonly egressCidrs: pulumi.Output<string[]>;
+  /**
+   * Kubernetes provider that needs only the API server, not the nodes: for objects that run no pods
+   * (namespaces, Secrets, CRDs), so that they are created while the nodes boot. The same as
+   * `provider` where the cluster and its nodes come up as one resource (AKS).
+   */
+  readonly apiProvider: k8s.Provider;
+  /** What every HorizontalPodAutoscaler must come after: the cluster's metrics pipeline (none where it is built in). */
+  readonly hpaDependencies: pulumi.Resource[];
 }
 
 /** How many nodes a cluster's node pool runs and how big their disks are; the same on every cloud. */

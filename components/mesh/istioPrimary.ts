@@ -43,8 +43,16 @@ export function cacertsStringData(bundle: CaBundle): Record<(typeof cacertsKeys)
 
 /** Arguments of {@link IstioPrimary}. None has a default. */
 export interface IstioPrimaryArgs {
-  /** Provider of the cluster Istio is installed in; every Kubernetes object goes through it. */
+  /** Provider of the cluster Istio is installed in, for what runs pods (istiod) and what istiod validates. */
   provider: k8s.Provider;
+  /**
+   * Provider of the same cluster for what runs no pods: the namespace, `cacerts` and the `base`
+   * chart (CRDs, service accounts). One that needs only the API server lets these go in while the
+   * nodes boot. Default: `provider`.
+   */
+  apiProvider?: k8s.Provider;
+  /** What istiod's HPA needs first: the cluster's metrics pipeline (`MemberCluster.hpaDependencies`). Default none. */
+  hpaDependencies?: pulumi.Resource[];
   /** Istio release `x.y.z`: the exact version of the `base` and `istiod` charts (no ranges). */
   istioVersion: string;
   /** Mesh ID (`global.meshID`), the same in every member cluster. */
@@ -79,11 +87,12 @@ export class IstioPrimary extends pulumi.ComponentResource {
   constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:mesh:IstioPrimary", name, {}, opts);
     const child = { parent: this, provider: args.provider };
+    const withoutPods = { parent: this, provider: args.apiProvider ?? args.provider };
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: istioNamespace, labels: { [networkLabel]: args.network, ...istioNamespacePodSecurity } } },
-      { ...child, dependsOn: opts?.dependsOn },
+      { ...withoutPods, dependsOn: opts?.dependsOn },
     );
 
     const cacerts = new k8s.core.v1.Secret(
@@ -93,7 +102,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
         type: "Opaque",
         stringData: pulumi.secret(pulumi.output(args.cacerts).apply((bundle) => checkedFor(this, () => cacertsStringData(bundle)))),
       },
-      child,
+      withoutPods,
     );
 
     const chart = (chartName: string, releaseName: string, values: Record<string, unknown>) => ({
@@ -109,7 +118,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
     });
 
     this.base = new k8s.helm.v3.Release(`${name}-base`, chart("base", releaseNames.base, baseValues()), {
-      ...child,
+      ...withoutPods,
       dependsOn: [namespace],
     });
 
@@ -125,7 +134,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
       // cacerts before istiod: an istiod that starts without it generates a self-signed CA and keeps it.
       // The CNI agent before istiod: once istiod injects pods without istio-init, a pod that starts
       // on a node without the agent would run with no traffic redirection.
-      { ...child, dependsOn: [namespace, cacerts, this.base, this.cni] },
+      { ...child, dependsOn: [namespace, cacerts, this.base, this.cni, ...(args.hpaDependencies ?? [])] },
     );
 
     const peerAuthentication = meshPeerAuthentication();

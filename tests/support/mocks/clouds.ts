@@ -139,7 +139,28 @@ export const resourceMocks: Record<string, ResourceMock> = {
       identities: [
         { oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${hash(32, "oidc", region, clusterName).toUpperCase()}` }] },
       ],
+      // EKS creates the cluster security group itself.
+      vpcConfig: { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${hash(17, region, clusterName, "cluster")}` },
     };
+  },
+  "aws:iam/policy:Policy": ({ name, inputs }) => {
+    const policyName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
+    return { name: policyName, arn: `arn:${awsPartition(awsRegion(inputs)).partition}:iam::${accountId}:policy/${policyName}` };
+  },
+  "aws:sqs/queue:Queue": ({ name, inputs }) => {
+    const region = awsRegion(inputs);
+    const queueName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
+    return {
+      name: queueName,
+      region,
+      arn: arn(region, "sqs", queueName),
+      url: `https://sqs.${region}.${awsPartition(region).dnsSuffix}/${accountId}/${queueName}`,
+    };
+  },
+  "aws:cloudwatch/eventRule:EventRule": ({ name, inputs }) => {
+    const region = awsRegion(inputs);
+    const ruleName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
+    return { name: ruleName, region, arn: arn(region, "events", `rule/${ruleName}`) };
   },
   "aws:eks/nodeGroup:NodeGroup": ({ name, inputs }) => {
     const region = awsRegion(inputs);
@@ -237,6 +258,11 @@ export const callMocks: Record<string, CallMock> = {
     arn: `arn:aws:sts::${accountId}:assumed-role/deployer/session`,
     userId: `AROA${hash(17, "deployer").toUpperCase()}:session`,
   }),
+  "aws:eks/getAddonVersion:getAddonVersion": (inputs) => {
+    // Shaped like an EKS add-on version; derived from the add-on and the Kubernetes minor.
+    const minor = Number(String(inputs.kubernetesVersion).split(".")[1] ?? 0);
+    return { ...inputs, id: String(inputs.addonName), region: awsRegion(inputs), version: `v1.${minor}.0-eksbuild.1` };
+  },
   "aws:index/getPartition:getPartition": (inputs) => {
     const p = awsPartition(awsRegion(inputs));
     return { id: p.partition, ...p };
