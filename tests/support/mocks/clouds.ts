@@ -59,6 +59,11 @@ export function fakeCaData(seed: string): string {
   return Buffer.from(pem).toString("base64");
 }
 
+/** The given `name`, or Pulumi's auto-name: the logical name plus a suffix. */
+function autoName(logicalName: string, inputs: Record<string, unknown>): string {
+  return (inputs.name as string | undefined) ?? `${logicalName}-${hash(7, logicalName)}`;
+}
+
 function arn(region: string, service: string, resource: string, global = false): string {
   return `arn:${awsPartition(region).partition}:${service}:${global ? "" : region}:${accountId}:${resource}`;
 }
@@ -116,8 +121,7 @@ export const resourceMocks: Record<string, ResourceMock> = {
     return { region, arn: arn(region, "ec2", `route-table/rtb-${hash(17, region, name)}`), ownerId: accountId };
   },
   "aws:iam/role:Role": ({ name, inputs }) => {
-    // IAM auto-naming: the logical name plus a suffix.
-    const roleName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
+    const roleName = autoName(name, inputs);
     return {
       name: roleName,
       arn: `arn:${awsPartition(awsRegion(inputs)).partition}:iam::${accountId}:role/${roleName}`,
@@ -144,12 +148,12 @@ export const resourceMocks: Record<string, ResourceMock> = {
     };
   },
   "aws:iam/policy:Policy": ({ name, inputs }) => {
-    const policyName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
+    const policyName = autoName(name, inputs);
     return { name: policyName, arn: `arn:${awsPartition(awsRegion(inputs)).partition}:iam::${accountId}:policy/${policyName}` };
   },
   "aws:sqs/queue:Queue": ({ name, inputs }) => {
     const region = awsRegion(inputs);
-    const queueName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
+    const queueName = autoName(name, inputs);
     return {
       name: queueName,
       region,
@@ -159,7 +163,7 @@ export const resourceMocks: Record<string, ResourceMock> = {
   },
   "aws:cloudwatch/eventRule:EventRule": ({ name, inputs }) => {
     const region = awsRegion(inputs);
-    const ruleName = (inputs.name as string | undefined) ?? `${name}-${hash(7, name)}`;
+    const ruleName = autoName(name, inputs);
     return { name: ruleName, region, arn: arn(region, "events", `rule/${ruleName}`) };
   },
   "aws:eks/nodeGroup:NodeGroup": ({ name, inputs }) => {
