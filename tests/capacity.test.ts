@@ -15,6 +15,7 @@ import {
 } from "../components/clusters/karpenter";
 import { ResourceView, validateEksMetricsServer } from "../policy/policies";
 import { published, sharedBootstrap } from "./support/bootstrap";
+import { validateKarpenter } from "./support/schemas";
 import { ofType, RecordedResource, reveal, runStack, single, stackRef, StackRun } from "./support/harness";
 import { configErrorOf, stackFileConfig, withConfig } from "./support/stackFiles";
 
@@ -431,13 +432,6 @@ describe("capacity", function () {
     });
 
     it("writes a NodePool and EC2NodeClass that Karpenter's v1 API accepts, and refuses broken ones", async () => {
-      const importEsm = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
-      const { NodePool } = (await importEsm(
-        "@kubernetes-models/karpenter/karpenter.sh/v1",
-      )) as typeof import("@kubernetes-models/karpenter/karpenter.sh/v1");
-      const { EC2NodeClass } = (await importEsm(
-        "@kubernetes-models/karpenter/karpenter.k8s.aws/v1",
-      )) as typeof import("@kubernetes-models/karpenter/karpenter.k8s.aws/v1");
       const pool = nodePoolManifest({ instanceFamilies: ["m6i", "c7i-flex"], capacityTypes: ["spot", "on-demand"], cpuLimit: 32 });
       const nodeClass = ec2NodeClassManifest({
         clusterName: "eks",
@@ -445,10 +439,13 @@ describe("capacity", function () {
         clusterSecurityGroupId: "sg-0123",
         amiAlias: "al2023@v20250915",
       });
-      new NodePool(pool as ConstructorParameters<typeof NodePool>[0]).validate();
-      new EC2NodeClass(nodeClass as ConstructorParameters<typeof EC2NodeClass>[0]).validate();
+      assert.deepEqual(await validateKarpenter(pool), []);
+      assert.deepEqual(await validateKarpenter(nodeClass), []);
+      for (const object of [one("kubernetes:karpenter.sh/v1:NodePool"), one("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")]) {
+        assert.deepEqual(await validateKarpenter(inputsOf(object) as { apiVersion: string; kind: string }), [], object.name);
+      }
       const broken = { ...pool, spec: { ...pool.spec, disruption: { ...pool.spec.disruption, consolidationPolicy: "WhenIdle" } } };
-      assert.throws(() => new NodePool(broken as ConstructorParameters<typeof NodePool>[0]).validate(), /consolidationPolicy/);
+      assert.match((await validateKarpenter(broken)).join("; "), /consolidationPolicy/);
       assert.deepEqual(privateSubnetSelector("eks"), { "kubernetes.io/cluster/eks": "shared", "kubernetes.io/role/internal-elb": "1" });
     });
 
