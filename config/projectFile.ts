@@ -13,6 +13,8 @@ export interface ProjectFile {
    * check the stack files against them.
    */
   defaults: Record<string, unknown>;
+  /** `backend.url`, when the project pins its state backend there (the orchestrator must not replace it). */
+  backendUrl?: string;
 }
 
 /** The directory that holds this project's `Pulumi.yaml`. */
@@ -24,7 +26,7 @@ const projectFileNames = ["Pulumi.yaml", "Pulumi.yml"];
 export function readProjectFile(root: string = projectRoot): ProjectFile {
   const file = projectFileNames.map((name) => path.join(root, name)).find((candidate) => fs.existsSync(candidate));
   if (!file) throw new Error(`no Pulumi.yaml in ${root}`);
-  let document: { name?: unknown; config?: unknown };
+  let document: { name?: unknown; config?: unknown; backend?: unknown };
   try {
     document = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as typeof document;
   } catch (error) {
@@ -43,7 +45,8 @@ export function readProjectFile(root: string = projectRoot): ProjectFile {
       defaults[fullKey] = declaration;
     }
   }
-  return { name, defaults };
+  const backendUrl = isRecord(document.backend) && typeof document.backend.url === "string" ? document.backend.url : undefined;
+  return { name, defaults, ...(backendUrl ? { backendUrl } : {}) };
 }
 
 /** The project-level config values of the `Pulumi.yaml` in `root`, by full key (see {@link ProjectFile.defaults}). */

@@ -175,7 +175,12 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
     const selection = selectStacks(layout, invocation.stacks);
     for (const warning of layout.warnings) log.err(`warning: ${warning}`);
     const secrets = checkSecretsProviders(layout);
-    const backend = chooseBackend({ root: layout.root, env: deps.env, storedLogin: deps.storedLogin() });
+    const backend = chooseBackend({
+      root: layout.root,
+      env: deps.env,
+      projectBackendUrl: layout.backendUrl,
+      storedLogin: deps.storedLogin(),
+    });
     if (backend.notice) log.out(backend.notice);
     const stranded = strandedStateWarning(layout.root, backend);
     if (stranded) log.err(`warning: ${stranded}`);

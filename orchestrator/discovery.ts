@@ -39,6 +39,8 @@ export interface MeshLayout {
   root: string;
   /** Project name from `Pulumi.yaml` (the namespace of the project's config keys). */
   project: string;
+  /** `backend.url` from `Pulumi.yaml`, when it sets one. */
+  backendUrl?: string;
   /** The trust stack (the one whose stack file sets `<project>:role: trust`). */
   trust: string;
   /** Every other stack, sorted by name. */
@@ -60,7 +62,7 @@ const stackFilePattern = /^Pulumi\.(.+)\.ya?ml$/;
 
 /** Reads `Pulumi.yaml` and every `Pulumi.<stack>.yaml` in `root`. */
 export function discoverStacks(root: string): MeshLayout {
-  const { name: project, defaults } = readProjectFileOf(root);
+  const { name: project, defaults, backendUrl } = readProjectFileOf(root);
 
   const files: Record<string, StackFile> = {};
   for (const entry of fs.readdirSync(root).sort()) {
@@ -96,7 +98,7 @@ export function discoverStacks(root: string): MeshLayout {
   const clusters = Object.keys(files)
     .filter((n) => n !== trust)
     .sort();
-  return { root, project, trust, clusters, files, warnings: wiringWarnings(files, trust, clusters, project, defaults) };
+  return { root, project, backendUrl, trust, clusters, files, warnings: wiringWarnings(files, trust, clusters, project, defaults) };
 }
 
 /** Narrows the layout to the stacks named on the command line (all of them when none are named). */

@@ -423,6 +423,14 @@ describe("first run", () => {
       assert.ok(!fs.existsSync(path.join(dir, LOCAL_STATE_DIR)));
     });
 
+    it("keeps the backend Pulumi.yaml names", async () => {
+      fs.appendFileSync(path.join(dir, "Pulumi.yaml"), "backend:\n  url: s3://project-state\n");
+      const run = freshMachine({ env: { PULUMI_CONFIG_PASSPHRASE: TYPED } });
+      assert.equal(await main(["up"], run.deps), 0, run.log.all);
+      assert.deepEqual(run.opened[0]!.envVars, {});
+      assert.doesNotMatch(run.log.all, /no Pulumi backend/);
+    });
+
     it("with a CLI on PATH and a login, changes nothing about the environment", async () => {
       const run = freshMachine({
         findCli: async () => "v3.250.0",
