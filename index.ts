@@ -1,10 +1,12 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import { ClusterSettings, clusterRegion, loadConfig, MeshSettings, StackConfig } from "./config";
 import { AksCluster } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
 import { ExistingCluster } from "./components/clusters/existingCluster";
 import { MemberCluster } from "./components/clusters/memberCluster";
+import { clusterTags } from "./components/clusters/tags";
 import { apiAllowlist, gatewaySourceRanges, peerEgressCidrs } from "./components/mesh/allowlists";
 import { EastWestGateway } from "./components/mesh/eastWestGateway";
 import { IstioPrimary } from "./components/mesh/istioPrimary";
@@ -39,7 +41,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   // Peers' addresses are not secret, though the meshPeer outputs they come from are.
   const peerEgress = pulumi.unsecret(pulumi.all(peers.map(({ peer }) => peer)).apply(peerEgressCidrs));
 
-  const member = memberCluster(cluster, peerEgress);
+  const member = memberCluster(cluster, mesh, peerEgress);
   const provider = member.provider;
   const istio = new IstioPrimary("istio", {
     provider,
@@ -142,13 +144,22 @@ function observe(
  * The member cluster. burstmesh manages the API allowlist of the clusters it creates: the operator's
  * `apiAllowedCidrs` plus, when those are restricted, the peers' egress CIDRs.
  */
-function memberCluster(cluster: ClusterSettings, peerEgress: pulumi.Output<string[]>): MemberCluster {
+function memberCluster(cluster: ClusterSettings, mesh: MeshSettings, peerEgress: pulumi.Output<string[]>): MemberCluster {
   const apiAllowedCidrs = (operator: string[]) => peerEgress.apply((egress) => apiAllowlist(operator, egress));
+  const tags = clusterTags({ project: pulumi.getProject(), stack: pulumi.getStack(), cluster: cluster.clusterName }, mesh.tags);
   switch (cluster.cloud) {
-    case "aws":
-      return new EksCluster(cluster.clusterName, { ...cluster, apiAllowedCidrs: apiAllowedCidrs(cluster.apiAllowedCidrs) });
+    case "aws": {
+      // Every AWS resource of the cluster, and every invoke, goes through this provider: its default
+      // tags reach every taggable resource (as tags_all), also those a component adds later.
+      const aws = new AwsProvider("aws", { region: cluster.region, defaultTags: { tags } });
+      return new EksCluster(
+        cluster.clusterName,
+        { ...cluster, apiAllowedCidrs: apiAllowedCidrs(cluster.apiAllowedCidrs) },
+        { providers: [aws] },
+      );
+    }
     case "azure":
-      return new AksCluster(cluster.clusterName, { ...cluster, apiAllowedCidrs: apiAllowedCidrs(cluster.apiAllowedCidrs) });
+      return new AksCluster(cluster.clusterName, { ...cluster, tags, apiAllowedCidrs: apiAllowedCidrs(cluster.apiAllowedCidrs) });
     case "existing":
       return new ExistingCluster(cluster.clusterName, cluster);
   }

@@ -39,6 +39,30 @@ export const cloudWatchRetentionDays = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/**
+ * Cost-allocation tags: what AWS and Azure both accept. Keys: 1-128 characters (AWS allows 128,
+ * Azure 512), letters, digits, spaces and `_ . : = + - @` (AWS also allows `/`, Azure forbids it in
+ * names), not starting with the prefixes the clouds reserve (`aws:`; `microsoft`, `azure`,
+ * `windows`) nor `burstmesh:` (the default tags). Values: at most 256 characters (both clouds), of
+ * the characters AWS allows (letters, digits, spaces, `_ . : / = + - @`).
+ */
+export const resourceTags = z.record(z.string(), z.string("must be a text value")).superRefine((tags, ctx) => {
+  for (const [key, value] of Object.entries(tags)) {
+    const problem = (message: string) => ctx.addIssue({ code: "custom", path: [key], message });
+    if (key.length < 1 || key.length > 128) problem("the key must be 1 to 128 characters (AWS tag keys)");
+    else if (!/^[\p{L}\p{N}\s_.:=+\-@]+$/u.test(key)) {
+      problem("the key may hold only letters, digits, spaces and _ . : = + - @ (what both AWS and Azure accept)");
+    } else if (/^(aws:|microsoft|azure|windows)/i.test(key))
+      problem("the key uses a prefix AWS or Azure reserves (aws:, microsoft, azure, windows)");
+    else if (/^burstmesh:/i.test(key))
+      problem("the burstmesh: prefix is reserved for the default tags (burstmesh:project, burstmesh:stack, burstmesh:cluster)");
+    if (typeof value === "string" && value.length > 256) problem("the value must be at most 256 characters");
+    else if (typeof value === "string" && !/^[\p{L}\p{N}\s_.:/=+\-@]*$/u.test(value)) {
+      problem("the value may hold only letters, digits, spaces and _ . : / = + - @ (what AWS accepts)");
+    }
+  }
+});
+
 /** Settings every stack shares; their defaults live in Pulumi.yaml. */
 export const meshSettings = z
   .object({
@@ -57,6 +81,8 @@ export const meshSettings = z
       }),
     trustStack: z.string().min(1),
     certOrganization: z.string().min(1),
+    /** Tags on every taggable AWS and Azure resource, besides the default tags. */
+    tags: resourceTags,
     rootCertValidityHours: positiveInt,
     intermediateCertValidityHours: positiveInt,
   })

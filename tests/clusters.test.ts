@@ -461,6 +461,7 @@ describe("cluster components", function () {
     nodePool: { vmSize: "Standard_D4s_v5", minCount: 2, desiredCount: 3, maxCount: 5, diskSizeGb: 100 },
     aksAuth: "local",
     aksAdminPrincipals: [],
+    tags: { "burstmesh:cluster": "west", team: "mesh" },
   };
 
   describe("AksCluster (authorized ranges)", () => {
@@ -483,10 +484,23 @@ describe("cluster components", function () {
       for (const child of children) assert.equal(child.parent, component.urn);
     });
 
+    it("tags every Azure resource that takes tags, and only those", () => {
+      const azure = run.resources.filter((r) => r.type.startsWith("azure-native:"));
+      const tagged = azure.filter((r) => plain(r).tags !== undefined);
+      assert.deepEqual(tagged.map((r) => r.type).sort(), [
+        "azure-native:containerservice:ManagedCluster",
+        "azure-native:managedidentity:UserAssignedIdentity",
+        "azure-native:network:PublicIPAddress",
+        "azure-native:resources:ResourceGroup",
+      ]);
+      for (const resource of tagged) assert.deepEqual(plain(resource).tags, aksArgs.tags, resource.type);
+    });
+
     it("creates the resource group in the location", () => {
       assert.deepEqual(plain(single(run, "azure-native:resources:ResourceGroup")), {
         resourceGroupName: "burstmesh-west",
         location: "westeurope",
+        tags: aksArgs.tags,
       });
     });
 
@@ -548,6 +562,7 @@ describe("cluster components", function () {
         sku: { name: "Standard", tier: "Regional" },
         publicIPAllocationMethod: "Static",
         publicIPAddressVersion: "IPv4",
+        tags: aksArgs.tags,
       });
       const cluster = single(run, "azure-native:containerservice:ManagedCluster");
       const profile = plain(cluster).networkProfile.loadBalancerProfile;

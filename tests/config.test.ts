@@ -16,6 +16,7 @@ describe("config", () => {
         certOrganization: "burstmesh",
         rootCertValidityHours: 87600,
         intermediateCertValidityHours: 17520,
+        tags: {},
       });
     });
 
@@ -146,6 +147,26 @@ describe("config", () => {
         { "burstmesh:members": ["eks", "AKS"] },
         /burstmesh:members\[1\]: must be a DNS-1123 label/,
       ],
+      ["a tag key with a slash", "eks", { "burstmesh:tags": { "team/a": "x" } }, /burstmesh:tags\.team\/a: the key may hold only/],
+      [
+        "a tag key in a reserved prefix",
+        "eks",
+        { "burstmesh:tags": { "aws:owner": "x" } },
+        /burstmesh:tags\.aws:owner: the key uses a prefix/,
+      ],
+      [
+        "a tag key in the default tags' prefix",
+        "aks",
+        { "burstmesh:tags": { "burstmesh:stack": "x" } },
+        /burstmesh:tags\.burstmesh:stack: the burstmesh: prefix is reserved/,
+      ],
+      [
+        "a tag value too long",
+        "aks",
+        { "burstmesh:tags": { team: "x".repeat(257) } },
+        /burstmesh:tags\.team: the value must be at most 256/,
+      ],
+      ["a tag value that is not text", "aks", { "burstmesh:tags": { team: 5 } }, /burstmesh:tags\.team: must be a text value/],
       ["a missing AWS region", "eks", { "aws:region": undefined }, /aws:region: is required when burstmesh:cloud is aws/],
       [
         "a missing Azure location",

@@ -547,10 +547,37 @@ describe("policy pack", () => {
     });
   });
 
+  describe("cloud-resource-default-tags", () => {
+    const tags = { "burstmesh:project": "burstmesh", "burstmesh:stack": "eks", "burstmesh:cluster": "eks", team: "mesh" };
+
+    it("passes an AWS provider with the default tags (as JSON, as the engine sends it) and tagged Azure resources", () => {
+      const aws = resource("pulumi:providers:aws", "aws", { region: "eu-central-1", defaultTags: JSON.stringify({ tags }) });
+      assert.deepEqual(violations(policy.validateDefaultTags, aws), []);
+      for (const type of ["azure-native:resources:ResourceGroup", "azure-native:containerservice/v20240901:ManagedCluster"]) {
+        assert.deepEqual(violations(policy.validateDefaultTags, resource(type, "x", { tags })), [], type);
+      }
+    });
+
+    it("fails an AWS provider without them and an Azure resource missing one, naming the missing keys", () => {
+      assert.deepEqual(violations(policy.validateDefaultTags, resource("pulumi:providers:aws", "aws", { region: "eu-central-1" })), [
+        "pulumi:providers:aws 'aws' lacks the default tag(s) burstmesh:project, burstmesh:stack, burstmesh:cluster in its AWS provider's defaultTags.tags.",
+      ]);
+      const { "burstmesh:cluster": _cluster, ...partial } = tags;
+      assert.deepEqual(violations(policy.validateDefaultTags, resource("azure-native:network:PublicIPAddress", "ip", { tags: partial })), [
+        "azure-native:network:PublicIPAddress 'ip' lacks the default tag(s) burstmesh:cluster in its tags.",
+      ]);
+    });
+
+    it("leaves resources that take no tags alone", () => {
+      assert.deepEqual(violations(policy.validateDefaultTags, resource("azure-native:authorization:RoleAssignment", "ra", {})), []);
+      assert.deepEqual(violations(policy.validateDefaultTags, resource("aws:ec2/vpc:Vpc", "vpc", {})), []);
+    });
+  });
+
   describe("the pack", () => {
     const policyDir = path.join(repoRoot, "policy");
 
-    it("lists every policy above, the eight guardrails mandatory and the three exposure checks advisory", () => {
+    it("lists every policy above, the nine guardrails mandatory and the three exposure checks advisory", () => {
       assert.deepEqual(
         policy.policies.map((p) => [p.name, p.enforcementLevel]),
         [
@@ -562,6 +589,7 @@ describe("policy pack", () => {
           ["credentials-in-secret-properties", "mandatory"],
           ["workloads-pod-security-restricted", "mandatory"],
           ["eks-metrics-server", "mandatory"],
+          ["cloud-resource-default-tags", "mandatory"],
           ["eks-api-public-access-restricted", "advisory"],
           ["aks-api-authorized-ip-ranges", "advisory"],
           ["node-pool-min-two-nodes", "advisory"],

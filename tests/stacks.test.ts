@@ -207,6 +207,45 @@ describe("stacks under mocks, each with its own stack file", function () {
     });
   }
 
+  describe("cost-allocation tags", () => {
+    let tagged: StackRun;
+    const configured = { team: "platform", "cost center": "4711" };
+    before(async () => {
+      const trustOutputs = { [stackRef("trust")]: published(trust) };
+      tagged = await runStack({ stack: "eks", config: withConfig("eks", { "burstmesh:tags": configured }), published: trustOutputs });
+    });
+
+    it("eks: every AWS resource and invoke goes through one AWS provider whose default tags are the configured and default tags", () => {
+      const [provider, ...others] = ofType(tagged, "pulumi:providers:aws");
+      assert.equal(others.length, 0, "one AWS provider");
+      const inputs = reveal<{ region: string; defaultTags: string | { tags: Record<string, string> } }>(provider!.inputs);
+      assert.equal(inputs.region, "eu-central-1");
+      // The engine hands a provider's object-valued settings over as JSON.
+      const defaultTags = typeof inputs.defaultTags === "string" ? JSON.parse(inputs.defaultTags) : inputs.defaultTags;
+      assert.deepEqual(defaultTags.tags, {
+        ...configured,
+        "burstmesh:project": "burstmesh",
+        "burstmesh:stack": "eks",
+        "burstmesh:cluster": "eks",
+      });
+      const awsResources = tagged.resources.filter((r) => r.type.startsWith("aws:"));
+      assert.ok(awsResources.length > 10);
+      for (const resource of awsResources) assert.equal(urnOf(resource.provider), provider!.urn, `${resource.type} ${resource.name}`);
+    });
+
+    it("aks: every Azure resource that takes tags carries the default tags", () => {
+      const azure = aks.resources.filter((r) => r.type.startsWith("azure-native:") && "tags" in r.inputs);
+      assert.ok(azure.length >= 4, azure.map((r) => r.type).join(", "));
+      for (const resource of azure) {
+        assert.deepEqual(reveal(resource.inputs.tags), {
+          "burstmesh:project": "burstmesh",
+          "burstmesh:stack": "aks",
+          "burstmesh:cluster": "aks",
+        });
+      }
+    });
+  });
+
   describe("the stack-output contract", () => {
     const kinds = [
       ["trust", trustOutputNames, secretOutputs.trust, optionalOutputs.trust, () => [trust]],

@@ -19,6 +19,8 @@ export interface AksNodePoolArgs extends NodePoolSize {
 export interface AksClusterArgs {
   /** Name of the AKS cluster in Azure; also its DNS prefix. */
   clusterName: string;
+  /** Tags on every Azure resource this component creates that takes tags (the default tags included). */
+  tags: Record<string, string>;
   /** Azure location of the resource group and the cluster, such as `westeurope`. */
   location: pulumi.Input<string>;
   /** Name of the resource group this component creates for the cluster. */
@@ -99,17 +101,18 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
 
     this.resourceGroup = new resources.ResourceGroup(
       `${name}-rg`,
-      { resourceGroupName: args.resourceGroupName, location: args.location },
+      { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags },
       { parent: this },
     );
 
     // The outbound IP exists before the cluster, so its address is known (and published) from the first pass.
     const entra = args.aksAuth === "entra";
-    const egress = aksEgress(name, { clusterName, location: args.location, resourceGroup: this.resourceGroup }, this);
+    const egress = aksEgress(name, { clusterName, location: args.location, resourceGroup: this.resourceGroup, tags: args.tags }, this);
     this.cluster = new containerservice.ManagedCluster(
       `${name}-aks`,
       {
         resourceName: clusterName,
+        tags: args.tags,
         resourceGroupName: this.resourceGroup.name,
         location: args.location,
         dnsPrefix: clusterName,

@@ -22,6 +22,8 @@ export interface AksEgressArgs {
   location: pulumi.Input<string>;
   /** The cluster's resource group: the outbound IP and the identity live in it. */
   resourceGroup: { name: pulumi.Input<string>; id: pulumi.Input<string> };
+  /** Tags on the outbound IP and the identity. */
+  tags: Record<string, string>;
 }
 
 /** What the cluster is created with: its identity and load-balancer profile, and its egress CIDRs. */
@@ -57,12 +59,18 @@ export function aksEgress(name: string, args: AksEgressArgs, parent: pulumi.Reso
       sku: { name: network.PublicIPAddressSkuName.Standard, tier: network.PublicIPAddressSkuTier.Regional },
       publicIPAllocationMethod: network.IPAllocationMethod.Static,
       publicIPAddressVersion: network.IPVersion.IPv4,
+      tags: args.tags,
     },
     opts,
   );
   const identity = new managedidentity.UserAssignedIdentity(
     `${name}-identity`,
-    { resourceName: `${args.clusterName}-control-plane`, resourceGroupName: args.resourceGroup.name, location: args.location },
+    {
+      resourceName: `${args.clusterName}-control-plane`,
+      resourceGroupName: args.resourceGroup.name,
+      location: args.location,
+      tags: args.tags,
+    },
     opts,
   );
   const subscriptionId = authorization.getClientConfigOutput(opts).subscriptionId;

@@ -1,0 +1,27 @@
+/** Where a member cluster's resources belong: what the default tags say. */
+export interface TagScope {
+  /** The Pulumi project. */
+  project: string;
+  /** The stack that owns the resources. */
+  stack: string;
+  /** The member cluster's name. */
+  cluster: string;
+}
+
+/**
+ * The tags every taggable AWS and Azure resource of a member cluster carries: the configured
+ * `burstmesh:tags` and the default tags `burstmesh:project`, `burstmesh:stack` and
+ * `burstmesh:cluster`. Config keeps user keys out of the `burstmesh:` prefix, so neither overrides
+ * the other.
+ */
+export function clusterTags(scope: TagScope, configured: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...configured, ...defaultTags(scope) };
+}
+
+/** The default tags alone. */
+export function defaultTags(scope: TagScope): Record<string, string> {
+  return { "burstmesh:project": scope.project, "burstmesh:stack": scope.stack, "burstmesh:cluster": scope.cluster };
+}
+
+/** The keys of the default tags, which every taggable cloud resource must carry (policy `cloud-resource-default-tags`). */
+export const defaultTagKeys = Object.keys(defaultTags({ project: "", stack: "", cluster: "" }));
