@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { DrillSettings, parseServiceConfig, readProjectFile, ServiceSettings } from "../config";
 import { homeCapacity } from "../components/traffic/drillJob";
+import type { SweepRow } from "../model/scenarios";
 
 const repoRoot = path.join(__dirname, "..");
 
@@ -131,15 +132,6 @@ export function drillLoad(stackConfig: Record<string, unknown>): { service: stri
   const capacity = service && homeCapacity(service);
   if (!service || capacity === undefined) throw new Error(`the drilled service '${drill.service}' must be an overflow service`);
   return { service: service.name, load: Math.round((drill.connections / capacity) * 1000) / 1000 };
-}
-
-/** One row of `npm run overflow -- sweep --json`. */
-export interface SweepRow {
-  load: number;
-  home: number;
-  remote: number;
-  failed: number;
-  remoteCapacity: number;
 }
 
 /** The live shares against the model's, share by share, and whether every one is within the tolerance. */

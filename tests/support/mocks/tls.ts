@@ -333,14 +333,17 @@ const privateKey: ResourceMock = async (args) => {
   };
 };
 
+/** What a certificate's owner asks for: its key, subject and alternative names (self-signed certificates and requests). */
+interface RequestInputs {
+  privateKeyPem: string;
+  subject?: Subject;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  uris?: string[];
+}
+
 const selfSignedCert: ResourceMock = (args) => {
-  const inputs = revealSecrets(args.inputs) as CertInputs & {
-    privateKeyPem: string;
-    subject?: Subject;
-    dnsNames?: string[];
-    ipAddresses?: string[];
-    uris?: string[];
-  };
+  const inputs = revealSecrets(args.inputs) as CertInputs & RequestInputs;
   return once(args, inputs, async () => {
     const signer = await signingKey(inputs.privateKeyPem);
     const subject = distinguishedName(inputs.subject);
@@ -358,13 +361,7 @@ const selfSignedCert: ResourceMock = (args) => {
 };
 
 const certRequest: ResourceMock = (args) => {
-  const inputs = revealSecrets(args.inputs) as {
-    privateKeyPem: string;
-    subject?: Subject;
-    dnsNames?: string[];
-    ipAddresses?: string[];
-    uris?: string[];
-  };
+  const inputs = revealSecrets(args.inputs) as RequestInputs;
   return once(args, inputs, async () => {
     const signer = await signingKey(inputs.privateKeyPem);
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({
