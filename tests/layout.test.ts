@@ -55,7 +55,7 @@ describe("layout: the tree, the type tokens and the README agree", () => {
     const files = walk(".");
     assert.ok(files.length > 30, `${files.length} files read`);
     for (const file of files) {
-      // `D[E]SIGN` so that this pattern is not itself a match for `grep DESIGN`.
+      // A character class in the name, so that this pattern does not itself match a plain search for the name.
       assert.doesNotMatch(fs.readFileSync(path.join(repoRoot, file), "utf8"), /D[E]SIGN(\.md| §)|\.\.\/shared/, file);
     }
   });
