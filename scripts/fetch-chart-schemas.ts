@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
-import { observabilityCharts, ObservabilityChart } from "../components/observability/charts";
+import { observabilityCharts, PinnedChart } from "../components/charts";
 
 const outputDirectory = path.join(__dirname, "..", ".chart-schemas");
 
@@ -40,7 +40,7 @@ async function download(url: string): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer());
 }
 
-async function fetchSchema(chart: ObservabilityChart): Promise<string> {
+async function fetchSchema(chart: PinnedChart): Promise<string> {
   const index = parseYaml((await download(`${chart.repo}/index.yaml`)).toString("utf8")) as RepositoryIndex;
   const release = index.entries?.[chart.chart]?.find((entry) => entry.version === chart.version);
   if (!release?.urls[0]) throw new Error(`${chart.repo} has no ${chart.chart} ${chart.version}`);

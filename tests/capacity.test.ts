@@ -1,15 +1,14 @@
 import { strict as assert } from "node:assert";
 import { loadConfig, RawConfig } from "../config";
 import { burstHpaBehavior } from "../components/clusters/burstScaling";
+import { karpenterChart } from "../components/charts";
 import { apiServerAccessProfile } from "../components/clusters/aksCluster";
 import { eastWestGatewayValues, istiodValues } from "../components/mesh/values";
 import {
   accountOf,
   ec2NodeClassManifest,
   interruptionEventRules,
-  karpenterChartRegistry,
   karpenterControllerPolicies,
-  karpenterVersion,
   nodePoolManifest,
   privateSubnetSelector,
 } from "../components/clusters/karpenter";
@@ -283,9 +282,9 @@ describe("capacity", function () {
       const controller = inputsOf(release("eks-karpenter-controller"));
       assert.equal(crds.chart, "oci://public.ecr.aws/karpenter/karpenter-crd");
       assert.equal(controller.chart, "oci://public.ecr.aws/karpenter/karpenter");
-      assert.equal(`${karpenterChartRegistry}/karpenter`, controller.chart);
+      assert.equal(`${karpenterChart.registry}/karpenter`, controller.chart);
       for (const chart of [crds, controller]) {
-        assert.equal(chart.version, karpenterVersion);
+        assert.equal(chart.version, karpenterChart.version);
         assert.match(chart.version, /^\d+\.\d+\.\d+$/);
         assert.equal(chart.repositoryOpts, undefined, "an oci:// chart needs no repository");
         assert.equal(chart.namespace, "kube-system");

@@ -8,17 +8,10 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { istioChartRepo } from "../components/charts";
 import { EastWestGateway, loadBalancerAddress } from "../components/mesh/eastWestGateway";
 import { crossNetworkGateway, meshPeerAuthentication } from "../components/mesh/objects";
-import {
-  awsNlbAnnotations,
-  statusNodePort,
-  baseValues,
-  cniValues,
-  eastWestGatewayValues,
-  istioChartRepo,
-  istiodValues,
-} from "../components/mesh/values";
+import { awsNlbAnnotations, statusNodePort, baseValues, cniValues, eastWestGatewayValues, istiodValues } from "../components/mesh/values";
 import { cacertsStringData, IstioPrimary } from "../components/mesh/istioPrimary";
 import { burstHpaBehavior } from "../components/clusters/burstScaling";
 import { buildKubeconfig } from "../components/clusters/kubeconfig";

@@ -13,14 +13,9 @@ import * as iam from "@pulumi/aws/iam";
 import * as sqs from "@pulumi/aws/sqs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { karpenterChart } from "../charts";
 // eksCluster.ts imports this module too; these are functions, read only once both modules have loaded.
 import { clusterTagKey, managedPolicyArn, serviceTrustPolicy } from "./eksCluster";
-
-/** The Karpenter release of both charts (`karpenter-crd` and `karpenter`); Kubernetes 1.34 needs >= 1.6. */
-export const karpenterVersion = "1.14.1";
-
-/** Where Karpenter publishes its charts (an OCI registry; Helm pulls `oci://` charts without a repository). */
-export const karpenterChartRegistry = "oci://public.ecr.aws/karpenter";
 
 /** The controller's namespace and service account, as Karpenter's getting-started guide installs it. */
 export const karpenterNamespace = "kube-system";
@@ -507,8 +502,8 @@ export class Karpenter extends pulumi.ComponentResource {
       `${name}-crds`,
       {
         name: "karpenter-crd",
-        chart: `${karpenterChartRegistry}/karpenter-crd`,
-        version: karpenterVersion,
+        chart: `${karpenterChart.registry}/karpenter-crd`,
+        version: karpenterChart.version,
         namespace: karpenterNamespace,
         maxHistory: 10,
       },
@@ -518,8 +513,8 @@ export class Karpenter extends pulumi.ComponentResource {
       `${name}-controller`,
       {
         name: "karpenter",
-        chart: `${karpenterChartRegistry}/karpenter`,
-        version: karpenterVersion,
+        chart: `${karpenterChart.registry}/karpenter`,
+        version: karpenterChart.version,
         namespace: karpenterNamespace,
         skipCrds: true,
         values: pulumi

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../../config/schema";
 import { crossNetworkGateway } from "./objects";
-import { eastWestGatewayValues, istioChartRepo, istioNamespace, releaseNames } from "./values";
+import { istioChartRepo } from "../charts";
+import { eastWestGatewayValues, istioNamespace, releaseNames } from "./values";
 
 /** The load-balancer address of a Service: the first ingress hostname (AWS), else its IP (Azure). */
 export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStatus | undefined): string | undefined {

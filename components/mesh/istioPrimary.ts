@@ -1,17 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { istioChartRepo } from "../charts";
 import { checkedFor } from "../invariant";
 import { meshPeerAuthentication } from "./objects";
-import {
-  baseValues,
-  cniValues,
-  istioChartRepo,
-  istiodValues,
-  istioNamespace,
-  istioNamespacePodSecurity,
-  networkLabel,
-  releaseNames,
-} from "./values";
+import { baseValues, cniValues, istiodValues, istioNamespace, istioNamespacePodSecurity, networkLabel, releaseNames } from "./values";
 import type { CaBundle } from "../stackOutputs";
 
 /** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */

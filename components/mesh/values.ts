@@ -8,9 +8,6 @@ import { burstHpaBehavior } from "../clusters/burstScaling";
  */
 import type { Cloud } from "../../config/schema";
 
-/** Where Istio publishes its Helm charts. */
-export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";
-
 /** The namespace Istio's control plane, `cacerts` and the east-west gateway live in. */
 export const istioNamespace = "istio-system";
 

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { issueServiceAccountToken } from "../clusters/serviceAccountToken";
-import { chartRelease, observabilityCharts, observabilityReleases } from "./charts";
+import { chartRelease, observabilityReleases } from "./charts";
+import { observabilityCharts } from "../charts";
 import { kialiRemoteAccessValues, kialiRemoteAccount } from "./kiali";
 
 /** Arguments of {@link KialiRemoteAccess}. */
