@@ -2,14 +2,20 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
+import { projectDefaults, projectName } from "../../config/projectFile";
 import { repoRoot } from "./stackFiles";
 
 /**
- * Istio 1.30.3's own CRD schemas and chart values, where a checkout has them beside it
+ * The pinned Istio release's own CRD schemas and chart values: those `npm run fetch-chart-schemas`
+ * keeps in `.chart-schemas/istio-<version>/`, else a copy of Istio 1.30.3's beside the checkout
  * (`../shared/reference/istio-1.30.3`). They are a second opinion on top of the typed models the
  * components are written against: tests that use them skip, saying so, where the files are absent.
  */
-export const referenceDir = path.join(repoRoot, "..", "shared", "reference", "istio-1.30.3");
+const istioVersion = String(projectDefaults()[`${projectName}:istioVersion`]);
+export const referenceDir =
+  [path.join(repoRoot, ".chart-schemas", `istio-${istioVersion}`), path.join(repoRoot, "..", "shared", "reference", "istio-1.30.3")].find(
+    (directory) => fs.existsSync(path.join(directory, "crd-all.gen.yaml")),
+  ) ?? path.join(repoRoot, ".chart-schemas", `istio-${istioVersion}`);
 
 export function hasReference(): boolean {
   return fs.existsSync(path.join(referenceDir, "crd-all.gen.yaml"));
