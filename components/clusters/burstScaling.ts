@@ -24,9 +24,11 @@ export const scaleDownStabilizationSeconds = 300;
 
 /**
  * Scale-up acts on the first sample (no stabilization) and may at least double the pods every 15 s
- * (100 %), or add 4, whichever is more: a burst that lands on 2 pods reaches 16 within a minute if
- * the CPU asks for it. These equal Kubernetes' defaults, written out so that no chart default or
- * API default can change them unseen. Scale-down waits for five minutes of lower recommendations
+ * (100 %), or add 4, whichever is more. These equal Kubernetes' defaults, written out so that no chart
+ * default or API default can change them unseen. The policy is a ceiling, not the pace: the HPA asks
+ * for pods x utilisation / target, and a pod at its in-flight limit does no more work (the excess gets
+ * cheap 503s), so its CPU stops rising with the load and each step grows the pods by what that CPU
+ * asks for; the warm standby carries the rest meanwhile (docs/capacity.md). Scale-down waits for five minutes of lower recommendations
  * and then removes at most half of the pods a minute, so the overflow to the other cloud shrinks
  * while the home pods are still there to take the traffic back.
  */
