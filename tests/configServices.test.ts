@@ -1,0 +1,439 @@
+import { strict as assert } from "node:assert";
+import { defaultRetryOn, fortioImage, parseServiceConfig, podinfoImage, type ServiceConfigContext } from "../config";
+
+const context: ServiceConfigContext = { members: ["eks", "aks"], region: "eu-central-1" };
+
+/** The smallest valid overflow service, with some fields replaced. */
+function service(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name: "web", homeCluster: "eks", capacity: { maxConcurrentRequests: 10 }, ...changes };
+}
+
+function issuesOf(services: unknown, drill?: unknown, where: ServiceConfigContext = context): string[] {
+  const result = parseServiceConfig(services, drill, where);
+  assert.ok(!result.ok, "expected the services to be rejected");
+  return result.issues;
+}
+
+function accepted(services: unknown, drill?: unknown, where: ServiceConfigContext = context) {
+  const result = parseServiceConfig(services, drill, where);
+  assert.ok(result.ok, `expected the services to be accepted, got ${result.ok ? "" : result.issues.join("; ")}`);
+  return result;
+}
+
+const s0 = "burstmesh:services[0]";
+
+describe("config: burstmesh:services and burstmesh:drill", () => {
+  it("fills every default of an overflow service and of the drill", () => {
+    const { services, drill } = accepted([service()]);
+    assert.deepEqual(services, [
+      {
+        name: "web",
+        namespace: "web",
+        image: podinfoImage,
+        port: 9898,
+        protocol: "http",
+        homeCluster: "eks",
+        mode: "overflow",
+        resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+        home: { minReplicas: 2, maxReplicas: 6 },
+        standby: { minReplicas: 1, maxReplicas: 6 },
+        targetCpuUtilization: 70,
+        capacity: { maxConcurrentRequests: 10 },
+        outlierDetection: { consecutiveLocalOriginFailures: 5, interval: "5s", baseEjectionTime: "15s" },
+        retries: { attempts: 3, perTryTimeout: "2s", retryOn: defaultRetryOn },
+        tcpKeepalive: { time: "120s", interval: "30s", probes: 3 },
+        probes: { readinessPath: "/readyz", livenessPath: "/healthz" },
+      },
+    ]);
+    assert.deepEqual(drill, {
+      enabled: false,
+      service: "web",
+      qps: 0,
+      connections: 400,
+      duration: "60s",
+      image: fortioImage,
+      reporterImage: podinfoImage,
+    });
+  });
+
+  it("reads the engine's JSON text as well as decoded values", () => {
+    const { services, drill } = accepted(JSON.stringify([service({ namespace: "shop" })]), JSON.stringify({ enabled: true }));
+    assert.equal(services[0]!.namespace, "shop");
+    assert.equal(drill.enabled, true);
+  });
+
+  it("no services and no drill is a valid config", () => {
+    const { services, drill } = accepted(undefined);
+    assert.deepEqual(services, []);
+    assert.equal(drill.service, undefined);
+  });
+
+  it("failover and distribute modes eject on 5xx by default, and keep counters that are set", () => {
+    const [failover, distribute] = accepted([
+      service({ mode: "failover", capacity: undefined }),
+      service({
+        name: "api",
+        mode: "distribute",
+        capacity: undefined,
+        distribute: { "eu-central-1": 60, westeurope: 40 },
+        outlierDetection: { consecutive5xxErrors: 2, consecutiveGatewayErrors: 1 },
+      }),
+    ]).services;
+    assert.equal(failover!.outlierDetection.consecutive5xxErrors, 5);
+    assert.equal(failover!.outlierDetection.consecutiveGatewayErrors, 3);
+    assert.equal(distribute!.outlierDetection.consecutive5xxErrors, 2);
+    assert.equal(distribute!.outlierDetection.consecutiveGatewayErrors, 1);
+  });
+
+  it("a service with versions routes each version's name to it by default, or the routes given", () => {
+    const versions = [
+      { name: "v1", image: "app:1", clusters: ["eks", "aks"], weight: 90 },
+      { name: "v2", image: "app:2", clusters: ["aks"], weight: 10 },
+    ];
+    assert.deepEqual(accepted([service({ versions })]).services[0]!.headerRoutes, { v1: "v1", v2: "v2" });
+    assert.deepEqual(accepted([service({ versions, headerRoutes: { beta: "v2" } })]).services[0]!.headerRoutes, { beta: "v2" });
+  });
+
+  it("accepts the boundary values users may set", () => {
+    const [edge] = accepted([
+      service({
+        port: 65535,
+        targetCpuUtilization: 100,
+        home: { minReplicas: 3, maxReplicas: 3 },
+        resources: { requests: { cpu: "1", memory: "256Mi" } },
+        tcpKeepalive: { time: "3m59s", interval: "1ms" },
+        retries: { attempts: 2, retryOn: "5xx,connect-failure,reset,599" },
+      }),
+    ]).services;
+    assert.equal(edge!.port, 65535);
+    assert.deepEqual(edge!.home, { minReplicas: 3, maxReplicas: 3 });
+    assert.equal(
+      accepted([service({ port: 1, targetCpuUtilization: 1, retries: { retryOn: "gateway-error,connect-failure,reset" } })]).ok,
+      true,
+    );
+    assert.equal(accepted([service()], { duration: "1h", connections: 2000, qps: 0.5 }).drill.duration, "1h");
+    assert.equal(accepted([service()], { duration: "1s", connections: 1 }).drill.connections, 1);
+    assert.equal(accepted([service({ protocol: "grpc" })], { enabled: false }).services[0]!.protocol, "grpc");
+  });
+
+  describe("bad values get the key and what is expected", () => {
+    const cases: [string, unknown, unknown, string[]][] = [
+      ["services that are not a list", { web: {} }, undefined, ["burstmesh:services: must be a list of services"]],
+      ["services that are not JSON", "web", undefined, ["burstmesh:services: must be a list or object (got 'web')"]],
+      ["a drill that is not JSON", [service()], "on", ["burstmesh:drill: must be a list or object (got 'on')"]],
+      [
+        "a name that is not a DNS-1035 label",
+        [service({ name: "1web" })],
+        undefined,
+        [
+          `${s0}.name: must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters): it names a Kubernetes Service`,
+        ],
+      ],
+      ["a missing name", [service({ name: undefined })], undefined, [`${s0}.name: is required`]],
+      ["a name that is not text", [service({ name: 5 })], undefined, [`${s0}.name: must be a name`]],
+      ["a missing home cluster", [service({ homeCluster: undefined })], undefined, [`${s0}.homeCluster: is required`]],
+      [
+        "a home cluster that is not a member",
+        [service({ homeCluster: "gke" })],
+        undefined,
+        [`${s0}.homeCluster: 'gke' is not one of burstmesh:members (eks, aks)`],
+      ],
+      ["port 0", [service({ port: 0 })], undefined, [`${s0}.port: must be a port number (1-65535)`]],
+      ["port 65536", [service({ port: 65536 })], undefined, [`${s0}.port: must be a port number (1-65535)`]],
+      ["a fractional port", [service({ port: 80.5 })], undefined, [`${s0}.port: must be a whole number`]],
+      ["a port as text", [service({ port: "80" })], undefined, [`${s0}.port: must be a number`]],
+      ["an unknown protocol", [service({ protocol: "tcp" })], undefined, [`${s0}.protocol: must be 'http', 'http2' or 'grpc'`]],
+      ["an unknown mode", [service({ mode: "spill" })], undefined, [`${s0}.mode: must be 'overflow', 'failover' or 'distribute'`]],
+      ["an empty image", [service({ image: "" })], undefined, [`${s0}.image: must name a container image`]],
+      ["an image that is not text", [service({ image: 1 })], undefined, [`${s0}.image: must be an image reference`]],
+      [
+        "overflow mode without capacity",
+        [service({ capacity: undefined })],
+        undefined,
+        [`${s0}.capacity: is required in overflow mode (per pod: maxConcurrentRequests)`],
+      ],
+      [
+        "a capacity of 0",
+        [service({ capacity: { maxConcurrentRequests: 0, maxPendingRequests: 0 } })],
+        undefined,
+        [
+          `${s0}.capacity.maxConcurrentRequests: must be greater than 0`,
+          `${s0}.capacity.maxPendingRequests: must be greater than 0 (leave it out for Istio's default)`,
+        ],
+      ],
+      [
+        "an unknown capacity setting",
+        [service({ capacity: { maxConcurrentRequests: 1, queue: 2 } })],
+        undefined,
+        [`${s0}.capacity.queue: is not a known setting`],
+      ],
+      [
+        "requests above limits",
+        [service({ resources: { requests: { cpu: "1500m", memory: "512Mi" } } })],
+        undefined,
+        [
+          `${s0}.resources.requests.cpu: must not exceed limits.cpu (1)`,
+          `${s0}.resources.requests.memory: must not exceed limits.memory (256Mi)`,
+        ],
+      ],
+      [
+        "quantities Kubernetes does not take",
+        [service({ resources: { requests: { cpu: "0", memory: "64MB" }, limits: { cpu: "2 cores", memory: "0" } } })],
+        undefined,
+        [
+          `${s0}.resources.requests.cpu: must be a CPU quantity such as 100m, 0.5 or 2`,
+          `${s0}.resources.requests.memory: must be a memory quantity such as 64Mi or 1Gi`,
+          `${s0}.resources.limits.cpu: must be a CPU quantity such as 100m, 0.5 or 2`,
+          `${s0}.resources.limits.memory: must be a memory quantity such as 64Mi or 1Gi`,
+        ],
+      ],
+      [
+        "quantities that are not text",
+        [service({ resources: { requests: { cpu: 1, memory: 64 } } })],
+        undefined,
+        [
+          `${s0}.resources.requests.cpu: must be a CPU quantity such as 100m`,
+          `${s0}.resources.requests.memory: must be a memory quantity such as 64Mi`,
+        ],
+      ],
+      [
+        "home replicas below 1 and max below min",
+        [service({ home: { minReplicas: 0 }, standby: { minReplicas: 4, maxReplicas: 3 } })],
+        undefined,
+        [`${s0}.home.minReplicas: must be at least 1`, `${s0}.standby.maxReplicas: must be at least minReplicas (4)`],
+      ],
+      [
+        "a cold standby",
+        [service({ standby: { minReplicas: 0, maxReplicas: 0 } })],
+        undefined,
+        [
+          `${s0}.standby.minReplicas: must be at least 1: the standby stays warm so that overflow does not wait for a cold start`,
+          `${s0}.standby.maxReplicas: must be at least 1`,
+        ],
+      ],
+      [
+        "a CPU target of 0",
+        [service({ targetCpuUtilization: 0 })],
+        undefined,
+        [`${s0}.targetCpuUtilization: must be a percentage (1-100)`],
+      ],
+      [
+        "a CPU target of 101",
+        [service({ targetCpuUtilization: 101 })],
+        undefined,
+        [`${s0}.targetCpuUtilization: must be a percentage (1-100)`],
+      ],
+      [
+        "5xx ejection in overflow mode",
+        [service({ outlierDetection: { consecutive5xxErrors: 5, consecutiveGatewayErrors: 3 } })],
+        undefined,
+        ["consecutive5xxErrors", "consecutiveGatewayErrors"].map(
+          (counter) =>
+            `${s0}.outlierDetection.${counter}: must not be set in overflow mode: a full pod answers 503, and ejecting it ` +
+            "cascades onto the other pods (overflow mode ejects only on consecutiveLocalOriginFailures)",
+        ),
+      ],
+      [
+        "ejection counters of 0 in failover mode",
+        [
+          service({
+            mode: "failover",
+            outlierDetection: { consecutive5xxErrors: 0, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 0 },
+          }),
+        ],
+        undefined,
+        [
+          `${s0}.outlierDetection.consecutive5xxErrors: must be at least 1 (0 turns ejection, and with it locality failover, off)`,
+          `${s0}.outlierDetection.consecutiveGatewayErrors: must be at least 1 (leave it out to count only consecutive5xxErrors)`,
+          `${s0}.outlierDetection.consecutiveLocalOriginFailures: must be at least 1`,
+        ],
+      ],
+      [
+        "durations that are not Go durations",
+        [service({ outlierDetection: { interval: "5", baseEjectionTime: "1ns" }, retries: { perTryTimeout: "2 s" } })],
+        undefined,
+        [
+          `${s0}.outlierDetection.interval: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)`,
+          `${s0}.outlierDetection.baseEjectionTime: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)`,
+          `${s0}.retries.perTryTimeout: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)`,
+        ],
+      ],
+      [
+        "a duration that is not text",
+        [service({ tcpKeepalive: { interval: 30 } })],
+        undefined,
+        [`${s0}.tcpKeepalive.interval: must be a duration such as 5s`],
+      ],
+      [
+        "a keepalive the Azure load balancer outlasts",
+        [service({ tcpKeepalive: { time: "4m", probes: 0 } })],
+        undefined,
+        [
+          `${s0}.tcpKeepalive.time: must be below 240s: the Azure load balancer drops idle connections after 4 minutes (the AWS NLB after 350s)`,
+          `${s0}.tcpKeepalive.probes: must be at least 1`,
+        ],
+      ],
+      [
+        "a single retry",
+        [service({ retries: { attempts: 1 } })],
+        undefined,
+        [`${s0}.retries.attempts: must be at least 2 (retries: the third try is the first that may leave the home cluster)`],
+      ],
+      [
+        "retry conditions Envoy does not know",
+        [service({ retries: { retryOn: "503,connect-failure,reset-before-request,timeout,600" } })],
+        undefined,
+        [`${s0}.retries.retryOn: 'timeout', '600' is not an Envoy retry condition or HTTP status code`],
+      ],
+      [
+        "retry conditions that leave full pods unretried",
+        [service({ retries: { retryOn: "retriable-4xx" } })],
+        undefined,
+        [
+          `${s0}.retries.retryOn: must include 503, connect-failure and reset-before-request so that full and vanished pods are retried ` +
+            "(missing: 503, connect-failure, reset-before-request)",
+        ],
+      ],
+      [
+        "a gRPC service that does not retry UNAVAILABLE",
+        [service({ protocol: "grpc", retries: { retryOn: "503, connect-failure, reset-before-request" } })],
+        undefined,
+        [
+          `${s0}.retries.retryOn: must include 503, connect-failure, reset-before-request and unavailable (gRPC reports a full pod as UNAVAILABLE) ` +
+            "so that full and vanished pods are retried (missing: unavailable)",
+        ],
+      ],
+      [
+        "client breakers of 0",
+        [
+          service({
+            clientPool: { maxConnections: 0, http1MaxPendingRequests: 0, http2MaxRequests: 0, maxRetries: 0, maxRequestsPerConnection: 0 },
+          }),
+        ],
+        undefined,
+        ["maxConnections", "http1MaxPendingRequests", "http2MaxRequests", "maxRetries", "maxRequestsPerConnection"].map(
+          (field) => `${s0}.clientPool.${field}: must be greater than 0`,
+        ),
+      ],
+      [
+        "distribute mode without weights",
+        [service({ mode: "distribute" })],
+        undefined,
+        [`${s0}.distribute: is required in distribute mode (a weight per region, summing to 100)`],
+      ],
+      [
+        "weights that do not sum to 100",
+        [service({ mode: "distribute", distribute: { "eu-central-1": 60, westeurope: 30 } })],
+        undefined,
+        [`${s0}.distribute: weights must sum to 100 (got 90)`],
+      ],
+      [
+        "no weights at all",
+        [service({ mode: "distribute", distribute: {} })],
+        undefined,
+        [`${s0}.distribute: must give at least one region a weight`],
+      ],
+      [
+        "weights without this cluster's region",
+        [service({ mode: "distribute", distribute: { westeurope: 50, "us-east-1": 50 } })],
+        undefined,
+        [
+          `${s0}.distribute: must give this cluster's region 'eu-central-1' a weight (got westeurope, us-east-1); its clients would match no rule`,
+        ],
+      ],
+      [
+        "weights out of range",
+        [service({ mode: "distribute", distribute: { "eu-central-1": 0, westeurope: 101 } })],
+        undefined,
+        [
+          `${s0}.distribute.eu-central-1: must be between 1 and 100 (leave a region out to send it nothing)`,
+          `${s0}.distribute.westeurope: must be between 1 and 100`,
+        ],
+      ],
+      [
+        "a region that is not a region name",
+        [service({ mode: "distribute", distribute: { "EU Central": 100 } })],
+        undefined,
+        [`${s0}.distribute.EU Central: must be a region name such as eu-central-1 or westeurope`],
+      ],
+      [
+        "probe paths without a leading slash",
+        [service({ probes: { readinessPath: "readyz", livenessPath: "healthz" } })],
+        undefined,
+        [`${s0}.probes.readinessPath: must be a path starting with '/'`, `${s0}.probes.livenessPath: must be a path starting with '/'`],
+      ],
+      ["an unknown service setting", [service({ replicas: 3 })], undefined, [`${s0}.replicas: is not a known setting`]],
+      [
+        "two services of one name",
+        [service(), service()],
+        undefined,
+        [
+          "burstmesh:services[1].name: 'web' is already used by burstmesh:services[0]",
+          "burstmesh:services[1].namespace: 'web' is already the namespace of burstmesh:services[0] (each service owns its namespace)",
+        ],
+      ],
+      [
+        "two services in one namespace",
+        [service({ namespace: "shop" }), service({ name: "api" }), service({ name: "cart", namespace: "shop" })],
+        undefined,
+        ["burstmesh:services[2].namespace: 'shop' is already the namespace of burstmesh:services[0] (each service owns its namespace)"],
+      ],
+      [
+        "a drill of a service that does not exist",
+        [service()],
+        { service: "api" },
+        ["burstmesh:drill.service: 'api' is not one of the services in burstmesh:services (web)"],
+      ],
+      [
+        "a drill of a service when there are none",
+        [],
+        { service: "api" },
+        ["burstmesh:drill.service: 'api' is not one of the services in burstmesh:services (none)"],
+      ],
+      ["a drill without services", [], { enabled: true }, ["burstmesh:drill.service: there is no service in burstmesh:services to drill"]],
+      [
+        "a drill of a gRPC service",
+        [service({ protocol: "grpc" })],
+        { enabled: true },
+        [
+          "burstmesh:drill.service: 'web' speaks gRPC; the drill loads and samples over plain HTTP (fortio, curl), so pick an http or http2 service",
+        ],
+      ],
+      [
+        "drill values out of range",
+        [service()],
+        { enabled: "yes", qps: -1, connections: 0, duration: "2h", image: "", reporterImage: "" },
+        [
+          "burstmesh:drill.enabled: must be true or false",
+          "burstmesh:drill.qps: must be 0 (as fast as possible) or more",
+          "burstmesh:drill.connections: must be at least 1",
+          "burstmesh:drill.duration: must be at most 1h",
+          "burstmesh:drill.image: must name a container image",
+          "burstmesh:drill.reporterImage: must name a container image",
+        ],
+      ],
+      [
+        "a drill too short or too wide",
+        [service()],
+        { connections: 2001, duration: "999ms", qps: "10" },
+        [
+          "burstmesh:drill.qps: must be a number",
+          "burstmesh:drill.connections: must be at most 2000",
+          "burstmesh:drill.duration: must be at least 1s",
+        ],
+      ],
+    ];
+    for (const [what, services, drill, expected] of cases) {
+      it(`rejects ${what}`, () => {
+        assert.deepEqual(issuesOf(services, drill), expected);
+      });
+    }
+
+    it("checks the home cluster and region only when the stack knows them", () => {
+      assert.ok(
+        accepted([service({ homeCluster: "gke", mode: "distribute", capacity: undefined, distribute: { westeurope: 100 } })], undefined, {})
+          .ok,
+      );
+    });
+  });
+});
