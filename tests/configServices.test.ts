@@ -22,6 +22,10 @@ function accepted(services: unknown, drill?: unknown, where: ServiceConfigContex
 
 const s0 = "burstmesh:services[0]";
 
+function version(name: string, weight: number) {
+  return { name, image: `app:${name}`, clusters: ["eks"], weight };
+}
+
 describe("config: burstmesh:services and burstmesh:drill", () => {
   it("fills every default of an overflow service and of the drill", () => {
     const { services, drill } = accepted([service()]);
@@ -362,6 +366,66 @@ describe("config: burstmesh:services and burstmesh:drill", () => {
         undefined,
         [`${s0}.probes.readinessPath: must be a path starting with '/'`, `${s0}.probes.livenessPath: must be a path starting with '/'`],
       ],
+      [
+        "versions whose weights do not sum to 100, or that repeat a name",
+        [service({ versions: [version("v1", 50), version("v1", 40)] })],
+        undefined,
+        [`${s0}.versions[1].name: names version 'v1' twice`, `${s0}.versions: weights must sum to 100 (got 90)`],
+      ],
+      [
+        "a version that is not well formed",
+        [
+          service({
+            versions: [
+              { name: "V1", image: "", clusters: [], weight: 100.5 },
+              { name: 2, image: 3, clusters: ["eks"], weight: "0" },
+            ],
+          }),
+        ],
+        undefined,
+        [
+          `${s0}.versions[0].name: must be a DNS-1123 label such as v2: it names a subset and is the pods' version label`,
+          `${s0}.versions[0].image: must name a container image`,
+          `${s0}.versions[0].clusters: must list at least one member cluster that runs this version`,
+          `${s0}.versions[0].weight: must be a whole number`,
+          `${s0}.versions[1].name: must be a version name such as v2`,
+          `${s0}.versions[1].image: must be an image reference`,
+          `${s0}.versions[1].weight: must be a number`,
+        ],
+      ],
+      [
+        "weights out of range",
+        [service({ versions: [version("v1", 101), version("v2", -1)] })],
+        undefined,
+        [`${s0}.versions[0].weight: must be between 0 and 100`, `${s0}.versions[1].weight: must be between 0 and 100`],
+      ],
+      [
+        "a version in a cluster that is not a member, none at home",
+        [service({ versions: [{ ...version("v1", 100), clusters: ["aks", "gke"] }] })],
+        undefined,
+        [
+          `${s0}.versions[0].clusters[1]: 'gke' is not one of burstmesh:members (eks, aks)`,
+          `${s0}.versions: the home cluster 'eks' runs none of the versions; list it in the clusters of at least one (overflow starts from the home cluster's pods)`,
+        ],
+      ],
+      [
+        "header routes without versions",
+        [service({ headerRoutes: { beta: "v2" } })],
+        undefined,
+        [`${s0}.headerRoutes: applies only to a service with versions`],
+      ],
+      [
+        "header routes to versions that do not exist",
+        [service({ versions: [version("v1", 100)], headerRoutes: { beta: "v3" } })],
+        undefined,
+        [`${s0}.headerRoutes.beta: names version 'v3', which is not one of the versions (v1)`],
+      ],
+      [
+        "a header value with a space",
+        [service({ versions: [version("v1", 100)], headerRoutes: { "has space": "v1" } })],
+        undefined,
+        [`${s0}.headerRoutes.has space: must be a header value without spaces, such as v2`],
+      ],
       ["an unknown service setting", [service({ replicas: 3 })], undefined, [`${s0}.replicas: is not a known setting`]],
       [
         "two services of one name",
@@ -428,6 +492,14 @@ describe("config: burstmesh:services and burstmesh:drill", () => {
         assert.deepEqual(issuesOf(services, drill), expected);
       });
     }
+
+    it("rejects an empty version list", () => {
+      assert.ok(
+        issuesOf([service({ versions: [] })]).includes(
+          `${s0}.versions: must list at least one version (leave versions out for a service with one version)`,
+        ),
+      );
+    });
 
     it("checks the home cluster and region only when the stack knows them", () => {
       assert.ok(

@@ -1,0 +1,393 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify as toYaml } from "yaml";
+import { cloudWatchRetentionDays, knownKeys, loadConfig, type RawConfig, secretsInClearText } from "../config";
+import { configErrorOf, encodeConfig, stackFileConfig, withConfig } from "./support/stackFiles";
+
+/** The issues of a rejected config, one per line of the error, without the heading. */
+function issuesOf(raw: RawConfig, clearTextSecrets: readonly string[] = []): string[] {
+  const [heading, ...lines] = configErrorOf(raw, clearTextSecrets).split("\n");
+  assert.match(heading!, /^Invalid configuration for stack '.*':$/);
+  return lines.map((line) => line.replace(/^ {2}- /, ""));
+}
+
+const kubeconfig = toYaml({
+  clusters: [{ name: "lab", cluster: { server: "https://10.0.0.1:6443", "certificate-authority-data": "Y2E=" } }],
+  contexts: [{ name: "lab", context: { cluster: "lab", user: "admin" } }],
+  users: [{ name: "admin", user: { token: "t" } }],
+  "current-context": "lab",
+});
+
+/** An existing member `aks` (in place of the AKS stack), some keys replaced. */
+function existing(changes: Record<string, unknown> = {}): RawConfig {
+  return {
+    ...stackFileConfig("trust"),
+    ...encodeConfig({
+      "burstmesh:role": "cluster",
+      "burstmesh:cloud": "existing",
+      "burstmesh:clusterName": "aks",
+      "burstmesh:network": "network-lab",
+      "burstmesh:peers": ["eks"],
+      "burstmesh:kubeconfig": kubeconfig,
+      "burstmesh:region": "on-prem-fra",
+      "burstmesh:egressCidrs": ["198.51.100.0/24"],
+    }),
+    ...Object.fromEntries(Object.entries(changes).map(([key, value]) => [key, encodeConfig({ value }).value ?? undefined])),
+  };
+}
+
+describe("config: cluster settings", () => {
+  it("an AWS member gets the defaults of the keys its stack file leaves out", () => {
+    const config = loadConfig(withConfig("eks", { "burstmesh:clusterAdminPrincipals": undefined, "burstmesh:autoscaling": undefined }));
+    assert.ok(config.role === "cluster" && config.cluster.cloud === "aws");
+    assert.deepEqual(config.cluster.gatewayAllowedCidrs, []);
+    assert.deepEqual(config.cluster.clusterAdminPrincipals, []);
+    assert.equal(config.cluster.controlPlaneLogRetentionDays, 90);
+    assert.deepEqual(config.cluster.autoscaling, {
+      enabled: true,
+      instanceFamilies: ["m6i", "m7i"],
+      capacityTypes: ["on-demand"],
+      cpuLimit: 64,
+      amiAlias: "al2023@latest",
+    });
+    assert.equal(config.observability.observer, "eks");
+  });
+
+  it("an Azure member defaults to local accounts and the autoscaler's timing", () => {
+    const config = loadConfig(withConfig("aks", { "burstmesh:autoscaling": undefined }));
+    assert.ok(config.role === "cluster" && config.cluster.cloud === "azure");
+    assert.equal(config.cluster.aksAuth, "local");
+    assert.deepEqual(config.cluster.aksAdminPrincipals, []);
+    assert.deepEqual(config.cluster.autoscaling, { scanInterval: "10s", scaleDownDelayAfterAdd: "10m" });
+  });
+
+  it("accepts the values users set", () => {
+    const eks = loadConfig(
+      withConfig("eks", {
+        "burstmesh:clusterAdminPrincipals": ["arn:aws:iam::123456789012:role/ci-preview", "arn:aws-cn:iam::123456789012:user/me"],
+        "burstmesh:controlPlaneLogRetentionDays": 3653,
+        "burstmesh:gatewayAllowedCidrs": ["203.0.113.0/24", "0.0.0.0/0", "10.0.0.1/32"],
+        "burstmesh:autoscaling": { instanceFamilies: ["c7i-flex"], capacityTypes: ["spot", "on-demand"], amiAlias: "bottlerocket@v1.2.3" },
+        "burstmesh:availabilityZoneCount": "3",
+        "burstmesh:tags": { "cost center": "R&D".replace("&", "+"), "team:owner": "a/b@c", "k=v": "" },
+        "burstmesh:trustDomain": "mesh.example.com",
+      }),
+    );
+    assert.ok(eks.role === "cluster" && eks.cluster.cloud === "aws");
+    assert.equal(eks.cluster.availabilityZoneCount, 3);
+    assert.deepEqual(eks.cluster.autoscaling.capacityTypes, ["spot", "on-demand"]);
+    assert.deepEqual(eks.mesh.tags, { "cost center": "R+D", "team:owner": "a/b@c", "k=v": "" });
+    const aks = loadConfig(
+      withConfig("aks", {
+        "burstmesh:aksAuth": "entra",
+        "burstmesh:aksAdminPrincipals": [{ objectId: "00000000-0000-4000-8000-000000000001", type: "Group" }],
+        "burstmesh:resourceGroupName": "rg-(burst).mesh_1",
+      }),
+    );
+    assert.ok(aks.role === "cluster" && aks.cluster.cloud === "azure" && aks.cluster.aksAuth === "entra");
+  });
+
+  it("an existing member takes its kubeconfig, region and egress CIDRs, behind a LoadBalancer by default", () => {
+    const config = loadConfig(existing());
+    assert.ok(config.role === "cluster" && config.cluster.cloud === "existing");
+    assert.equal(config.cluster.region, "on-prem-fra");
+    assert.equal(config.cluster.gatewayService, "LoadBalancer");
+    assert.deepEqual(config.cluster.egressCidrs, ["198.51.100.0/24"]);
+    const nodePort = loadConfig(existing({ "burstmesh:gatewayService": "NodePort", "burstmesh:gatewayAddress": "2001:db8::10" }));
+    assert.ok(nodePort.role === "cluster" && nodePort.cluster.cloud === "existing" && nodePort.cluster.gatewayAddress === "2001:db8::10");
+  });
+
+  const cases: [string, RawConfig, string[]][] = [
+    [
+      "autoscaling keys of the other cloud",
+      withConfig("eks", { "burstmesh:autoscaling": { scanInterval: "10s" } }),
+      ["burstmesh:autoscaling: has no key 'scanInterval' on aws; it takes enabled, instanceFamilies, capacityTypes, cpuLimit, amiAlias"],
+    ],
+    [
+      "Karpenter settings it cannot use",
+      withConfig("eks", {
+        "burstmesh:autoscaling": {
+          enabled: "yes",
+          instanceFamilies: ["m6i.xlarge", "m6i", "m6i"],
+          capacityTypes: ["reserved"],
+          cpuLimit: 0,
+          amiAlias: "ubuntu@latest",
+        },
+      }),
+      [
+        "burstmesh:autoscaling.enabled: must be true or false",
+        "burstmesh:autoscaling.instanceFamilies[0]: must be an EC2 instance family such as m6i or c7i-flex (a family, not a type like m6i.xlarge)",
+        "burstmesh:autoscaling.instanceFamilies[2]: lists 'm6i' twice",
+        "burstmesh:autoscaling.capacityTypes[0]: must be on-demand or spot",
+        "burstmesh:autoscaling.cpuLimit: must be a positive whole number",
+        "burstmesh:autoscaling.amiAlias: must be al2023@<version> or bottlerocket@<version>, the version 'latest' or a release tag such as v20250915",
+      ],
+    ],
+    [
+      "empty or repeated Karpenter lists",
+      withConfig("eks", { "burstmesh:autoscaling": { instanceFamilies: [], capacityTypes: ["spot", "spot"], cpuLimit: 1.5 } }),
+      [
+        "burstmesh:autoscaling.instanceFamilies: must name at least one instance family",
+        "burstmesh:autoscaling.capacityTypes[1]: lists 'spot' twice",
+        "burstmesh:autoscaling.cpuLimit: must be a whole number",
+      ],
+    ],
+    [
+      "no capacity type and a repeated family",
+      withConfig("eks", { "burstmesh:autoscaling": { instanceFamilies: ["m6i", "m6i"], capacityTypes: [] } }),
+      [
+        "burstmesh:autoscaling.instanceFamilies[1]: lists 'm6i' twice",
+        "burstmesh:autoscaling.capacityTypes: must name at least one capacity type",
+      ],
+    ],
+    [
+      "AKS autoscaler timing in the wrong unit",
+      withConfig("aks", { "burstmesh:autoscaling": { scanInterval: "0s", scaleDownDelayAfterAdd: "600s", enabled: true } }),
+      [
+        "burstmesh:autoscaling.scanInterval: must be a whole number of seconds such as 10s",
+        "burstmesh:autoscaling.scaleDownDelayAfterAdd: must be a whole number of minutes such as 10m",
+        "burstmesh:autoscaling: has no key 'enabled' on azure; it takes scanInterval, scaleDownDelayAfterAdd",
+      ],
+    ],
+    [
+      "a log retention CloudWatch does not offer",
+      withConfig("eks", { "burstmesh:controlPlaneLogRetentionDays": 0 }),
+      [
+        `burstmesh:controlPlaneLogRetentionDays: must be a retention CloudWatch Logs accepts: one of ${cloudWatchRetentionDays.join(", ")} (days)`,
+      ],
+    ],
+    [
+      "an admin that is not an IAM role or user ARN",
+      withConfig("eks", { "burstmesh:clusterAdminPrincipals": ["arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:group/admins"] }),
+      [0, 1].map(
+        (index) =>
+          `burstmesh:clusterAdminPrincipals[${index}]: must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/ci-preview`,
+      ),
+    ],
+    [
+      "no instance type",
+      withConfig("eks", { "burstmesh:nodePool": { instanceTypes: [], minCount: 1, desiredCount: 1, maxCount: 1, diskSizeGb: 0 } }),
+      [
+        "burstmesh:nodePool.instanceTypes: must name at least one EC2 instance type",
+        "burstmesh:nodePool.diskSizeGb: must be a positive whole number",
+      ],
+    ],
+    [
+      "a Kubernetes patch version",
+      withConfig("eks", { "burstmesh:kubernetesVersion": "1.34.1" }),
+      ["burstmesh:kubernetesVersion: must be a Kubernetes minor version such as 1.34"],
+    ],
+    [
+      "CIDRs that are not IPv4 blocks",
+      withConfig("eks", {
+        "burstmesh:gatewayAllowedCidrs": [
+          "10.0.0.0/8/8",
+          "300.1.1.1/8",
+          "10.0.0.0/x",
+          "10.0.0.0/100",
+          "10.0.0.0/",
+          "10.0.0.0/8",
+          "10.0.0.0/8",
+        ],
+      }),
+      [
+        ...[0, 1, 2, 3, 4].map((index) => `burstmesh:gatewayAllowedCidrs[${index}]: must be an IPv4 CIDR block such as 10.20.0.0/16`),
+        "burstmesh:gatewayAllowedCidrs[6]: lists '10.0.0.0/8' twice",
+      ],
+    ],
+    [
+      "entra without admins",
+      withConfig("aks", { "burstmesh:aksAuth": "entra" }),
+      [
+        "burstmesh:aksAdminPrincipals: must name at least one principal when burstmesh:aksAuth is entra: with local accounts off, only they can " +
+          "administer the cluster, and the identity that runs pulumi up (your own, CI's) must be one of them",
+      ],
+    ],
+    [
+      "admins that are not Entra principals",
+      withConfig("aks", { "burstmesh:aksAuth": "ldap", "burstmesh:aksAdminPrincipals": [{ objectId: "me", type: "Robot" }] }),
+      [
+        "burstmesh:aksAuth: must be 'local' or 'entra'",
+        "burstmesh:aksAdminPrincipals[0].objectId: must be the principal's object ID, a GUID",
+        "burstmesh:aksAdminPrincipals[0].type: must be User, Group or ServicePrincipal",
+      ],
+    ],
+    [
+      "a resource group name Azure refuses",
+      withConfig("aks", { "burstmesh:resourceGroupName": "rg." }),
+      ["burstmesh:resourceGroupName: must be an Azure resource group name"],
+    ],
+    [
+      "a mesh id and trust domain that are not DNS names",
+      withConfig("trust", { "burstmesh:meshId": "Burst Mesh", "burstmesh:trustDomain": "Cluster.Local" }),
+      [
+        "burstmesh:meshId: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
+        "burstmesh:trustDomain: must be a DNS name such as cluster.local",
+      ],
+    ],
+    [
+      "a fractional validity",
+      withConfig("trust", { "burstmesh:rootCertValidityHours": 1.5 }),
+      ["burstmesh:rootCertValidityHours: must be a whole number"],
+    ],
+    [
+      "tag keys and values the clouds refuse",
+      withConfig("trust", {
+        "burstmesh:tags": { ["k".repeat(129)]: "x", "": "x", "Microsoft.Owner": "x", WINDOWS: "x", "BurstMesh:stack": "x", team: "a#b" },
+      }),
+      [
+        `burstmesh:tags.${"k".repeat(129)}: the key must be 1 to 128 characters (AWS tag keys)`,
+        "burstmesh:tags.: the key must be 1 to 128 characters (AWS tag keys)",
+        "burstmesh:tags.Microsoft.Owner: the key uses a prefix AWS or Azure reserves (aws:, microsoft, azure, windows)",
+        "burstmesh:tags.WINDOWS: the key uses a prefix AWS or Azure reserves (aws:, microsoft, azure, windows)",
+        "burstmesh:tags.BurstMesh:stack: the burstmesh: prefix is reserved for the default tags (burstmesh:project, burstmesh:stack, burstmesh:cluster)",
+        "burstmesh:tags.team: the value may hold only letters, digits, spaces and _ . : / = + - @ (what AWS accepts)",
+      ],
+    ],
+    [
+      "an existing member without its kubeconfig, region and egress CIDRs",
+      existing({ "burstmesh:kubeconfig": undefined, "burstmesh:region": undefined, "burstmesh:egressCidrs": [] }),
+      [
+        "burstmesh:kubeconfig: is required when burstmesh:cloud is existing: the cluster's admin kubeconfig, set with --secret",
+        "burstmesh:region: is required when burstmesh:cloud is existing: the value of the nodes' topology.kubernetes.io/region label",
+        "burstmesh:egressCidrs: must list at least one CIDR: peers admit only these addresses",
+      ],
+    ],
+    [
+      "an existing member's region that is no label value",
+      existing({ "burstmesh:region": "on prem" }),
+      ["burstmesh:region: must be a Kubernetes label value (letters, digits, '-', '_', '.', at most 63 characters), such as on-prem-fra"],
+    ],
+    [
+      "a kubeconfig that cannot travel",
+      existing({ "burstmesh:kubeconfig": "current-context: lab" }),
+      ["burstmesh:kubeconfig: names current-context 'lab', but has no context of that name"],
+    ],
+    [
+      "a NodePort gateway without an address",
+      existing({ "burstmesh:gatewayService": "NodePort" }),
+      ["burstmesh:gatewayAddress: is required when burstmesh:gatewayService is NodePort: the IP address peers reach the gateway at"],
+    ],
+    [
+      "a NodePort gateway at a host name",
+      existing({ "burstmesh:gatewayService": "NodePort", "burstmesh:gatewayAddress": "gw.example.com" }),
+      [
+        "burstmesh:gatewayAddress: must be an IP address such as 203.0.113.10: Istio takes it from the gateway Service's externalIPs, which hold IPs only",
+      ],
+    ],
+    [
+      "a gateway address for a LoadBalancer",
+      existing({ "burstmesh:gatewayAddress": "203.0.113.10" }),
+      [
+        "burstmesh:gatewayAddress: applies only when burstmesh:gatewayService is NodePort; a LoadBalancer's address comes from the load balancer",
+      ],
+    ],
+    [
+      "an unknown gateway service",
+      existing({ "burstmesh:gatewayService": "Ingress" }),
+      ["burstmesh:gatewayService: must be LoadBalancer or NodePort"],
+    ],
+    [
+      "an API server URL that is not https",
+      existing({ "burstmesh:apiServerUrl": "http://203.0.113.10:6443" }),
+      ["burstmesh:apiServerUrl: must be an https:// URL without credentials, such as https://203.0.113.10:6443"],
+    ],
+    [
+      "a loopback API server URL",
+      existing({ "burstmesh:apiServerUrl": "https://127.0.0.1:6443" }),
+      ["burstmesh:apiServerUrl: is a loopback address, which peers cannot reach"],
+    ],
+    [
+      "a loopback kubeconfig without the URL peers use",
+      existing({ "burstmesh:kubeconfig": kubeconfig.replace("https://10.0.0.1:6443", "https://localhost:40123") }),
+      [
+        "burstmesh:apiServerUrl: is required: the kubeconfig's API server https://localhost:40123 is a loopback address that peers cannot reach; " +
+          "set the URL peers use (for kind: https://<control-plane container IP>:6443)",
+      ],
+    ],
+    [
+      "a kubeconfig in plain text in the stack file",
+      existing(),
+      [
+        "burstmesh:kubeconfig: is stored in plain text in the stack file; store it as a secret: pulumi config set --secret burstmesh:kubeconfig < file",
+      ],
+    ],
+    [
+      "a bad service in a cluster stack",
+      withConfig("eks", { "burstmesh:services": [{ name: "podinfo", homeCluster: "gke", capacity: { maxConcurrentRequests: 1 } }] }),
+      ["burstmesh:services[0].homeCluster: 'gke' is not one of burstmesh:members (eks, aks)"],
+    ],
+    [
+      "a bad observer in a cluster stack",
+      withConfig("eks", { "burstmesh:observability": { observer: "gke" } }),
+      ["burstmesh:observability.observer: 'gke' is not one of burstmesh:members (eks, aks)"],
+    ],
+  ];
+  for (const [what, raw, expected] of cases) {
+    it(`rejects ${what}`, () => {
+      const clearText = what.includes("plain text") ? ["burstmesh:kubeconfig"] : [];
+      assert.deepEqual(issuesOf(raw, clearText), expected);
+    });
+  }
+
+  it("checks a cluster stack's services against the members and its region", () => {
+    const distribute = { name: "podinfo", homeCluster: "eks", mode: "distribute", distribute: { westeurope: 100 } };
+    assert.deepEqual(issuesOf(withConfig("eks", { "burstmesh:services": [distribute] })), [
+      "burstmesh:services[0].distribute: must give this cluster's region 'eu-central-1' a weight (got westeurope); its clients would match no rule",
+    ]);
+    const config = loadConfig(withConfig("aks", { "burstmesh:services": [distribute] }));
+    assert.ok(config.role === "cluster" && config.services[0]!.mode === "distribute");
+  });
+
+  it("the trust stack ignores cluster keys", () => {
+    assert.equal(loadConfig({ ...stackFileConfig("trust"), "burstmesh:cloud": "gcp", "burstmesh:services": "nonsense" }).role, "trust");
+  });
+
+  it("knows every key once, the providers' region keys included", () => {
+    const keys = knownKeys();
+    assert.equal(new Set(keys).size, keys.length);
+    for (const key of [
+      "burstmesh:role",
+      "burstmesh:members",
+      "aws:region",
+      "azure-native:location",
+      "burstmesh:kubeconfig",
+      "burstmesh:region",
+    ]) {
+      assert.ok(keys.includes(key), key);
+    }
+    for (const key of ["burstmesh:services", "burstmesh:drill", "burstmesh:observability", "burstmesh:autoscaling", "burstmesh:tags"]) {
+      assert.ok(keys.includes(key), key);
+    }
+    assert.ok(!keys.includes("burstmesh:location"));
+  });
+
+  describe("secrets a stack file holds in plain text", () => {
+    let dir: string;
+    before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-secrets-"))));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const stackFile = (name: string, text: string) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, text);
+      return file;
+    };
+
+    it("a kubeconfig written as text is one, an encrypted one is not", () => {
+      assert.deepEqual(secretsInClearText(stackFile("plain.yaml", toYaml({ config: { "burstmesh:kubeconfig": "apiVersion: v1" } }))), [
+        "burstmesh:kubeconfig",
+      ]);
+      assert.deepEqual(
+        secretsInClearText(stackFile("secure.yaml", toYaml({ config: { "burstmesh:kubeconfig": { secure: "v1:abc" } } }))),
+        [],
+      );
+    });
+
+    it("a missing, empty or config-less stack file holds none", () => {
+      assert.deepEqual(secretsInClearText(path.join(dir, "missing.yaml")), []);
+      assert.deepEqual(secretsInClearText(stackFile("empty.yaml", "")), []);
+      assert.deepEqual(secretsInClearText(stackFile("bare.yaml", "encryptionsalt: x\n")), []);
+    });
+  });
+});
