@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
-import { cloudWatchRetentionDays, knownKeys, loadConfig, type RawConfig, secretsInClearText } from "../config";
+import { cloudWatchRetentionDays, clusterRegion, knownKeys, loadConfig, type RawConfig, secretsInClearText } from "../config";
 import { configErrorOf, encodeConfig, stackFileConfig, withConfig } from "./support/stackFiles";
 
 /** The issues of a rejected config, one per line of the error, without the heading. */
@@ -99,6 +99,41 @@ describe("config: cluster settings", () => {
     assert.ok(nodePort.role === "cluster" && nodePort.cluster.cloud === "existing" && nodePort.cluster.gatewayAddress === "2001:db8::10");
   });
 
+  it("accepts the edges of every range", () => {
+    const edges = loadConfig(
+      withConfig("eks", {
+        "burstmesh:tags": { ["k".repeat(128)]: "v".repeat(256), "myaws:x": "a", "team burstmesh:x": "b", "my azure": "c" },
+        "burstmesh:rootCertValidityHours": 100,
+        "burstmesh:intermediateCertValidityHours": 100,
+        "burstmesh:nodePool": { instanceTypes: ["m6i.large"], minCount: 3, desiredCount: 3, maxCount: 3, diskSizeGb: 1 },
+        "burstmesh:apiAllowedCidrs": ["0.0.0.0/0", "192.0.2.0/24", "192.0.2.1/32"],
+      }),
+    );
+    assert.ok(edges.role === "cluster" && edges.cluster.cloud === "aws");
+    assert.equal(edges.mesh.intermediateCertValidityHours, 100);
+    assert.equal(edges.cluster.nodePool.desiredCount, 3);
+    assert.equal(Object.keys(edges.mesh.tags).length, 4);
+  });
+
+  it("names the type a key expects", () => {
+    assert.deepEqual(
+      issuesOf(withConfig("eks", { "burstmesh:nodePool": [], "burstmesh:availabilityZoneCount": '"two"', "burstmesh:vpcCidr": undefined })),
+      ["burstmesh:vpcCidr: is required", "burstmesh:availabilityZoneCount: must be a number", "burstmesh:nodePool: must be an object"],
+    );
+  });
+
+  it("the cluster's region is the EKS region, the AKS location or an existing member's region", () => {
+    for (const [raw, region] of [
+      [stackFileConfig("eks"), "eu-central-1"],
+      [stackFileConfig("aks"), "westeurope"],
+      [existing(), "on-prem-fra"],
+    ] as const) {
+      const config = loadConfig(raw);
+      assert.ok(config.role === "cluster");
+      assert.equal(clusterRegion(config.cluster), region);
+    }
+  });
+
   const cases: [string, RawConfig, string[]][] = [
     [
       "autoscaling keys of the other cloud",
@@ -188,13 +223,15 @@ describe("config: cluster settings", () => {
           "10.0.0.0/x",
           "10.0.0.0/100",
           "10.0.0.0/",
+          "10.0.0.0/8x",
+          "10.0.0.0/x8",
           "10.0.0.0/8",
           "10.0.0.0/8",
         ],
       }),
       [
-        ...[0, 1, 2, 3, 4].map((index) => `burstmesh:gatewayAllowedCidrs[${index}]: must be an IPv4 CIDR block such as 10.20.0.0/16`),
-        "burstmesh:gatewayAllowedCidrs[6]: lists '10.0.0.0/8' twice",
+        ...[0, 1, 2, 3, 4, 5, 6].map((index) => `burstmesh:gatewayAllowedCidrs[${index}]: must be an IPv4 CIDR block such as 10.20.0.0/16`),
+        "burstmesh:gatewayAllowedCidrs[8]: lists '10.0.0.0/8' twice",
       ],
     ],
     [

@@ -38,6 +38,21 @@ describe("config: the admin kubeconfig of an existing cluster", () => {
     assert.deepEqual(check, { ok: true, kubeconfig: { server: "https://10.0.0.1:6443", credentialPlugin: "kubelogin" } });
   });
 
+  it("uses the current context's own cluster and user, whatever comes first", () => {
+    const text = kubeconfig({
+      document: {
+        contexts: [null, { name: "admin@lab", context: { cluster: "lab", user: "admin" } }],
+        clusters: [
+          null,
+          { name: "decoy", cluster: { server: "http://decoy" } },
+          { name: "lab", cluster: { server: "https://10.0.0.1:6443", "certificate-authority-data": caData } },
+        ],
+        users: [null, { name: "decoy", user: { password: "p" } }, { name: "admin", user: { token: "t" } }],
+      },
+    });
+    assert.deepEqual(checkAdminKubeconfig(text), { ok: true, kubeconfig: { server: "https://10.0.0.1:6443" } });
+  });
+
   it("client certificates and the oidc auth-provider are credentials", () => {
     assert.ok(checkAdminKubeconfig(kubeconfig({ user: { "client-certificate-data": "Y2VydA==", "client-key-data": "a2V5" } })).ok);
     assert.ok(checkAdminKubeconfig(kubeconfig({ user: { "auth-provider": { name: "oidc" } } })).ok);

@@ -41,6 +41,10 @@ describe("config: Pulumi.yaml and config paths", () => {
   it("a project without config or backend has no defaults and no backend URL", () => {
     write("Pulumi.yaml", "name: mesh\nbackend: {}\n");
     assert.deepEqual(readProjectFile(dir), { name: "mesh", defaults: {} });
+    write("Pulumi.yaml", "name: mesh\nconfig:\nbackend:\n  url: 5\n");
+    assert.deepEqual(readProjectFile(dir), { name: "mesh", defaults: {} });
+    write("Pulumi.yaml", "name: mesh\nconfig: [a]\nbackend: [file://x]\n");
+    assert.deepEqual(readProjectFile(dir), { name: "mesh", defaults: {} });
   });
 
   it("says what is wrong with a missing, unreadable or nameless Pulumi.yaml", () => {
@@ -55,7 +59,7 @@ describe("config: Pulumi.yaml and config paths", () => {
 
   it("writes a path into a config value as users write it", () => {
     assert.equal(pathSuffix(["nodePool", "desiredCount"]), ".nodePool.desiredCount");
-    assert.equal(pathSuffix([0, "clusters", "1", "a1"]), "[0].clusters[1].a1");
+    assert.equal(pathSuffix([0, "clusters", "1", "a1", "12", "1a"]), "[0].clusters[1].a1[12].1a");
     assert.equal(pathSuffix([]), "");
   });
 });

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { defaultRetryOn, fortioImage, parseServiceConfig, podinfoImage, type ServiceConfigContext } from "../config";
+import { defaultRetryOn, fortioImage, isHomeCluster, parseServiceConfig, podinfoImage, type ServiceConfigContext } from "../config";
 
 const context: ServiceConfigContext = { members: ["eks", "aks"], region: "eu-central-1" };
 
@@ -118,6 +118,55 @@ describe("config: burstmesh:services and burstmesh:drill", () => {
     assert.equal(accepted([service()], { duration: "1h", connections: 2000, qps: 0.5 }).drill.duration, "1h");
     assert.equal(accepted([service()], { duration: "1s", connections: 1 }).drill.connections, 1);
     assert.equal(accepted([service({ protocol: "grpc" })], { enabled: false }).services[0]!.protocol, "grpc");
+  });
+
+  it("compares quantities and durations by their value, whatever their unit", () => {
+    const within = [
+      { requests: { cpu: "0.25", memory: "268435456" }, limits: { cpu: "250m", memory: "256Mi" } },
+      { requests: { cpu: "1.5", memory: "1.5Gi" }, limits: { cpu: "2", memory: "1536Mi" } },
+    ];
+    for (const resources of within) assert.ok(accepted([service({ resources })]).ok, JSON.stringify(resources));
+    assert.equal(accepted([service({ tcpKeepalive: { time: "239.5s", interval: "1.5m" } })]).services[0]!.tcpKeepalive.time, "239.5s");
+    assert.deepEqual(
+      issuesOf([service({ resources: { requests: { cpu: "251m", memory: "268435457" }, limits: { cpu: "0.25", memory: "256Mi" } } })]),
+      [
+        `${s0}.resources.requests.cpu: must not exceed limits.cpu (0.25)`,
+        `${s0}.resources.requests.memory: must not exceed limits.memory (256Mi)`,
+      ],
+    );
+    assert.deepEqual(issuesOf([service({ resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } })]), [
+      `${s0}.resources.requests.memory: must not exceed limits.memory (512Mi)`,
+    ]);
+    assert.deepEqual(issuesOf([service({ tcpKeepalive: { time: "240.25s", interval: "x5s" }, outlierDetection: { interval: "5sx" } })]), [
+      `${s0}.outlierDetection.interval: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)`,
+      `${s0}.tcpKeepalive.time: must be below 240s: the Azure load balancer drops idle connections after 4 minutes (the AWS NLB after 350s)`,
+      `${s0}.tcpKeepalive.interval: must be a duration such as 5s, 1m30s or 500ms (at least 1ms)`,
+    ]);
+    assert.deepEqual(issuesOf([service({ resources: { requests: { cpu: "1.5x", memory: "1.5Gix" } } })]), [
+      `${s0}.resources.requests.cpu: must be a CPU quantity such as 100m, 0.5 or 2`,
+      `${s0}.resources.requests.memory: must be a memory quantity such as 64Mi or 1Gi`,
+    ]);
+  });
+
+  it("HTTP status codes in retryOn are three digits from 100 to 599", () => {
+    assert.deepEqual(issuesOf([service({ retries: { retryOn: `${defaultRetryOn},5030,x503,099` } })]), [
+      `${s0}.retries.retryOn: '5030', 'x503', '099' is not an Envoy retry condition or HTTP status code`,
+    ]);
+  });
+
+  it("drills the service it names, and an idle drill needs no service", () => {
+    const services = [service(), service({ name: "rpc", protocol: "grpc" })];
+    assert.equal(accepted(services, { enabled: true, service: "web" }).drill.service, "web");
+    assert.deepEqual(issuesOf(services, { enabled: true, service: "rpc" }), [
+      "burstmesh:drill.service: 'rpc' speaks gRPC; the drill loads and samples over plain HTTP (fortio, curl), so pick an http or http2 service",
+    ]);
+    assert.equal(accepted([], { enabled: false }).drill.enabled, false);
+  });
+
+  it("tells which cluster is a service's home", () => {
+    const [web] = accepted([service()]).services;
+    assert.equal(isHomeCluster(web!, "eks"), true);
+    assert.equal(isHomeCluster(web!, "aks"), false);
   });
 
   describe("bad values get the key and what is expected", () => {
@@ -425,6 +474,19 @@ describe("config: burstmesh:services and burstmesh:drill", () => {
         [service({ versions: [version("v1", 100)], headerRoutes: { "has space": "v1" } })],
         undefined,
         [`${s0}.headerRoutes.has space: must be a header value without spaces, such as v2`],
+      ],
+      ["a service that is not an object", ["web"], undefined, [`${s0}: must be an object`]],
+      [
+        "services without names",
+        [service({ name: undefined }), service({ name: undefined })],
+        undefined,
+        [`${s0}.name: is required`, "burstmesh:services[1].name: is required"],
+      ],
+      [
+        "versions without a home cluster",
+        [service({ homeCluster: undefined, versions: [version("v1", 100)] })],
+        undefined,
+        [`${s0}.homeCluster: is required`],
       ],
       ["an unknown service setting", [service({ replicas: 3 })], undefined, [`${s0}.replicas: is not a known setting`]],
       [
