@@ -27,29 +27,23 @@ function version(name: string, weight: number) {
 }
 
 describe("config: burstmesh:services and burstmesh:drill", () => {
-  it("fills every default of an overflow service and of the drill", () => {
-    const { services, drill } = accepted([service()]);
-    assert.deepEqual(services, [
-      {
-        name: "web",
-        namespace: "web",
-        image: podinfoImage,
-        port: 9898,
-        protocol: "http",
-        homeCluster: "eks",
-        mode: "overflow",
-        resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-        home: { minReplicas: 2, maxReplicas: 6 },
-        standby: { minReplicas: 1, maxReplicas: 6 },
-        targetCpuUtilization: 70,
-        capacity: { maxConcurrentRequests: 10 },
-        outlierDetection: { consecutiveLocalOriginFailures: 5, interval: "5s", baseEjectionTime: "15s" },
-        retries: { attempts: 3, perTryTimeout: "2s", retryOn: defaultRetryOn },
-        tcpKeepalive: { time: "120s", interval: "30s", probes: 3 },
-        probes: { readinessPath: "/readyz", livenessPath: "/healthz" },
-      },
-    ]);
-    assert.deepEqual(drill, {
+  it("a minimal entry gets the documented defaults: the same settings as an entry that spells them out", () => {
+    const spelledOut = service({
+      namespace: "web",
+      image: podinfoImage,
+      port: 9898,
+      protocol: "http",
+      mode: "overflow",
+      resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+      home: { minReplicas: 2, maxReplicas: 6 },
+      standby: { minReplicas: 1, maxReplicas: 6 },
+      targetCpuUtilization: 70,
+      outlierDetection: { consecutiveLocalOriginFailures: 5, interval: "5s", baseEjectionTime: "15s" },
+      retries: { attempts: 3, perTryTimeout: "2s", retryOn: defaultRetryOn },
+      tcpKeepalive: { time: "120s", interval: "30s", probes: 3 },
+      probes: { readinessPath: "/readyz", livenessPath: "/healthz" },
+    });
+    const drill = {
       enabled: false,
       service: "web",
       qps: 0,
@@ -57,7 +51,10 @@ describe("config: burstmesh:services and burstmesh:drill", () => {
       duration: "60s",
       image: fortioImage,
       reporterImage: podinfoImage,
-    });
+    };
+    const minimal = accepted([service()]);
+    assert.deepEqual(minimal, accepted([spelledOut], drill));
+    assert.deepEqual(minimal.services, [spelledOut], "no setting beyond the documented ones");
   });
 
   it("reads the engine's JSON text as well as decoded values", () => {
