@@ -7,7 +7,7 @@ import { EksCluster } from "./components/clusters/eksCluster";
 import { ExistingCluster } from "./components/clusters/existingCluster";
 import { MemberCluster } from "./components/clusters/memberCluster";
 import { clusterTags } from "./components/clusters/tags";
-import { apiAllowlist, gatewaySourceRanges, peerEgressCidrs } from "./components/mesh/allowlists";
+import { apiAllowlist, gatewaySourceRanges, peerEgressCidrs } from "./components/kube/allowlists";
 import { EastWestGateway } from "./components/mesh/eastWestGateway";
 import { IstioPrimary } from "./components/mesh/istioPrimary";
 import { MemberPrometheus } from "./components/observability/memberPrometheus";

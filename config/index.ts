@@ -3,6 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { repeatedIndexes } from "./fields";
 import { formatIssues, pathSuffix } from "./issues";
 import { projectDefaults, projectName as project, projectRoot } from "./projectFile";
 import {
@@ -17,11 +18,14 @@ import {
   meshSettings,
 } from "./schema";
 import { ObservabilitySettings, parseObservabilityConfig } from "./observability";
-import { DrillSettings, parseServiceConfig, ServiceSettings } from "./services";
+import { DrillSettings } from "./drill";
+import { parseServiceConfig, ServiceSettings } from "./services";
 
 export * from "./observability";
 export * from "./schema";
 export * from "./services";
+export * from "./drill";
+export * from "./images";
 export { projectDefaults, projectName, readProjectFile } from "./projectFile";
 
 /** Everything a stack reads from config, validated. */
@@ -148,12 +152,13 @@ function checkMembership(cluster: ClusterSettings, mesh: MeshSettings, issues: s
   if (!mesh.members.includes(cluster.clusterName)) {
     issues.push(`${project}:clusterName: '${cluster.clusterName}' is not one of ${project}:members (${members})`);
   }
+  const repeated = new Set(repeatedIndexes(cluster.peers));
   cluster.peers.forEach((peer, index) => {
     if (peer === cluster.clusterName) {
       issues.push(`${project}:peers[${index}]: lists this cluster's own name '${peer}'; peers are the other member clusters`);
     } else if (!mesh.members.includes(peer)) {
       issues.push(`${project}:peers[${index}]: '${peer}' is not one of ${project}:members (${members})`);
-    } else if (cluster.peers.indexOf(peer) !== index) {
+    } else if (repeated.has(index)) {
       issues.push(`${project}:peers[${index}]: lists '${peer}' twice`);
     }
   });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Cloud, dns1123Label } from "./schema";
 import { issuesAt } from "./issues";
 import { projectName } from "./projectFile";
-import { cpuQuantity, decodeJson, memoryQuantity, requestsWithinLimits, typeNote } from "./services";
+import { cpuQuantity, decodeJson, memoryQuantity, requestsWithinLimits, typeNote } from "./fields";
 
 /**
  * The observability settings (`burstmesh:observability`), project-level so that every cluster stack

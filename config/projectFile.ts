@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { isRecord } from "./fields";
 
 /** What the program and the orchestrator read from `Pulumi.yaml`. */
 export interface ProjectFile {
@@ -56,7 +57,3 @@ export function projectDefaults(root: string = projectRoot): Record<string, unkn
 
 /** This project's name, as its `Pulumi.yaml` spells it. */
 export const projectName = readProjectFile().name;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}

@@ -1,5 +1,6 @@
 import * as net from "node:net";
 import { z } from "zod";
+import { noDuplicates, repeatedIndexes } from "./fields";
 import { checkAdminKubeconfig, isHttpsUrl, isLoopbackUrl } from "./kubeconfig";
 
 /** A Kubernetes DNS-1123 label: what cluster names, network names and namespaces must be. */
@@ -21,11 +22,7 @@ export const ipv4Cidr = z.string().refine((value) => {
 const positiveInt = z.number().int("must be a whole number").positive("must be a positive whole number");
 
 /** A list of IPv4 CIDR blocks, each listed once. */
-export const ipv4CidrList = z.array(ipv4Cidr).superRefine((cidrs, ctx) => {
-  cidrs.forEach((cidr, index) => {
-    if (cidrs.indexOf(cidr) !== index) ctx.addIssue({ code: "custom", path: [index], message: `lists '${cidr}' twice` });
-  });
-});
+export const ipv4CidrList = z.array(ipv4Cidr).superRefine(noDuplicates);
 
 /**
  * The CIDRs a member's traffic to the internet leaves from. Peers admit them to their east-west
@@ -73,11 +70,9 @@ export const meshSettings = z
       .array(dns1123Label)
       .min(1, "must list at least one member cluster")
       .superRefine((members, ctx) => {
-        members.forEach((member, index) => {
-          if (members.indexOf(member) !== index) {
-            ctx.addIssue({ code: "custom", path: [index], message: `lists cluster '${member}' twice` });
-          }
-        });
+        for (const index of repeatedIndexes(members)) {
+          ctx.addIssue({ code: "custom", path: [index], message: `lists cluster '${members[index]}' twice` });
+        }
       }),
     trustStack: z.string().min(1),
     certOrganization: z.string().min(1),
@@ -138,12 +133,6 @@ const clusterCommon = {
 const instanceFamily = z
   .string()
   .regex(/^[a-z]+[0-9][a-z0-9-]*$/, "must be an EC2 instance family such as m6i or c7i-flex (a family, not a type like m6i.xlarge)");
-
-function noDuplicates(items: readonly string[], ctx: z.RefinementCtx): void {
-  items.forEach((item, index) => {
-    if (items.indexOf(item) !== index) ctx.addIssue({ code: "custom", path: [index], message: `lists '${item}' twice` });
-  });
-}
 
 /** The error of a strict section for keys it does not know: which ones, and which it takes on this cloud. */
 function onlyKeysOf(cloud: string, known: readonly string[]) {

@@ -1,4 +1,18 @@
 import { z } from "zod";
+import { durationSeconds } from "../model/units";
+import { drillSchema, DrillSettings } from "./drill";
+import {
+  cpuQuantity,
+  decodeJson,
+  duration,
+  isRecord,
+  memoryQuantity,
+  requestsWithinLimits,
+  serviceName,
+  typeNote,
+  wholeNumber,
+} from "./fields";
+import { podinfoImage } from "./images";
 import { issuesAt } from "./issues";
 import { projectName as project } from "./projectFile";
 import { dns1123Label } from "./schema";
@@ -6,14 +20,9 @@ import { defaultHeaderRoutes, headerRoutesField, versionIssues, versionsField } 
 
 /**
  * The overflow services, declared once in project-level config (`burstmesh:services`) so that every
- * cluster stack deploys the same Deployment, Service and traffic policy, plus the optional overflow
- * drill (`burstmesh:drill`). Every default lives here, once, next to its field.
+ * cluster stack deploys the same Deployment, Service and traffic policy; the drill that loads one of
+ * them is config/drill.ts. Every default lives here, once, next to its field.
  */
-
-/** podinfo, the demo service: answers `GET /` with JSON whose `message` is PODINFO_UI_MESSAGE. */
-export const podinfoImage = "ghcr.io/stefanprodan/podinfo:6.14.1";
-/** fortio, the load generator of the drill (a `FROM scratch` image: the binary and nothing else). */
-export const fortioImage = "fortio/fortio:1.75.2";
 
 export const serviceModes = ["overflow", "failover", "distribute"] as const;
 /**
@@ -62,44 +71,6 @@ export const retryConditions = [
   "resource-exhausted",
   "unavailable",
 ] as const;
-
-// --- field schemas --------------------------------------------------------------------------------
-
-/** A Kubernetes Service name: a DNS-1035 label (a DNS-1123 label that starts with a letter). */
-const serviceName = z
-  .string(typeNote("a name"))
-  .regex(
-    /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    "must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter, at most 63 characters): it names a Kubernetes Service",
-  );
-
-const wholeNumber = (message = "must be a whole number") => z.number(typeNote("a number")).int(message);
-
-/** A Go duration as Istio accepts it (at least 1ms), such as 5s, 1m30s or 500ms. */
-export const duration = z
-  .string(typeNote("a duration such as 5s"))
-  .refine((text) => durationSeconds(text) !== undefined, "must be a duration such as 5s, 1m30s or 500ms (at least 1ms)");
-
-export const cpuQuantity = z.string(typeNote("a CPU quantity such as 100m")).refine((text) => cpuCores(text) !== undefined, {
-  message: "must be a CPU quantity such as 100m, 0.5 or 2",
-});
-export const memoryQuantity = z.string(typeNote("a memory quantity such as 64Mi")).refine((text) => memoryBytes(text) !== undefined, {
-  message: "must be a memory quantity such as 64Mi or 1Gi",
-});
-
-/** Container requests must not exceed their limits (CPU when both are given, memory always). */
-export function requestsWithinLimits(
-  resources: { requests: { cpu: string; memory: string }; limits: { cpu?: string; memory: string } },
-  ctx: z.RefinementCtx,
-): void {
-  const { requests, limits } = resources;
-  if (limits.cpu !== undefined && cpuCores(requests.cpu)! > cpuCores(limits.cpu)!) {
-    ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `must not exceed limits.cpu (${limits.cpu})` });
-  }
-  if (memoryBytes(requests.memory)! > memoryBytes(limits.memory)!) {
-    ctx.addIssue({ code: "custom", path: ["requests", "memory"], message: `must not exceed limits.memory (${limits.memory})` });
-  }
-}
 
 const replicaBounds = (defaults: { minReplicas: number; maxReplicas: number }, minMessage: string) =>
   z
@@ -254,32 +225,8 @@ const serviceSchema = serviceFields.transform((service) => ({
         },
 }));
 
-const drillSchema = z
-  .strictObject({
-    /** Run the drill Job in the service's home cluster (set per stack). */
-    enabled: z.boolean(typeNote("true or false")).default(false),
-    /** The service to load; defaults to the first entry of burstmesh:services. */
-    service: serviceName.optional(),
-    /** Total requests per second; 0 means as fast as the connections allow. */
-    qps: z.number(typeNote("a number")).min(0, "must be 0 (as fast as possible) or more").default(0),
-    /** Parallel connections; to overflow, more than home.maxReplicas x maxConcurrentRequests. */
-    connections: wholeNumber().min(1, "must be at least 1").max(2000, "must be at most 2000").default(400),
-    /** How long the load runs. */
-    duration: duration
-      .refine((text) => (durationSeconds(text) ?? 0) <= 3600, "must be at most 1h")
-      .refine((text) => (durationSeconds(text) ?? 1) >= 1, "must be at least 1s")
-      .default("60s"),
-    /** fortio image that generates the load. */
-    image: z.string(typeNote("an image reference")).min(1, "must name a container image").default(fortioImage),
-    /** Image with a shell and curl that samples who answers and prints the report (podinfo's image is alpine + curl). */
-    reporterImage: z.string(typeNote("an image reference")).min(1, "must name a container image").default(podinfoImage),
-  })
-  .prefault({});
-
 /** One overflow service, defaults applied. */
 export type ServiceSettings = z.output<typeof serviceSchema>;
-/** The overflow drill, defaults applied; `service` is unset only when there are no services. */
-export type DrillSettings = z.output<typeof drillSchema>;
 /** Per-pod capacity of a service (overflow mode). */
 export type ServiceCapacity = NonNullable<ServiceSettings["capacity"]>;
 
@@ -451,53 +398,6 @@ function uniqueness(servicesKey: string, entries: unknown[]): string[] {
   return issues;
 }
 
-// --- helpers ---------------------------------------------------------------------------------------
-
-export function decodeJson(key: string, raw: unknown, issues: string[]): unknown {
-  if (typeof raw !== "string") return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    issues.push(`${key}: must be a list or object (got '${raw}')`);
-    return undefined;
-  }
-}
-
-/** zod's message for a value of the wrong type, in the wording of the other messages. */
-export function typeNote(expected: string) {
-  return { error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : `must be ${expected}`) };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function isStatusCode(token: string): boolean {
   return /^[1-5]\d\d$/.test(token);
-}
-
-const durationUnits: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6, ns: 1e-9 };
-
-/** Seconds in a Go duration such as 1m30s, or undefined when it is not one (or below 1ms). */
-export function durationSeconds(text: string): number | undefined {
-  if (!/^(\d+(\.\d+)?(ms|us|µs|ns|h|m|s))+$/.test(text)) return undefined;
-  let seconds = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/g)) seconds += Number(amount) * durationUnits[unit!]!;
-  return seconds >= 1e-3 ? seconds : undefined;
-}
-
-function cpuCores(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text);
-  if (!match) return undefined;
-  const cores = Number(match[1]) / (match[2] ? 1000 : 1);
-  return cores > 0 ? cores : undefined;
-}
-
-const memoryUnits: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-
-function memoryBytes(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
-  if (!match) return undefined;
-  const bytes = Number(match[1]) * memoryUnits[match[2] ?? ""]!;
-  return bytes > 0 ? bytes : undefined;
 }

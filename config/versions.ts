@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { repeatedIndexes } from "./fields";
 import { dns1123Label } from "./schema";
 
 /**
@@ -37,11 +38,9 @@ export const versionsField = z
   .array(versionSchema)
   .min(1, "must list at least one version (leave versions out for a service with one version)")
   .superRefine((versions, ctx) => {
-    versions.forEach((version, index) => {
-      if (versions.findIndex((other) => other.name === version.name) !== index) {
-        ctx.addIssue({ code: "custom", path: [index, "name"], message: `names version '${version.name}' twice` });
-      }
-    });
+    for (const index of repeatedIndexes(versions, (version) => version.name)) {
+      ctx.addIssue({ code: "custom", path: [index, "name"], message: `names version '${versions[index]!.name}' twice` });
+    }
     const total = versions.reduce((sum, version) => sum + version.weight, 0);
     if (total !== 100) ctx.addIssue({ code: "custom", message: `weights must sum to 100 (got ${total})` });
   });

@@ -3,8 +3,8 @@
  * DestinationRule, VirtualService and HPA of components/traffic/serviceSpecs.ts), so that the model
  * and the deployment cannot drift apart: there is no second copy of the settings.
  */
-import type { DestinationRule, Sidecar, VirtualService } from "../components/mesh/istioTypes";
-import { durationSeconds } from "../config/services";
+import type { DestinationRule, Sidecar, VirtualService } from "./istioTypes";
+import { durationSeconds } from "./units";
 import { defaultOverprovisioningFactor, OutlierSettings } from "./envoy";
 
 /** The objects of one service in one cluster, as plain values (what the builders return). */

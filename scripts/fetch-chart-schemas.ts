@@ -1,5 +1,5 @@
 /**
- * `npm run fetch-chart-schemas`: downloads the pinned charts (components/charts.ts, and Istio's at
+ * `npm run fetch-chart-schemas`: downloads the pinned charts (components/charts/pinned.ts, and Istio's at
  * `burstmesh:istioVersion`) from their Helm repositories into `.chart-schemas/` (not committed), where
  * the tests check against them:
  * - the `values.schema.json` of each observability chart that publishes one;
@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
-import { istioChartRepo, observabilityCharts, PinnedChart } from "../components/charts";
+import { istioChartRepo, observabilityCharts, PinnedChart } from "../components/charts/pinned";
 import { projectDefaults, projectName } from "../config/projectFile";
 
 const outputDirectory = path.join(__dirname, "..", ".chart-schemas");

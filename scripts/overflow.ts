@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import { parseServiceConfig, projectDefaults } from "../config";
-import { runOverflowCli, USAGE, UsageError } from "../model/cli";
+import { runOverflowCli, USAGE, UsageError } from "./overflowCli";
 
 function main(): number {
   const defaults = projectDefaults();

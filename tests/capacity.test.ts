@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { loadConfig, RawConfig } from "../config";
-import { burstHpaBehavior } from "../components/clusters/burstScaling";
-import { karpenterChart } from "../components/charts";
+import { burstHpaBehavior } from "../components/kube/burstScaling";
+import { karpenterChart } from "../components/charts/pinned";
 import { apiServerAccessProfile } from "../components/clusters/aksCluster";
 import { eastWestGatewayValues, istiodValues } from "../components/mesh/values";
 import {

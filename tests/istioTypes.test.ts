@@ -1,5 +1,5 @@
 /**
- * The hand-written Istio models (components/mesh/istioTypes.ts) against the types that
+ * The hand-written Istio models (model/istioTypes.ts) against the types that
  * @kubernetes-models/istio generates from Istio's CRDs: every field burstmesh writes must exist there,
  * with a compatible type. A CRD's schema does not forbid unknown fields (the API server prunes them
  * silently), so this compile-time check is what catches a misspelt or misplaced field. It fails the
@@ -11,13 +11,7 @@ import type { IGateway } from "@kubernetes-models/istio/networking.istio.io/v1/G
 import type { ISidecar } from "@kubernetes-models/istio/networking.istio.io/v1/Sidecar";
 import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1/VirtualService";
 import type { IPeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
-import type {
-  DestinationRuleSpec,
-  GatewaySpec,
-  PeerAuthenticationSpec,
-  SidecarSpec,
-  VirtualServiceSpec,
-} from "../components/mesh/istioTypes";
+import type { DestinationRuleSpec, GatewaySpec, PeerAuthenticationSpec, SidecarSpec, VirtualServiceSpec } from "../model/istioTypes";
 
 /** `Mine` with every field that `Theirs` does not have turned into `never`, recursively. */
 type KnownFields<Mine, Theirs> = Mine extends readonly (infer Item)[]

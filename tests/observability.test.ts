@@ -6,7 +6,7 @@ import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, loadConfig, parseObservabilityConfig, parseServiceConfig, ServiceSettings } from "../config";
 import { alertNames, alertRuleGroups, RuleGroup } from "../components/observability/alerts";
-import { observabilityCharts } from "../components/charts";
+import { observabilityCharts } from "../components/charts/pinned";
 import { observabilityNamespace } from "../components/observability/charts";
 import {
   Dashboard,

@@ -2,7 +2,9 @@ import { strict as assert } from "node:assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, knownKeys, loadConfig, parseServiceConfig, readProjectFile, ServiceSettings } from "../config";
-import { defaultRetryOn, DrillSettings, fortioImage, podinfoImage } from "../config/services";
+import { defaultRetryOn } from "../config/services";
+import type { DrillSettings } from "../config/drill";
+import { fortioImage, podinfoImage } from "../config/images";
 import {
   drillContainers,
   drillJobManifest,

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseServiceConfig, projectDefaults, ServiceSettings } from "../config";
-import { runOverflowCli, servicePolicy, UsageError } from "../model/cli";
+import { runOverflowCli, servicePolicy, UsageError } from "../scripts/overflowCli";
 import { stackedAreaSvg } from "../model/plot";
 import { ServicePolicy } from "../model/policy";
 import { remoteCapacity, standbyForSurge, surge, sweep, SweepRow, Workload } from "../model/scenarios";

@@ -4,7 +4,7 @@ import { clusterRoleKeyActions, controlPlaneLogGroupName, secretsKeyPolicy } fro
 import { drillJobManifest } from "../components/traffic/drillJob";
 import { deploymentManifest, restrictedPodSecurity } from "../components/traffic/serviceSpecs";
 import { restrictedPodProblems } from "../policy/policies";
-import { anywhere, apiAllowlist, gatewaySourceRanges, isOpen, nobodyRange, peerEgressCidrs } from "../components/mesh/allowlists";
+import { anywhere, apiAllowlist, gatewaySourceRanges, isOpen, nobodyRange, peerEgressCidrs } from "../components/kube/allowlists";
 import { parse as parseYaml } from "yaml";
 import { Bootstrap, MeshRuns, published, sharedBootstrap, simulateMesh } from "./support/bootstrap";
 import { helmRelease } from "./support/k8s";

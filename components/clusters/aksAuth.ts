@@ -6,7 +6,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { roleDefinitionId } from "./aksEgress";
-import { ApiServer, buildKubeconfig } from "./kubeconfig";
+import { ApiServer, buildKubeconfig } from "../kube/kubeconfig";
 
 export type AksAuth = "local" | "entra";
 

@@ -3,11 +3,11 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkedFor } from "../invariant";
-import { apiAllowlist } from "../mesh/allowlists";
+import { apiAllowlist } from "../kube/allowlists";
 import * as authorization from "@pulumi/azure-native/authorization";
 import { AksAdminPrincipal, AksAuth, aksAuthProfile, clusterAdmins, entraKubeconfig } from "./aksAuth";
 import { aksEgress } from "./aksEgress";
-import { apiServerOf } from "./kubeconfig";
+import { apiServerOf } from "../kube/kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
 /** The AKS system node pool, autoscaled by the AKS cluster autoscaler. */

@@ -7,7 +7,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
-import { hostCidr } from "../mesh/allowlists";
+import { hostCidr } from "../kube/allowlists";
 
 /** The built-in Azure role "Network Contributor". */
 export const networkContributorRoleId = "4d97b98b-1d4f-4787-a291-c67834d212e7";

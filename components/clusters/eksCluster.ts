@@ -8,11 +8,11 @@ import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkedFor } from "../invariant";
-import { hostCidr } from "../mesh/allowlists";
+import { hostCidr } from "../kube/allowlists";
 import { eksControlPlaneSecurity } from "./eksControlPlane";
 import { eksAddon, eksAddonNames } from "./eksAddons";
 import { Karpenter, KarpenterSettings } from "./karpenter";
-import { buildKubeconfig } from "./kubeconfig";
+import { buildKubeconfig } from "../kube/kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
 
 /** The EKS managed node group. */

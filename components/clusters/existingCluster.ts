@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAdminKubeconfig } from "../../config/kubeconfig";
-import { apiServerOf } from "./kubeconfig";
+import { apiServerOf } from "../kube/kubeconfig";
 import { MemberCluster, memberClusterOutputs } from "./memberCluster";
 
 export interface ExistingClusterArgs {

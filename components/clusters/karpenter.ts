@@ -13,7 +13,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as sqs from "@pulumi/aws/sqs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { karpenterChart } from "../charts";
+import { karpenterChart } from "../charts/pinned";
 // eksCluster.ts imports this module too; these are functions, read only once both modules have loaded.
 import { clusterTagKey, managedPolicyArn, serviceTrustPolicy } from "./eksCluster";
 

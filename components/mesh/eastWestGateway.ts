@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../../config/schema";
 import { crossNetworkGateway } from "./objects";
-import { istioChartRepo } from "../charts";
+import { istioChartRepo } from "../charts/pinned";
 import { eastWestGatewayValues, istioNamespace, releaseNames } from "./values";
 
 /** The load-balancer address of a Service: the first ingress hostname (AWS), else its IP (Azure). */

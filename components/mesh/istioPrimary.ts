@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { istioChartRepo } from "../charts";
+import { istioChartRepo } from "../charts/pinned";
 import { checkedFor } from "../invariant";
 import { meshPeerAuthentication } from "./objects";
 import { baseValues, cniValues, istiodValues, istioNamespace, istioNamespacePodSecurity, networkLabel, releaseNames } from "./values";

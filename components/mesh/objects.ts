@@ -2,7 +2,7 @@
  * The Istio objects the mesh components create, built against the typed models in ./types so that a
  * misspelt or misplaced field does not compile.
  */
-import type { Gateway, PeerAuthentication } from "./istioTypes";
+import type { Gateway, PeerAuthentication } from "../../model/istioTypes";
 import { crossNetworkPort, eastWestGatewayLabel, istioNamespace } from "./values";
 
 /** Mesh-wide mutual TLS, STRICT: a PeerAuthentication named `default` in the root namespace. */

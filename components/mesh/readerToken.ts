@@ -1,12 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { istioNamespace } from "./values";
-import {
-  decodeServiceAccountToken,
-  issueServiceAccountToken,
-  serviceAccountTokenSecret,
-  TokenAccount,
-} from "../clusters/serviceAccountToken";
+import { decodeServiceAccountToken, issueServiceAccountToken, serviceAccountTokenSecret, TokenAccount } from "../kube/serviceAccountToken";
 
 /** The service account the base chart creates for remote clusters' istiods to read this one. */
 export const readerServiceAccount = "istio-reader-service-account";

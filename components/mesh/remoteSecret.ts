@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { dns1123LabelPattern } from "../../config/schema";
 import { istioNamespace } from "./values";
-import { buildKubeconfig } from "../clusters/kubeconfig";
+import { buildKubeconfig } from "../kube/kubeconfig";
 import { checkedFor } from "../invariant";
 import type { MeshPeer } from "../stackOutputs";
 

@@ -1,4 +1,4 @@
-import { burstHpaBehavior } from "../clusters/burstScaling";
+import { burstHpaBehavior } from "../kube/burstScaling";
 
 /**
  * Helm values for Istio's `base`, `istiod` and `gateway` charts, as plain functions that tests call

@@ -1,6 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { PinnedChart } from "../charts";
+import type { PinnedChart } from "../charts/pinned";
 
 /** The namespace of every observability object, in every member; sidecar-injected, so that it is in the mesh. */
 export const observabilityNamespace = "observability";

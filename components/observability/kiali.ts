@@ -1,6 +1,6 @@
 import type { Cloud } from "../../config/schema";
-import { buildKubeconfig } from "../clusters/kubeconfig";
-import type { TokenAccount } from "../clusters/serviceAccountToken";
+import { buildKubeconfig } from "../kube/kubeconfig";
+import type { TokenAccount } from "../kube/serviceAccountToken";
 import type { MeshPeer } from "../stackOutputs";
 import { observabilityNamespace, observabilityReleases } from "./charts";
 import { consoleService } from "./grafana";

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { issueServiceAccountToken } from "../clusters/serviceAccountToken";
+import { issueServiceAccountToken } from "../kube/serviceAccountToken";
 import { chartRelease, observabilityReleases } from "./charts";
-import { observabilityCharts } from "../charts";
+import { observabilityCharts } from "../charts/pinned";
 import { kialiRemoteAccessValues, kialiRemoteAccount } from "./kiali";
 
 /** Arguments of {@link KialiRemoteAccess}. */

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ObservabilitySettings, ServiceSettings } from "../../config";
 import { alertRuleGroups } from "./alerts";
 import { chartRelease, observabilityNamespace, observabilityReleases } from "./charts";
-import { observabilityCharts } from "../charts";
+import { observabilityCharts } from "../charts/pinned";
 import { clusterPrometheusService, prometheusValues } from "./prometheus";
 import { observedService } from "./promql";
 import { restrictedPodSecurity } from "../traffic/serviceSpecs";

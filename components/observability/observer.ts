@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartRelease, observabilityReleases } from "./charts";
-import { observabilityCharts } from "../charts";
+import { observabilityCharts } from "../charts/pinned";
 import { checkedFor } from "../invariant";
 import type { MeshPeer } from "../stackOutputs";
 import { grafanaValues, GrafanaSettings } from "./grafana";

@@ -30,7 +30,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { DrillSettings, durationSeconds, isHomeCluster, ServiceSettings } from "../../config/services";
+import { durationSeconds } from "../../model/units";
+import type { DrillSettings } from "../../config/drill";
+import { isHomeCluster, ServiceSettings } from "../../config/services";
 import { serviceHost } from "./serviceSpecs";
 import { livePanel } from "../observability/dashboards";
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { DrillSettings, ServiceSettings } from "../../config/services";
+import type { DrillSettings } from "../../config/drill";
+import type { ServiceSettings } from "../../config/services";
 import { drillJobManifest, drillLogsCommand, drillReportConfigMap } from "./drillJob";
 
 /** Arguments of {@link OverflowDrill}. None has a default. */

@@ -13,8 +13,8 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { isHomeCluster, ServiceCapacity, ServiceSettings } from "../../config/services";
-import { burstHpaBehavior } from "../clusters/burstScaling";
-import type { DestinationRule, LocalityLbSetting, OutlierDetection, Sidecar, TrafficPolicy, VirtualService } from "../mesh/istioTypes";
+import { burstHpaBehavior } from "../kube/burstScaling";
+import type { DestinationRule, LocalityLbSetting, OutlierDetection, Sidecar, TrafficPolicy, VirtualService } from "../../model/istioTypes";
 
 /** Node and endpoint labels Istio's locality load balancing reads. */
 export const topologyLabels = {

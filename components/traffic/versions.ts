@@ -13,7 +13,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { versionHeader, VersionSettings } from "../../config/versions";
 import type { ServiceSettings } from "../../config/services";
-import type { DestinationRule, HttpRoute, Subset, VirtualService } from "../mesh/istioTypes";
+import type { DestinationRule, HttpRoute, Subset, VirtualService } from "../../model/istioTypes";
 import {
   deploymentManifest,
   destinationRule,

@@ -5,7 +5,7 @@
  *
  * What such a check can and cannot catch: a CRD's OpenAPI schema types every known field (type,
  * enum, pattern, required, ranges) but does not forbid unknown ones; Kubernetes prunes those
- * silently. A misspelt Istio field is caught by the typed models in components/mesh/istioTypes.ts,
+ * silently. A misspelt Istio field is caught by the typed models in model/istioTypes.ts,
  * which tests/istioSchemas.test.ts holds to the package's field names.
  *
  * Which upstream versions the models come from: `crd-generate.input` in each package's package.json

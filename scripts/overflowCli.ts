@@ -4,11 +4,12 @@
  * entry script hands in the parsed services and a writer, the tests call it directly.
  */
 import { parseArgs } from "node:util";
-import { durationSeconds, ServiceSettings } from "../config/services";
+import { durationSeconds } from "../model/units";
+import type { ServiceSettings } from "../config/services";
 import { overflowObjects } from "../components/traffic/serviceSpecs";
-import { palette, stackedAreaSvg } from "./plot";
-import { ejectionRecipe, PolicyObjects, readPolicy, ServicePolicy } from "./policy";
-import { pointShares, remoteCapacity, standbyForSurge, surge, surgeLeadSeconds, sweep, Workload } from "./scenarios";
+import { palette, stackedAreaSvg } from "../model/plot";
+import { ejectionRecipe, PolicyObjects, readPolicy, ServicePolicy } from "../model/policy";
+import { pointShares, remoteCapacity, standbyForSurge, surge, surgeLeadSeconds, sweep, Workload } from "../model/scenarios";
 
 export const USAGE = `Usage: npm run overflow -- <command> --service <name> [options]
 
