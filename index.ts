@@ -13,6 +13,7 @@ import { IstioPrimary } from "./components/mesh/istioPrimary";
 import { MemberPrometheus } from "./components/observability/memberPrometheus";
 import { KialiRemoteAccess } from "./components/observability/kialiRemoteAccess";
 import { Observer } from "./components/observability/observer";
+import { livePanel } from "./components/observability/dashboards";
 import { observedService } from "./components/observability/promql";
 import { drillTarget } from "./components/traffic/drillJob";
 import { OverflowDrill } from "./components/traffic/overflowDrill";
@@ -83,7 +84,11 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   );
   const drilled = drillTarget(services, drill, cluster.clusterName);
   if (drilled) {
-    new OverflowDrill(`${drilled.name}-drill`, { provider, service: drilled, drill }, { dependsOn: Object.values(overflow) });
+    new OverflowDrill(
+      `${drilled.name}-drill`,
+      { provider, service: drilled, drill, livePanel: livePanel(drilled.name) },
+      { dependsOn: Object.values(overflow) },
+    );
   }
 
   const kialiToken = observability.enabled ? observe(config, provider, peers, afterIstio) : undefined;

@@ -12,7 +12,8 @@ import {
   nodePoolManifest,
   privateSubnetSelector,
 } from "../components/clusters/karpenter";
-import { ResourceView, validateEksMetricsServer } from "../policy/policies";
+import { validateEksMetricsServer } from "../policy/capacity";
+import { ResourceView } from "../policy/views";
 import { published, sharedBootstrap } from "./support/bootstrap";
 import { validateKarpenter } from "./support/schemas";
 import { ofType, RecordedResource, reveal, runStack, single, stackRef, StackRun } from "./support/harness";

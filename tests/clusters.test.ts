@@ -8,13 +8,12 @@ import {
   EksCluster,
   EksClusterArgs,
   eksKubeconfig,
-  managedPolicyArn,
   nodeRolePolicies,
   pickZones,
   publicAccessCidrs,
-  serviceTrustPolicy,
   subnetTags,
 } from "../components/clusters/eksCluster";
+import { managedPolicyArn, serviceTrustPolicy } from "../components/clusters/iam";
 import type { MemberCluster } from "../components/clusters/memberCluster";
 import { isSecret, ofType, RecordedResource, resolve, reveal, settle, single, startMockedRun } from "./support/harness";
 import { callMocks, fakeCaData, resourceMocks } from "./support/mocks/clouds";

@@ -12,6 +12,7 @@ import {
   Dashboard,
   dashboardSchemaVersion,
   istioDashboards,
+  livePanel,
   overflowDashboard,
   overflowPanels,
   prometheusDatasource,
@@ -361,7 +362,7 @@ describe("observability", () => {
         { members: [...members] },
       );
       assert.ok(parsed.ok);
-      const job = drillJobManifest(parsed.services[0]!, parsed.drill) as any;
+      const job = drillJobManifest(parsed.services[0]!, parsed.drill, livePanel(parsed.services[0]!.name)) as any;
       const report = job.spec.template.spec.containers.find((c: { name: string }) => c.name === "report");
       const live = report.env.find((e: { name: string }) => e.name === "LIVE_PANEL").value;
       assert.equal(live, 'Grafana, dashboard "burstmesh Overflow: podinfo", panel "Requests served per cluster"');

@@ -18,7 +18,9 @@ import {
   homeCapacity,
   sidecarQuitUrl,
 } from "../components/traffic/drillJob";
-import { overflowObjects, OverflowObjects, serviceHost, topologyLabels } from "../components/traffic/serviceSpecs";
+import { serviceHost } from "../components/kube/dns";
+import { livePanel } from "../components/observability/dashboards";
+import { overflowObjects, OverflowObjects, topologyLabels } from "../components/traffic/serviceSpecs";
 import { OverflowDrill } from "../components/traffic/overflowDrill";
 import { OverflowService } from "../components/traffic/overflowService";
 import { published, sharedBootstrap } from "./support/bootstrap";
@@ -649,7 +651,7 @@ describe("overflow services", () => {
 
   describe("the drill Job", () => {
     const { service, drill } = parsed(minimal, { enabled: true, connections: 200, qps: 0, duration: "90s" });
-    const job = plain(drillJobManifest(service, drill));
+    const job = plain(drillJobManifest(service, drill, livePanel(service.name)));
 
     it("runs only when enabled, and only in the drilled service's home cluster", () => {
       const other = parsed({ ...minimal, name: "web", homeCluster: "aks" }).service;
@@ -755,7 +757,7 @@ describe("overflow services", () => {
     });
 
     it("warns in the report when the drill cannot exceed the home capacity", () => {
-      const small = plain(drillJobManifest(service, { ...drill, connections: 10 }));
+      const small = plain(drillJobManifest(service, { ...drill, connections: 10 }, livePanel(service.name)));
       const hint = small.spec.template.spec.containers[1].env.find((e: { name: string }) => e.name === "NO_OVERFLOW_HINT").value;
       assert.match(hint, /does not exceed the home capacity at the HPA ceiling \(6 pods x 16 requests in flight = 96\); raise it/);
     });
@@ -840,7 +842,10 @@ describe("overflow services", () => {
       const { registered, outputs } = await underMocks("eks", () => {
         const provider = new k8s.Provider("eks", { kubeconfig: "{}" });
         const overflow = new OverflowService("podinfo", { provider, service, clusterName: "eks", region: "eu-central-1" });
-        return [overflow, new OverflowDrill("podinfo-drill", { provider, service, drill }, { dependsOn: [overflow] })];
+        return [
+          overflow,
+          new OverflowDrill("podinfo-drill", { provider, service, drill, livePanel: livePanel(service.name) }, { dependsOn: [overflow] }),
+        ];
       });
       const jobs = registered.filter((r) => r.type === "kubernetes:batch/v1:Job");
       assert.equal(jobs.length, 1);
@@ -850,7 +855,13 @@ describe("overflow services", () => {
       assert.ok(jobs[0]!.dependencies.includes(deployment.urn), "the Job waits for the service's pods");
       assert.ok(outputs.includes("kubectl logs job/overflow-drill -n podinfo -c report"));
       assert.throws(
-        () => new OverflowDrill("off", { provider: undefined as unknown as k8s.Provider, service, drill: { ...drill, enabled: false } }),
+        () =>
+          new OverflowDrill("off", {
+            provider: undefined as unknown as k8s.Provider,
+            service,
+            drill: { ...drill, enabled: false },
+            livePanel: "",
+          }),
         /enabled is false/,
       );
     });

@@ -2,8 +2,10 @@ import { strict as assert } from "node:assert";
 import { loadConfig, parseServiceConfig } from "../config";
 import { clusterRoleKeyActions, controlPlaneLogGroupName, secretsKeyPolicy } from "../components/clusters/eksControlPlane";
 import { drillJobManifest } from "../components/traffic/drillJob";
-import { deploymentManifest, restrictedPodSecurity } from "../components/traffic/serviceSpecs";
-import { restrictedPodProblems } from "../policy/policies";
+import { restrictedPodSecurity } from "../components/kube/namespaces";
+import { livePanel } from "../components/observability/dashboards";
+import { deploymentManifest } from "../components/traffic/serviceSpecs";
+import { restrictedPodProblems } from "../policy/workloads";
 import { anywhere, apiAllowlist, gatewaySourceRanges, isOpen, nobodyRange, peerEgressCidrs } from "../components/kube/allowlists";
 import { parse as parseYaml } from "yaml";
 import { Bootstrap, MeshRuns, published, sharedBootstrap, simulateMesh } from "./support/bootstrap";
@@ -274,7 +276,9 @@ describe("least exposure", function () {
         { members: ["eks", "aks"] },
       );
       assert.ok(parsed.ok, JSON.stringify(parsed));
-      const job = reveal<{ spec: { template: { spec: Record<string, unknown> } } }>(drillJobManifest(parsed.services[0]!, parsed.drill));
+      const job = reveal<{ spec: { template: { spec: Record<string, unknown> } } }>(
+        drillJobManifest(parsed.services[0]!, parsed.drill, livePanel("podinfo")),
+      );
       assert.deepEqual(restrictedPodProblems(job.spec.template.spec), []);
     });
   });

@@ -11,6 +11,8 @@ import { checkedFor } from "../invariant";
 import { hostCidr } from "../kube/allowlists";
 import { eksControlPlaneSecurity } from "./eksControlPlane";
 import { eksAddon, eksAddonNames } from "./eksAddons";
+import { managedPolicyArn, serviceTrustPolicy } from "./iam";
+import { clusterTagKey } from "./tags";
 import { Karpenter, KarpenterSettings } from "./karpenter";
 import { buildKubeconfig } from "../kube/kubeconfig";
 import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
@@ -74,24 +76,6 @@ export function clusterAdminAccessPolicyArn(partition: string): string {
 export const clusterRolePolicies = ["AmazonEKSClusterPolicy"] as const;
 /** AWS managed policies the node role gets, exactly these. */
 export const nodeRolePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"] as const;
-
-/** ARN of an AWS managed IAM policy in the given partition (`aws`, `aws-cn`, `aws-us-gov`, ...). */
-export function managedPolicyArn(partition: string, policyName: string): string {
-  return `arn:${partition}:iam::aws:policy/${policyName}`;
-}
-
-/** IAM trust policy (JSON) that lets an AWS service principal, such as `eks.amazonaws.com`, assume a role. */
-export function serviceTrustPolicy(servicePrincipal: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: servicePrincipal }, Action: "sts:AssumeRole" }],
-  });
-}
-
-/** The tag key that marks a resource as belonging to (`shared`) or owned by a Kubernetes cluster. */
-export function clusterTagKey(clusterName: string): string {
-  return `kubernetes.io/cluster/${clusterName}`;
-}
 
 /**
  * Tags of a cluster subnet: the cluster tag, and the role tag the AWS load-balancer integrations use

@@ -5,6 +5,7 @@ import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import * as kms from "@pulumi/aws/kms";
 import * as pulumi from "@pulumi/pulumi";
+import { policyDocument } from "./iam";
 
 /** The control-plane log types burstmesh turns on: requests, the audit trail, and who signed in. */
 export const controlPlaneLogTypes = ["api", "audit", "authenticator"] as const;
@@ -25,9 +26,8 @@ export const clusterRoleKeyActions = ["kms:Encrypt", "kms:Decrypt", "kms:ListGra
  * the key and it never becomes unmanageable), and the cluster role may use it, nothing more.
  */
 export function secretsKeyPolicy(partition: string, accountId: string, clusterRoleArn: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
+  return JSON.stringify(
+    policyDocument([
       {
         Sid: "AccountAdministersTheKey",
         Effect: "Allow",
@@ -42,8 +42,8 @@ export function secretsKeyPolicy(partition: string, accountId: string, clusterRo
         Action: [...clusterRoleKeyActions],
         Resource: "*",
       },
-    ],
-  });
+    ]),
+  );
 }
 
 export interface EksControlPlaneSecurityArgs {

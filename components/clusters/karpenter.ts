@@ -15,7 +15,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { karpenterChart } from "../charts/pinned";
 // eksCluster.ts imports this module too; these are functions, read only once both modules have loaded.
-import { clusterTagKey, managedPolicyArn, serviceTrustPolicy } from "./eksCluster";
+import { managedPolicyArn, policyDocument, PolicyDocument, serviceTrustPolicy } from "./iam";
+import { clusterTagKey } from "./tags";
 
 /** The controller's namespace and service account, as Karpenter's getting-started guide installs it. */
 export const karpenterNamespace = "kube-system";
@@ -53,9 +54,7 @@ export interface KarpenterScope {
   clusterName: string;
 }
 
-type PolicyDocument = { Version: "2012-10-17"; Statement: Record<string, unknown>[] };
-
-const policy = (...statements: Record<string, unknown>[]): PolicyDocument => ({ Version: "2012-10-17", Statement: statements });
+const policy = (...statements: Record<string, unknown>[]): PolicyDocument => policyDocument(statements);
 
 /** The account ID in an ARN (`arn:<partition>:<service>:<region>:<account>:...`). */
 export function accountOf(arn: string): string {
@@ -228,34 +227,32 @@ export function karpenterControllerPolicies(
 
 /** Trust policy of a role that EKS Pod Identity hands to pods (the agent assumes it and tags the session). */
 export function podIdentityTrustPolicy(): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
-  });
+  return serviceTrustPolicy("pods.eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]);
 }
 
 /** The interruption queue's policy: EventBridge (and SQS) may send to it, and nobody may use it without TLS. */
 export function interruptionQueuePolicy(queueArn: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Id: "EC2InterruptionPolicy",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: ["events.amazonaws.com", "sqs.amazonaws.com"] },
-        Action: "sqs:SendMessage",
-        Resource: queueArn,
-      },
-      {
-        Sid: "DenyHTTP",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "sqs:*",
-        Resource: queueArn,
-        Condition: { Bool: { "aws:SecureTransport": false } },
-      },
-    ],
-  });
+  return JSON.stringify(
+    policyDocument(
+      [
+        {
+          Effect: "Allow",
+          Principal: { Service: ["events.amazonaws.com", "sqs.amazonaws.com"] },
+          Action: "sqs:SendMessage",
+          Resource: queueArn,
+        },
+        {
+          Sid: "DenyHTTP",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "sqs:*",
+          Resource: queueArn,
+          Condition: { Bool: { "aws:SecureTransport": false } },
+        },
+      ],
+      "EC2InterruptionPolicy",
+    ),
+  );
 }
 
 /**

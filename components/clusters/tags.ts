@@ -25,3 +25,8 @@ export function defaultTags(scope: TagScope): Record<string, string> {
 
 /** The keys of the default tags, which every taggable cloud resource must carry (policy `cloud-resource-default-tags`). */
 export const defaultTagKeys = Object.keys(defaultTags({ project: "", stack: "", cluster: "" }));
+
+/** The tag key that marks a resource as belonging to (`shared`) or owned by a Kubernetes cluster. */
+export function clusterTagKey(clusterName: string): string {
+  return `kubernetes.io/cluster/${clusterName}`;
+}

@@ -6,7 +6,7 @@ import { chartRelease, observabilityNamespace, observabilityReleases } from "./c
 import { observabilityCharts } from "../charts/pinned";
 import { clusterPrometheusService, prometheusValues } from "./prometheus";
 import { observedService } from "./promql";
-import { restrictedPodSecurity } from "../traffic/serviceSpecs";
+import { meshWorkloadNamespaceLabels } from "../kube/namespaces";
 
 /** Arguments of {@link MemberPrometheus}. */
 export interface MemberPrometheusArgs {
@@ -44,7 +44,7 @@ export class MemberPrometheus extends pulumi.ComponentResource {
       {
         metadata: {
           name: observabilityNamespace,
-          labels: { "istio-injection": "enabled", "app.kubernetes.io/part-of": "burstmesh", ...restrictedPodSecurity },
+          labels: { ...meshWorkloadNamespaceLabels },
         },
       },
       { ...child, dependsOn: opts?.dependsOn },

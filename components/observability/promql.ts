@@ -1,5 +1,5 @@
 import type { ServiceMode, ServiceSettings } from "../../config/services";
-import { serviceHost } from "../traffic/serviceSpecs";
+import { serviceHost } from "../kube/dns";
 
 /**
  * The PromQL of the Overflow dashboard and the alert rules, built from the same few selectors so that

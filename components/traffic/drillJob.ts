@@ -33,8 +33,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { durationSeconds } from "../../model/units";
 import type { DrillSettings } from "../../config/drill";
 import { isHomeCluster, ServiceSettings } from "../../config/services";
-import { serviceHost } from "./serviceSpecs";
-import { livePanel } from "../observability/dashboards";
+import { serviceHost } from "../kube/dns";
 
 /** Name of the drill Job in the service's namespace (each service owns its namespace). */
 export const drillJobName = "overflow-drill";
@@ -128,13 +127,15 @@ export function drillReportConfigMap(service: ServiceSettings): k8s.types.input.
 }
 
 /**
- * The drill Job for one service (its home cluster only; see {@link drillTarget}). `reportConfigMap`
- * names the ConfigMap with the report script; the component passes the created object's name, so
- * that the Job follows it.
+ * The drill Job for one service (its home cluster only; see {@link drillTarget}). `livePanel` says
+ * where the report's split shows live (the observer's Overflow dashboard). `reportConfigMap` names
+ * the ConfigMap with the report script; the component passes the created object's name, so that the
+ * Job follows it.
  */
 export function drillJobManifest(
   service: ServiceSettings,
   drill: DrillSettings,
+  livePanel: string,
   reportConfigMap: pulumi.Input<string> = drillReportConfigMapName,
 ): k8s.types.input.batch.v1.Job {
   const loadSeconds = Math.ceil(durationSeconds(drill.duration) ?? 60);
@@ -205,7 +206,7 @@ export function drillJobManifest(
                 { name: "SAMPLE_SECONDS", value: String(loadSeconds + drillGraceSeconds) },
                 { name: "LOAD_LOGS", value: drillLogsCommand(service, drillContainers.load) },
                 { name: "NO_OVERFLOW_HINT", value: noOverflowHint },
-                { name: "LIVE_PANEL", value: livePanel(service.name) },
+                { name: "LIVE_PANEL", value: livePanel },
               ],
               volumeMounts: [...volumeMounts, { name: "script", mountPath: scriptDir, readOnly: true }],
               securityContext: restrictedContainer,

@@ -12,6 +12,8 @@ export interface OverflowDrillArgs {
   service: ServiceSettings;
   /** `burstmesh:drill`, defaults applied: load rate, connections, duration and images. */
   drill: DrillSettings;
+  /** Where the report says the same split shows live: the observer's Overflow dashboard panel. */
+  livePanel: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export class OverflowDrill extends pulumi.ComponentResource {
       ...child,
       dependsOn: opts?.dependsOn,
     });
-    const job = new k8s.batch.v1.Job(`${name}-job`, drillJobManifest(args.service, args.drill, script.metadata.name), {
+    const job = new k8s.batch.v1.Job(`${name}-job`, drillJobManifest(args.service, args.drill, args.livePanel, script.metadata.name), {
       ...child,
       dependsOn: opts?.dependsOn,
       // The Job has a fixed name: the old one must go before the new one can be created.

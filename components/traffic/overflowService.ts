@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceCapacity, ServiceMode, ServiceSettings } from "../../config/services";
-import { overflowObjects, overflowThresholds, serviceHost } from "./serviceSpecs";
+import { serviceHost } from "../kube/dns";
+import { overflowObjects, overflowThresholds } from "./serviceSpecs";
 import { serviceObjects } from "./versions";
 
 /** Arguments of {@link OverflowService}. None has a default. */

@@ -14,6 +14,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { isHomeCluster, ServiceCapacity, ServiceSettings } from "../../config/services";
 import { burstHpaBehavior } from "../kube/burstScaling";
+import { serviceHost } from "../kube/dns";
+import { meshWorkloadNamespaceLabels } from "../kube/namespaces";
 import type { DestinationRule, LocalityLbSetting, OutlierDetection, Sidecar, TrafficPolicy, VirtualService } from "../../model/istioTypes";
 
 /** Node and endpoint labels Istio's locality load balancing reads. */
@@ -36,11 +38,6 @@ export const maxEjectionPercent = 100;
  * (since envoyproxy/envoy#10847).
  */
 export const serverProxyConfig = { proxyHeaders: { envoyDebugHeaders: { disabled: true } } } as const;
-
-/** The mesh-internal host of a service (Kubernetes DNS: `<name>.<namespace>.svc.cluster.local`). */
-export function serviceHost(service: ServiceSettings): string {
-  return `${service.name}.${service.namespace}.svc.cluster.local`;
-}
 
 /** Pod labels: `app` selects the pods (and names them to Istio), `version` is the image tag. */
 export function workloadLabels(service: ServiceSettings): { app: string; version: string } {
@@ -72,17 +69,6 @@ function metadata(service: ServiceSettings, name = service.name) {
 // --- workload -----------------------------------------------------------------------------------
 
 /**
- * Pod Security admission labels of every namespace burstmesh runs services in: pods must meet the
- * `restricted` level (the injected sidecar does, with the Istio CNI agent doing what istio-init did).
- */
-export const restrictedPodSecurity = {
-  "pod-security.kubernetes.io/enforce": "restricted",
-  "pod-security.kubernetes.io/enforce-version": "latest",
-  "pod-security.kubernetes.io/warn": "restricted",
-  "pod-security.kubernetes.io/warn-version": "latest",
-} as const;
-
-/**
  * The user and group the service's containers run as. podinfo's image declares `USER app`, a name
  * the kubelet cannot check against `runAsNonRoot`, so the pod names a non-root ID itself.
  */
@@ -95,7 +81,7 @@ export function namespaceManifest(service: ServiceSettings): k8s.types.input.cor
     kind: "Namespace",
     metadata: {
       name: service.namespace,
-      labels: { "istio-injection": "enabled", "app.kubernetes.io/part-of": "burstmesh", ...restrictedPodSecurity },
+      labels: { ...meshWorkloadNamespaceLabels },
     },
   };
 }
