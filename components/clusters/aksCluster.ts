@@ -8,7 +8,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import { AksAdminPrincipal, AksAuth, aksAuthProfile, clusterAdmins, entraKubeconfig } from "./aksAuth";
 import { aksEgress } from "./aksEgress";
 import { apiServerOf } from "../kube/kubeconfig";
-import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
+import { MemberClusterComponent, NodePoolSize } from "./memberCluster";
 
 /** The AKS system node pool, autoscaled by the AKS cluster autoscaler. */
 export interface AksNodePoolArgs extends NodePoolSize {
@@ -79,18 +79,8 @@ export function decodeCredential(credentials: { kubeconfigs?: { name: string; va
  * identity, Kubernetes RBAC and an autoscaled system node pool, its user kubeconfig (secret), and a
  * Kubernetes provider that depends on the cluster (whose node pool is part of it).
  */
-export class AksCluster extends pulumi.ComponentResource implements MemberCluster {
+export class AksCluster extends MemberClusterComponent {
   readonly cloud = "azure" as const;
-  readonly clusterName: pulumi.Output<string>;
-  readonly region: pulumi.Output<string>;
-  readonly endpoint: pulumi.Output<string>;
-  readonly certificateAuthorityData: pulumi.Output<string>;
-  readonly kubeconfig: pulumi.Output<string>;
-  readonly provider: k8s.Provider;
-  readonly egressCidrs: pulumi.Output<string[]>;
-  readonly apiProvider: k8s.Provider;
-  /** None: AKS ships metrics-server. */
-  readonly hpaDependencies: pulumi.Resource[] = [];
 
   readonly resourceGroup: resources.ResourceGroup;
   readonly cluster: containerservice.ManagedCluster;
@@ -169,28 +159,29 @@ export class AksCluster extends pulumi.ComponentResource implements MemberCluste
     );
     const admins = entra ? clusterAdmins(name, this.cluster.id, args.aksAdminPrincipals, this) : [];
 
-    this.clusterName = this.cluster.name;
-    this.region = pulumi.output(args.location);
-    this.egressCidrs = egress.egressCidrs;
-    this.endpoint = this.cluster.fqdn.apply(aksEndpoint);
-    this.kubeconfig = pulumi.secret(
+    const kubeconfig = pulumi.secret(
       credentials.apply((answer) =>
         checkedFor(this, () => (entra ? entraKubeconfig(apiServerOf(decodeCredential(answer))) : decodeCredential(answer))),
       ),
     );
     // The CA certificate is public (every TLS client of the API server sees it), so it need not
     // inherit the kubeconfig's secrecy.
-    this.certificateAuthorityData = pulumi.unsecret(
-      this.kubeconfig.apply((k) => checkedFor(this, () => apiServerOf(k).certificateAuthorityData)),
+    const certificateAuthorityData = pulumi.unsecret(
+      kubeconfig.apply((k) => checkedFor(this, () => apiServerOf(k).certificateAuthorityData)),
     );
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      { kubeconfig: this.kubeconfig },
-      { parent: this, dependsOn: [this.cluster, ...admins] },
-    );
-    // The managed cluster resource includes its node pool, so nothing can start before the nodes.
-    this.apiProvider = this.provider;
-
-    this.registerOutputs(memberClusterOutputs(this));
+    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this, dependsOn: [this.cluster, ...admins] });
+    this.publishMember({
+      clusterName: this.cluster.name,
+      region: pulumi.output(args.location),
+      endpoint: this.cluster.fqdn.apply(aksEndpoint),
+      certificateAuthorityData,
+      kubeconfig,
+      provider,
+      egressCidrs: egress.egressCidrs,
+      // The managed cluster resource includes its node pool, so nothing can start before the nodes.
+      apiProvider: provider,
+      // None: AKS ships metrics-server.
+      hpaDependencies: [],
+    });
   }
 }

@@ -15,7 +15,7 @@ import { managedPolicyArn, serviceTrustPolicy } from "./iam";
 import { clusterTagKey } from "./tags";
 import { Karpenter, KarpenterSettings } from "./karpenter";
 import { buildKubeconfig } from "../kube/kubeconfig";
-import { MemberCluster, memberClusterOutputs, NodePoolSize } from "./memberCluster";
+import { MemberClusterComponent, NodePoolSize } from "./memberCluster";
 
 /** The EKS managed node group. */
 export interface EksNodePoolArgs extends NodePoolSize {
@@ -172,17 +172,8 @@ export function eksKubeconfig(cluster: { name: string; endpoint: string; certifi
  * NAT), cluster and node IAM roles, the control plane with API access entries, a managed node group
  * in the private subnets, and a Kubernetes provider that depends on the node group.
  */
-export class EksCluster extends pulumi.ComponentResource implements MemberCluster {
+export class EksCluster extends MemberClusterComponent {
   readonly cloud = "aws" as const;
-  readonly clusterName: pulumi.Output<string>;
-  readonly region: pulumi.Output<string>;
-  readonly endpoint: pulumi.Output<string>;
-  readonly certificateAuthorityData: pulumi.Output<string>;
-  readonly kubeconfig: pulumi.Output<string>;
-  readonly provider: k8s.Provider;
-  readonly egressCidrs: pulumi.Output<string[]>;
-  readonly apiProvider: k8s.Provider;
-  readonly hpaDependencies: pulumi.Resource[];
 
   readonly vpc: ec2.Vpc;
   readonly publicSubnets: ec2.Subnet[];
@@ -271,7 +262,7 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       (i) => new ec2.Eip(`${name}-nat-eip-${i}`, { region, domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, parent),
     );
     // Every node's (and pod's) traffic to the internet leaves through the NAT gateways' addresses.
-    this.egressCidrs = pulumi.all(natAddresses.map((eip) => eip.publicIp)).apply((addresses) => addresses.map(hostCidr));
+    const egressCidrs = pulumi.all(natAddresses.map((eip) => eip.publicIp)).apply((addresses) => addresses.map(hostCidr));
     this.natGateways = natZones.map((i, n) => {
       const eip = natAddresses[n]!;
       return new ec2.NatGateway(
@@ -392,27 +383,18 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       );
     });
 
-    this.clusterName = this.cluster.name;
-    this.region = pulumi.output(region);
-    this.endpoint = this.cluster.endpoint;
-    this.certificateAuthorityData = this.cluster.certificateAuthority.data;
-    this.kubeconfig = pulumi.secret(
+    const kubeconfig = pulumi.secret(
       pulumi
-        .all([this.cluster.name, this.cluster.endpoint, this.certificateAuthorityData, this.region])
+        .all([this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority.data, region])
         .apply(([n, endpoint, ca, r]) => eksKubeconfig({ name: n, endpoint, certificateAuthorityData: ca, region: r })),
     );
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      { kubeconfig: this.kubeconfig },
-      { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] },
-    );
-    this.apiProvider = new k8s.Provider(`${name}-k8s-api`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: adminAccess });
+    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] });
+    const apiProvider = new k8s.Provider(`${name}-k8s-api`, { kubeconfig }, { parent: this, dependsOn: adminAccess });
 
     // Capacity: resource metrics for the HPAs, and Karpenter for nodes beyond the node group. Off
     // the path to istiod and the gateway, except the metrics their HPAs need.
     const afterNodes = { parent: this, dependsOn: [this.nodeGroup] };
     this.metricsServer = eksAddon(`${name}-metrics-server`, eksAddonNames.metricsServer, this.cluster, region, afterNodes);
-    this.hpaDependencies = [this.metricsServer];
     if (args.autoscaling?.enabled) {
       this.karpenter = new Karpenter(
         `${name}-karpenter`,
@@ -420,8 +402,8 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
           cluster: this.cluster,
           region,
           partition,
-          provider: this.provider,
-          apiProvider: this.apiProvider,
+          provider,
+          apiProvider,
           settings: args.autoscaling,
           podIdentityAgent: eksAddon(`${name}-pod-identity-agent`, eksAddonNames.podIdentityAgent, this.cluster, region, afterNodes),
         },
@@ -429,6 +411,16 @@ export class EksCluster extends pulumi.ComponentResource implements MemberCluste
       );
     }
 
-    this.registerOutputs(memberClusterOutputs(this));
+    this.publishMember({
+      clusterName: this.cluster.name,
+      region: pulumi.output(region),
+      endpoint: this.cluster.endpoint,
+      certificateAuthorityData: this.cluster.certificateAuthority.data,
+      kubeconfig,
+      provider,
+      egressCidrs,
+      apiProvider,
+      hpaDependencies: [this.metricsServer],
+    });
   }
 }

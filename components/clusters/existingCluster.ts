@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAdminKubeconfig } from "../../config/kubeconfig";
 import { apiServerOf } from "../kube/kubeconfig";
-import { MemberCluster, memberClusterOutputs } from "./memberCluster";
+import { MemberClusterComponent } from "./memberCluster";
 
 export interface ExistingClusterArgs {
   /** The member's name in the mesh. */
@@ -26,19 +26,8 @@ export interface ExistingClusterArgs {
  * which is an entry in the state: deleting a provider resource calls nothing on the cluster, and
  * nothing else here stands for the cluster, so the cluster stays.
  */
-export class ExistingCluster extends pulumi.ComponentResource implements MemberCluster {
+export class ExistingCluster extends MemberClusterComponent {
   readonly cloud = "existing" as const;
-  readonly clusterName: pulumi.Output<string>;
-  readonly region: pulumi.Output<string>;
-  readonly endpoint: pulumi.Output<string>;
-  readonly certificateAuthorityData: pulumi.Output<string>;
-  readonly kubeconfig: pulumi.Output<string>;
-  readonly provider: k8s.Provider;
-  readonly egressCidrs: pulumi.Output<string[]>;
-  /** The same provider: the cluster's nodes exist before burstmesh runs. */
-  readonly apiProvider: k8s.Provider;
-  /** None that burstmesh creates: an existing cluster brings its own metrics-server, or its HPAs stay at their minimum. */
-  readonly hpaDependencies: pulumi.Resource[] = [];
 
   constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:clusters:ExistingCluster", name, {}, opts);
@@ -53,16 +42,21 @@ export class ExistingCluster extends pulumi.ComponentResource implements MemberC
     }
 
     const server = apiServerOf(args.kubeconfig);
-    this.clusterName = pulumi.output(args.clusterName);
-    this.region = pulumi.output(args.region);
-    this.endpoint = pulumi.output(args.apiServerUrl ?? server.server);
-    // The CA certificate is public (every TLS client of the API server sees it); the kubeconfig is not.
-    this.certificateAuthorityData = pulumi.output(server.certificateAuthorityData);
-    this.kubeconfig = pulumi.secret(args.kubeconfig);
-    this.egressCidrs = pulumi.output(args.egressCidrs);
-    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
-    this.apiProvider = this.provider;
-
-    this.registerOutputs(memberClusterOutputs(this));
+    const kubeconfig = pulumi.secret(args.kubeconfig);
+    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this });
+    this.publishMember({
+      clusterName: pulumi.output(args.clusterName),
+      region: pulumi.output(args.region),
+      endpoint: pulumi.output(args.apiServerUrl ?? server.server),
+      // The CA certificate is public (every TLS client of the API server sees it); the kubeconfig is not.
+      certificateAuthorityData: pulumi.output(server.certificateAuthorityData),
+      kubeconfig,
+      provider,
+      egressCidrs: pulumi.output(args.egressCidrs),
+      // The same provider: the cluster's nodes exist before burstmesh runs.
+      apiProvider: provider,
+      // None that burstmesh creates: an existing cluster brings its own metrics-server, or its HPAs stay at their minimum.
+      hpaDependencies: [],
+    });
   }
 }

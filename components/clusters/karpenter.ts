@@ -14,6 +14,7 @@ import * as sqs from "@pulumi/aws/sqs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { karpenterChart } from "../charts/pinned";
+import { helmReleaseArgs } from "../kube/helmRelease";
 // eksCluster.ts imports this module too; these are functions, read only once both modules have loaded.
 import { managedPolicyArn, policyDocument, PolicyDocument, serviceTrustPolicy } from "./iam";
 import { clusterTagKey } from "./tags";
@@ -497,29 +498,24 @@ export class Karpenter extends pulumi.ComponentResource {
     // Karpenter recommends, because Helm never upgrades the CRDs a chart carries in crds/.
     this.crds = new k8s.helm.v3.Release(
       `${name}-crds`,
-      {
+      helmReleaseArgs({
         name: "karpenter-crd",
-        chart: `${karpenterChart.registry}/karpenter-crd`,
-        version: karpenterChart.version,
+        chart: { chart: "karpenter-crd", version: karpenterChart.version, repo: karpenterChart.registry },
         namespace: karpenterNamespace,
-        maxHistory: 10,
-      },
+      }),
       { parent: this, provider: args.apiProvider },
     );
     this.controller = new k8s.helm.v3.Release(
       `${name}-controller`,
-      {
+      helmReleaseArgs({
         name: "karpenter",
-        chart: `${karpenterChart.registry}/karpenter`,
-        version: karpenterChart.version,
+        chart: { chart: "karpenter", version: karpenterChart.version, repo: karpenterChart.registry },
         namespace: karpenterNamespace,
         skipCrds: true,
         values: pulumi
           .all([clusterName, cluster.endpoint, this.queue.name])
           .apply(([c, endpoint, queue]) => karpenterValues({ clusterName: c, clusterEndpoint: endpoint, interruptionQueue: queue })),
-        timeout: 600,
-        maxHistory: 10,
-      },
+      }),
       {
         parent: this,
         provider: args.provider,

@@ -1,5 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../../config/schema";
 
 /** What the rest of the stack needs from a member cluster, whichever cloud it runs on. */
@@ -42,8 +42,26 @@ export interface NodePoolSize {
   diskSizeGb: pulumi.Input<number>;
 }
 
-/** The outputs every member cluster component registers: its {@link MemberCluster} fields but the provider. */
-export function memberClusterOutputs(cluster: MemberCluster): pulumi.Inputs {
-  const { clusterName, region, endpoint, certificateAuthorityData, kubeconfig, egressCidrs } = cluster;
-  return { clusterName, region, endpoint, certificateAuthorityData, kubeconfig, egressCidrs };
+/**
+ * The base of the member cluster components (EKS, AKS, existing): the {@link MemberCluster} fields,
+ * declared once, set by {@link publishMember} when the component's resources exist.
+ */
+export abstract class MemberClusterComponent extends pulumi.ComponentResource implements MemberCluster {
+  abstract readonly cloud: Cloud;
+  declare readonly clusterName: pulumi.Output<string>;
+  declare readonly region: pulumi.Output<string>;
+  declare readonly endpoint: pulumi.Output<string>;
+  declare readonly certificateAuthorityData: pulumi.Output<string>;
+  declare readonly kubeconfig: pulumi.Output<string>;
+  declare readonly provider: k8s.Provider;
+  declare readonly egressCidrs: pulumi.Output<string[]>;
+  declare readonly apiProvider: k8s.Provider;
+  declare readonly hpaDependencies: pulumi.Resource[];
+
+  /** Sets the member fields and registers them as the component's outputs (the providers aside). */
+  protected publishMember(member: Omit<MemberCluster, "cloud">): void {
+    Object.assign(this, member);
+    const { clusterName, region, endpoint, certificateAuthorityData, kubeconfig, egressCidrs } = member;
+    this.registerOutputs({ clusterName, region, endpoint, certificateAuthorityData, kubeconfig, egressCidrs });
+  }
 }

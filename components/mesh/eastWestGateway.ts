@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../../config/schema";
 import { crossNetworkGateway } from "./objects";
 import { istioChartRepo } from "../charts/pinned";
+import { helmReleaseArgs } from "../kube/helmRelease";
 import { eastWestGatewayValues, istioNamespace, releaseNames } from "./values";
 
 /** The load-balancer address of a Service: the first ingress hostname (AWS), else its IP (Azure). */
@@ -59,11 +60,9 @@ export class EastWestGateway extends pulumi.ComponentResource {
     // cluster and its VPC.
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
-      {
+      helmReleaseArgs({
         name: releaseNames.eastWestGateway,
-        chart: "gateway",
-        version: args.istioVersion,
-        repositoryOpts: { repo: istioChartRepo },
+        chart: { chart: "gateway", version: args.istioVersion, repo: istioChartRepo },
         namespace: istioNamespace,
         values: pulumi
           .output(args.sourceRanges)
@@ -72,8 +71,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
           ),
         // A new NLB or public IP can take minutes to get its address.
         timeout: 900,
-        maxHistory: 10,
-      },
+      }),
       { ...child, dependsOn: opts?.dependsOn },
     );
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { istioChartRepo } from "../charts/pinned";
+import { helmReleaseArgs } from "../kube/helmRelease";
 import { checkedFor } from "../invariant";
 import { meshPeerAuthentication } from "./objects";
 import { baseValues, cniValues, istiodValues, istioNamespace, istioNamespacePodSecurity, networkLabel, releaseNames } from "./values";
@@ -97,17 +98,13 @@ export class IstioPrimary extends pulumi.ComponentResource {
       withoutPods,
     );
 
-    const chart = (chartName: string, releaseName: string, values: Record<string, unknown>) => ({
-      name: releaseName,
-      chart: chartName,
-      version: args.istioVersion,
-      repositoryOpts: { repo: istioChartRepo },
-      namespace: namespace.metadata.name,
-      values,
-      // Generous for first installs (image pulls, webhook start-up); Helm still waits for readiness.
-      timeout: 600,
-      maxHistory: 10,
-    });
+    const chart = (chartName: string, releaseName: string, values: Record<string, unknown>) =>
+      helmReleaseArgs({
+        name: releaseName,
+        chart: { chart: chartName, version: args.istioVersion, repo: istioChartRepo },
+        namespace: namespace.metadata.name,
+        values,
+      });
 
     this.base = new k8s.helm.v3.Release(`${name}-base`, chart("base", releaseNames.base, baseValues()), {
       ...withoutPods,

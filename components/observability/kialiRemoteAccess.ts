@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { issueServiceAccountToken } from "../kube/serviceAccountToken";
-import { chartRelease, observabilityReleases } from "./charts";
+import { helmReleaseArgs } from "../kube/helmRelease";
+import { observabilityReleases } from "./charts";
 import { observabilityCharts } from "../charts/pinned";
 import { kialiRemoteAccessValues, kialiRemoteAccount } from "./kiali";
 
@@ -26,7 +27,12 @@ export class KialiRemoteAccess extends pulumi.ComponentResource {
     super("burstmesh:observability:KialiRemoteAccess", name, {}, opts);
     const release = new k8s.helm.v3.Release(
       `${name}-release`,
-      chartRelease(observabilityReleases.kialiRemoteAccess, observabilityCharts.kiali, args.namespace, kialiRemoteAccessValues()),
+      helmReleaseArgs({
+        name: observabilityReleases.kialiRemoteAccess,
+        chart: observabilityCharts.kiali,
+        namespace: args.namespace,
+        values: kialiRemoteAccessValues(),
+      }),
       { parent: this, provider: args.provider, dependsOn: opts?.dependsOn },
     );
     this.token = issueServiceAccountToken(name, kialiRemoteAccount, {

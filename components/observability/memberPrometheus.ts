@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ObservabilitySettings, ServiceSettings } from "../../config";
 import { alertRuleGroups } from "./alerts";
-import { chartRelease, observabilityNamespace, observabilityReleases } from "./charts";
+import { helmReleaseArgs } from "../kube/helmRelease";
+import { observabilityNamespace, observabilityReleases } from "./charts";
 import { observabilityCharts } from "../charts/pinned";
 import { clusterPrometheusService, prometheusValues } from "./prometheus";
 import { observedService } from "./promql";
@@ -62,7 +63,12 @@ export class MemberPrometheus extends pulumi.ComponentResource {
     });
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
-      chartRelease(observabilityReleases.prometheus, observabilityCharts.prometheus, namespace.metadata.name, values),
+      helmReleaseArgs({
+        name: observabilityReleases.prometheus,
+        chart: observabilityCharts.prometheus,
+        namespace: namespace.metadata.name,
+        values,
+      }),
       { ...child, dependsOn: [namespace] },
     );
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartRelease, observabilityReleases } from "./charts";
+import { helmReleaseArgs } from "../kube/helmRelease";
+import { observabilityReleases } from "./charts";
 import { observabilityCharts } from "../charts/pinned";
 import { checkedFor } from "../invariant";
 import type { MeshPeer } from "../stackOutputs";
@@ -42,7 +43,12 @@ export class Observer extends pulumi.ComponentResource {
 
     this.grafana = new k8s.helm.v3.Release(
       `${name}-grafana`,
-      chartRelease(observabilityReleases.grafana, observabilityCharts.grafana, args.namespace, grafanaValues(args)),
+      helmReleaseArgs({
+        name: observabilityReleases.grafana,
+        chart: observabilityCharts.grafana,
+        namespace: args.namespace,
+        values: grafanaValues(args),
+      }),
       { ...child, dependsOn: opts?.dependsOn },
     );
 
@@ -64,12 +70,12 @@ export class Observer extends pulumi.ComponentResource {
     );
     this.kiali = new k8s.helm.v3.Release(
       `${name}-kiali`,
-      chartRelease(
-        observabilityReleases.kiali,
-        observabilityCharts.kiali,
-        args.namespace,
-        kialiValues({ ...args, remoteClusters: args.remoteClusters.map((remote) => remote.name) }),
-      ),
+      helmReleaseArgs({
+        name: observabilityReleases.kiali,
+        chart: observabilityCharts.kiali,
+        namespace: args.namespace,
+        values: kialiValues({ ...args, remoteClusters: args.remoteClusters.map((remote) => remote.name) }),
+      }),
       // The Deployment mounts the remote Secrets: they must exist first.
       { ...child, dependsOn: [this.grafana, ...remoteSecrets] },
     );
