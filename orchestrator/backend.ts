@@ -12,7 +12,7 @@ import { LayoutError } from "./discovery";
 /** Where the orchestrator keeps the state when no backend is configured (git-ignored). */
 export const LOCAL_STATE_DIR = ".pulumi-state";
 
-export interface Backend {
+interface Backend {
   /** The backend URL; undefined for Pulumi Cloud reached through PULUMI_ACCESS_TOKEN alone. */
   url?: string;
   /** Where the choice came from, for the log. */
@@ -23,7 +23,7 @@ export interface Backend {
   notice?: string;
 }
 
-export interface BackendInputs {
+interface BackendInputs {
   root: string;
   env: Readonly<Record<string, string | undefined>>;
   /** `backend.url` from Pulumi.yaml, when it sets one. */

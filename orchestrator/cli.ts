@@ -1,32 +1,36 @@
 /**
  * `npm run mesh -- up|preview|destroy|status [--stacks a,b] [--max-passes N] [--yes]`
  *
- * Wires the stack discovery, the orchestration (`plan.ts`) and the Automation API adapter
+ * Wires the stack discovery, the commands (`commands/`) and the Automation API adapter
  * (`workspace.ts`). `main` takes its dependencies as arguments so tests can run it offline.
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import { chooseBackend, passphraseByDefault, prepareBackend, readStoredLogin, strandedStateWarning } from "./backend";
-import { checkSecretsProviders, discoverStacks, selectStacks } from "./discovery";
+import { COMMANDS } from "./commands";
+import type { CommandOption, Invocation, MeshCommand } from "./commands/command";
+import { DEFAULT_MAX_PASSES } from "./commands/up";
+import { checkSecretsProviders, discoverStacks, selectStacks, stackOrder } from "./discovery";
+import { errorMessage } from "./errors";
 import { providePassphrase } from "./passphrase";
-import { DEFAULT_MAX_PASSES, Log, meshDestroy, MeshPlan, meshPreview, meshStatus, meshUp, MeshWorkspace } from "./plan";
+import type { Log, MeshPlan, MeshWorkspace } from "./ports";
 import { checkPulumiCli, installWithAutomationApi, NO_CLI_INSTALL_VARIABLE, PULUMI_VERSION_FILE, resolvePulumiCli } from "./pulumiCli";
 import { askHiddenOnTerminal, confirmOnTerminal } from "./terminal";
 import type { WorkspaceOptions } from "./workspace";
+
+/** Each command's name, then its summary in a column (the one USAGE has always had, wider for a longer name). */
+function commandList(): string {
+  const width = Math.max(8, ...COMMANDS.map((c) => c.name.length));
+  return COMMANDS.flatMap((c) => c.summary.map((line, i) => `  ${(i === 0 ? c.name : "").padEnd(width)}  ${line}`)).join("\n");
+}
 
 export const USAGE = `Usage: npm run mesh -- <command> [options]
 
 Runs every stack of the mesh in the right order through the Pulumi Automation API.
 
 Commands:
-  up        Update the trust stack, then every cluster stack in parallel, then the cluster stacks
-            again until a pass changes no cluster stack's outputs (peers wired).
-  preview   Preview the trust stack, then every cluster stack in parallel (one pass), and print
-            each stack's change summary.
-  destroy   Destroy the cluster stacks in parallel, then the trust stack.
-  status    Per stack: whether it exists, its last update, and its output names (secret outputs
-            are shown as [secret], never their values).
+${commandList()}
 
 Options:
   --stacks a,b,c    Only these stacks (default: every Pulumi.<stack>.yaml in the repository root;
@@ -47,9 +51,6 @@ asked on a terminal (hidden); the orchestrator never prints it.
 
 Needs credentials for the clouds of the stacks you run.`;
 
-const commands = ["up", "preview", "destroy", "status"] as const;
-type Command = (typeof commands)[number];
-
 export interface CliDeps {
   /** Repository root: Pulumi.yaml and the stack files. */
   repoRoot: string;
@@ -69,7 +70,7 @@ export interface CliDeps {
   askHidden?(prompt: string): Promise<string>;
 }
 
-export function defaultDeps(): CliDeps {
+function defaultDeps(): CliDeps {
   const onTerminal = !!process.stdin.isTTY;
   return {
     repoRoot: path.resolve(__dirname, ".."),
@@ -86,12 +87,14 @@ export function defaultDeps(): CliDeps {
 
 class UsageError extends Error {}
 
-interface Invocation {
-  command?: Command;
-  help: boolean;
-  stacks?: string[];
-  maxPasses: number;
-  yes: boolean;
+function commandNamed(name: string | undefined): MeshCommand | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+function requireAccepted(command: MeshCommand, option: CommandOption): void {
+  if (command.options.includes(option)) return;
+  const accepting = COMMANDS.filter((c) => c.options.includes(option)).map((c) => `'${c.name}'`);
+  throw new UsageError(`--${option} applies to ${accepting.join(", ")} only`);
 }
 
 export function parseCommandLine(argv: readonly string[]): Invocation {
@@ -115,13 +118,13 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   if (values.help) return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false };
   if (positionals.length !== 1)
     throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
-  const command = positionals[0] as Command;
-  if (!commands.includes(command)) throw new UsageError(`unknown command '${positionals[0]}' (expected ${commands.join(", ")})`);
+  const command = commandNamed(positionals[0]);
+  if (!command) throw new UsageError(`unknown command '${positionals[0]}' (expected ${COMMANDS.map((c) => c.name).join(", ")})`);
   let maxPasses = DEFAULT_MAX_PASSES;
   if (values["max-passes"] !== undefined) {
     if (!/^[1-9][0-9]*$/.test(values["max-passes"]))
       throw new UsageError(`--max-passes must be a positive integer (got '${values["max-passes"]}')`);
-    if (command !== "up") throw new UsageError("--max-passes applies to 'up' only");
+    requireAccepted(command, "max-passes");
     maxPasses = Number(values["max-passes"]);
   }
   let stacks: string[] | undefined;
@@ -136,7 +139,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     ];
     if (stacks.length === 0) throw new UsageError("--stacks needs at least one stack name");
   }
-  return { command, help: false, stacks, maxPasses, yes: !!values.yes };
+  return { command: command.name, help: false, stacks, maxPasses, yes: !!values.yes };
 }
 
 /** Runs one command; resolves with the process exit code. */
@@ -150,11 +153,11 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
     log.err(USAGE);
     return 2;
   }
-  if (invocation.help || !invocation.command) {
+  const command = commandNamed(invocation.command);
+  if (invocation.help || !command) {
     log.out(USAGE);
     return 0;
   }
-  const command = invocation.command;
 
   let pulumiCommand: PulumiCommand | undefined;
   try {
@@ -185,17 +188,18 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
     const stranded = strandedStateWarning(layout.root, backend);
     if (stranded) log.err(`warning: ${stranded}`);
     const plan: MeshPlan = { trust: layout.trust, clusters: layout.clusters, selection };
-    const selected = [...(selection.trust ? [selection.trust] : []), ...selection.clusters];
-    log.out(`trust stack: ${layout.trust}; cluster stacks: ${layout.clusters.join(", ") || "(none)"}; this run: ${selected.join(", ")}`);
+    log.out(
+      `trust stack: ${layout.trust}; cluster stacks: ${layout.clusters.join(", ") || "(none)"}; this run: ${stackOrder(selection).join(", ")}`,
+    );
 
-    if (command === "destroy" && !invocation.yes) {
-      const question = `This destroys every resource of ${[...selection.clusters, ...(selection.trust ? [selection.trust] : [])].join(", ")}.`;
+    const question = command.confirmation?.(plan);
+    if (question !== undefined && !invocation.yes) {
       if (!deps.confirm) {
         log.err(`error: ${question} Re-run with --yes to confirm (no terminal to ask on).`);
         return 1;
       }
       if (!(await deps.confirm(question))) {
-        log.err("destroy cancelled");
+        log.err(`${command.name} cancelled`);
         return 1;
       }
     }
@@ -213,26 +217,10 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
       pulumiCommand,
       envVars: { ...backend.envVars, ...passphrase },
     });
-    switch (command) {
-      case "up":
-        await meshUp(workspace, log, plan, { maxPasses: invocation.maxPasses });
-        return 0;
-      case "preview":
-        await meshPreview(workspace, log, plan);
-        return 0;
-      case "destroy": {
-        const report = await meshDestroy(workspace, log, plan);
-        log.out(`destroy finished: ${report.destroyed.join(", ") || "nothing to destroy"}`);
-        return 0;
-      }
-      case "status": {
-        const statuses = await meshStatus(workspace, log, plan);
-        return statuses.some((s) => s.error !== undefined) ? 1 : 0;
-      }
-    }
+    return await command.run({ workspace, log, plan }, invocation);
   } catch (err) {
     // LayoutError, StackFailedError, NotConvergedError: the message names the stack(s) and the cause.
-    log.err(`error: ${err instanceof Error ? err.message : String(err)}`);
+    log.err(`error: ${errorMessage(err)}`);
     return 1;
   }
 }
@@ -243,7 +231,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`error: ${errorMessage(err)}\n`);
       process.exitCode = 1;
     },
   );

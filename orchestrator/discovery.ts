@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { isRecord } from "../config/fields";
 import { readProjectFile } from "../config/projectFile";
 
 /** A problem with the stack files or the command line that the user has to fix. */
@@ -15,10 +16,10 @@ export class LayoutError extends Error {
   }
 }
 
-export type StackRole = "trust" | "cluster";
+type StackRole = "trust" | "cluster";
 
 /** What the orchestrator needs from one `Pulumi.<stack>.yaml`. */
-export interface StackFile {
+interface StackFile {
   /** Stack name (the `<stack>` in `Pulumi.<stack>.yaml`). */
   name: string;
   /** Absolute path of the stack file. */
@@ -35,7 +36,7 @@ export interface StackFile {
 }
 
 /** Every stack of the mesh, as found in the repository root. */
-export interface MeshLayout {
+interface MeshLayout {
   root: string;
   /** Project name from `Pulumi.yaml` (the namespace of the project's config keys). */
   project: string;
@@ -56,6 +57,19 @@ export interface Selection {
   trust?: string;
   /** Selected cluster stacks, sorted by name. */
   clusters: string[];
+}
+
+/**
+ * The stacks of a layout, plan or selection in the order the commands take them: the trust stack
+ * first, since every cluster stack reads the CA it issues, or last when tearing down, so that it
+ * outlives the clusters that still depend on it.
+ */
+export function stackOrder(
+  stacks: { trust?: string; clusters: readonly string[] },
+  trust: "trust first" | "trust last" = "trust first",
+): string[] {
+  const trustStack = stacks.trust ? [stacks.trust] : [];
+  return trust === "trust first" ? [...trustStack, ...stacks.clusters] : [...stacks.clusters, ...trustStack];
 }
 
 const stackFilePattern = /^Pulumi\.(.+)\.ya?ml$/;
@@ -104,7 +118,7 @@ export function discoverStacks(root: string): MeshLayout {
 /** Narrows the layout to the stacks named on the command line (all of them when none are named). */
 export function selectStacks(layout: MeshLayout, names?: readonly string[]): Selection {
   if (!names || names.length === 0) return { trust: layout.trust, clusters: [...layout.clusters] };
-  const known = [layout.trust, ...layout.clusters];
+  const known = stackOrder(layout);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
     throw new LayoutError(`unknown stack(s) ${unknown.join(", ")}; the stack files define ${known.join(", ")}`);
@@ -116,7 +130,7 @@ export function selectStacks(layout: MeshLayout, names?: readonly string[]): Sel
 }
 
 /** Result of checking that every stack shares one secrets provider (docs/architecture.md, "Stacks"). */
-export interface SecretsCheck {
+interface SecretsCheck {
   /** The provider the stack files agree on, used when the orchestrator creates a missing stack. */
   provider?: string;
 }
@@ -202,8 +216,4 @@ function readYaml(file: string): unknown {
   } catch (err) {
     throw new LayoutError(`cannot read ${path.basename(file)}: ${(err as Error).message}`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

@@ -6,7 +6,7 @@
  */
 import { LayoutError } from "./discovery";
 
-export interface PassphraseInputs {
+interface PassphraseInputs {
   env: Readonly<Record<string, string | undefined>>;
   /** The secrets provider the stack files record, undefined when none records one yet. */
   recordedProvider?: string;

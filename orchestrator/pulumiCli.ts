@@ -6,7 +6,7 @@ import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
-import type { Log } from "./plan";
+import type { Log } from "./ports";
 
 /** The file that pins the Pulumi CLI version, for the orchestrator and for the workflows (`pulumi-version-file`). */
 export const PULUMI_VERSION_FILE = ".pulumi.version";
@@ -42,7 +42,7 @@ export function pinnedPulumiVersion(root: string): string {
   return version;
 }
 
-export interface CliSetup {
+interface CliSetup {
   root: string;
   env: Readonly<Record<string, string | undefined>>;
   log: Log;

@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import type { LocalWorkspaceOptions, OpMap, OutputMap, PulumiCommand, UpdateSummary } from "@pulumi/pulumi/automation";
-import type { LastUpdate, MeshWorkspace, OpCounts, OperationStreams, StackHandle, StackOutputs } from "./plan";
+import type { LastUpdate, MeshWorkspace, OpCounts, OperationStreams, PreviewOutcome, StackHandle, StackOutputs, UpOutcome } from "./ports";
 
 /** What the workspace needs to reach the stacks. */
 export interface WorkspaceOptions {
@@ -50,7 +50,7 @@ class AutomationStack implements StackHandle {
     return this.stack.name;
   }
 
-  async up(streams: OperationStreams) {
+  async up(streams: OperationStreams): Promise<UpOutcome> {
     try {
       const result = await this.stack.up({ onOutput: streams.onOutput, onError: streams.onError, policyPacks: [policyPack] });
       return { changes: counts(result.summary?.resourceChanges), outputs: plainOutputs(result.outputs) };
@@ -59,7 +59,7 @@ class AutomationStack implements StackHandle {
     }
   }
 
-  async preview(streams: OperationStreams) {
+  async preview(streams: OperationStreams): Promise<PreviewOutcome> {
     try {
       const result = await this.stack.preview({ onOutput: streams.onOutput, onError: streams.onError, policyPacks: [policyPack] });
       return { changes: counts(result.changeSummary) };
@@ -68,7 +68,7 @@ class AutomationStack implements StackHandle {
     }
   }
 
-  async destroy(streams: OperationStreams) {
+  async destroy(streams: OperationStreams): Promise<void> {
     try {
       await this.stack.destroy({ onOutput: streams.onOutput, onError: streams.onError });
     } catch (err) {

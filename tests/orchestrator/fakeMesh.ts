@@ -13,10 +13,10 @@ import type {
   OperationStreams,
   StackHandle,
   StackOutputs,
-} from "../../orchestrator/plan";
+} from "../../orchestrator/ports";
 
-export type Op = "open" | "up" | "preview" | "destroy";
-export interface TimelineEvent {
+type Op = "open" | "up" | "preview" | "destroy";
+interface TimelineEvent {
   seq: number;
   stack: string;
   op: Op;
@@ -24,7 +24,7 @@ export interface TimelineEvent {
   run?: number;
 }
 
-export interface ProgramInput {
+interface ProgramInput {
   /** 1 for the stack's first `up`, 2 for its second, ... */
   run: number;
   /** Every other stack's outputs at the start of the operation ({} when it has none). */
@@ -185,7 +185,7 @@ class FakeHandle implements StackHandle {
 
 // Programs. The trust stack publishes the CA; a cluster publishes what peers need (stable values)
 // and creates one remote secret per peer that has outputs, built from the peer's outputs.
-export const TRUST_SECRET = "ROOT-AND-INTERMEDIATE-KEYS-secret-value";
+const TRUST_SECRET = "ROOT-AND-INTERMEDIATE-KEYS-secret-value";
 export const trustProgram: Program = () => ({
   resources: { rootCa: "v1", intermediates: "v1" },
   outputs: { rootCert: plain("ROOT-CERT-PEM-value"), cacerts: secret(TRUST_SECRET) },
@@ -241,4 +241,18 @@ export function overlap(mesh: FakeMesh, op: Op, a: string, b: string, nth = 0): 
     mesh.event(b, op, "end", nth),
   ];
   return as.seq < be.seq && bs.seq < ae.seq;
+}
+
+/** The orchestrator's own lines, without the stacks' streamed output. */
+export const progress = (log: CapturedLog) => log.lines.filter((l) => !/^\[\w+\] (Updating|run \d|Previewing|Destroying)/.test(l));
+
+/** A workspace whose `open` fails (or finds nothing) for one stack and otherwise defers to `mesh`. */
+export function failingOpen(mesh: FakeMesh, stack: string, outcome: Error | undefined): MeshWorkspace {
+  return {
+    open: async (name, options): Promise<StackHandle | undefined> => {
+      if (name !== stack) return mesh.open(name, options);
+      if (outcome) throw outcome;
+      return undefined;
+    },
+  };
 }

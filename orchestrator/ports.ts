@@ -1,0 +1,75 @@
+/**
+ * The orchestrator's only view of stacks. `workspace.ts` implements it with the Automation API and the
+ * tests with an in-memory fake, so the commands run the same against both.
+ */
+import type { Selection } from "./discovery";
+
+/** Resource operation counts of an update or preview (`create`, `update`, `same`, ...). */
+export type OpCounts = Record<string, number>;
+
+/** One stack output. Secret values are compared (hashed) but never printed. */
+interface StackOutput {
+  value: unknown;
+  secret: boolean;
+}
+
+export type StackOutputs = Record<string, StackOutput>;
+
+/** Where a running operation sends its output, in chunks that need not end at line breaks. */
+export interface OperationStreams {
+  onOutput(chunk: string): void;
+  onError(chunk: string): void;
+}
+
+export interface UpOutcome {
+  /** Undefined when the backend did not report counts. */
+  changes?: OpCounts;
+  outputs: StackOutputs;
+}
+
+export interface PreviewOutcome {
+  changes?: OpCounts;
+}
+
+/** The most recent operation on a stack. */
+export interface LastUpdate {
+  kind: string;
+  result: string;
+  startTime?: Date;
+  endTime?: Date;
+  changes?: OpCounts;
+}
+
+/** One existing stack. */
+export interface StackHandle {
+  readonly name: string;
+  up(streams: OperationStreams): Promise<UpOutcome>;
+  preview(streams: OperationStreams): Promise<PreviewOutcome>;
+  destroy(streams: OperationStreams): Promise<void>;
+  outputs(): Promise<StackOutputs>;
+  /** The last operation, undefined when the stack has none yet. */
+  info(): Promise<LastUpdate | undefined>;
+}
+
+export interface MeshWorkspace {
+  /**
+   * Opens a stack. With `create`, a missing stack is created (empty, no outputs); without, a
+   * missing stack gives undefined.
+   */
+  open(name: string, options: { create: boolean }): Promise<StackHandle | undefined>;
+}
+
+/** Where the orchestrator prints (stdout- and stderr-like). */
+export interface Log {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface MeshPlan {
+  /** The trust stack (opened, and created if missing, even when not selected). */
+  trust: string;
+  /** Every cluster stack (opened, and created if missing, even when not selected). */
+  clusters: readonly string[];
+  /** What this run operates on. */
+  selection: Selection;
+}
