@@ -30,7 +30,7 @@ fail() {
 }
 
 for tool in docker kind kubectl cloud-provider-kind pulumi npx; do
-  command -v "$tool" >/dev/null || fail "'$tool' is not on PATH (see README, 'Try it locally')"
+  command -v "$tool" >/dev/null || fail "'$tool' is not on PATH (see README, \"Try it locally\")"
 done
 [ -n "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] ||
   fail "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): every stack of the mesh uses the same passphrase"

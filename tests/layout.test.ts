@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import { execSync } from "node:child_process";
 import * as path from "node:path";
 import { repoRoot } from "./support/stackFiles";
 
@@ -58,5 +59,136 @@ describe("layout: the tree, the type tokens and the README agree", () => {
       // A character class in the name, so that this pattern does not itself match a plain search for the name.
       assert.doesNotMatch(fs.readFileSync(path.join(repoRoot, file), "utf8"), /D[E]SIGN(\.md| §)|\.\.\/shared/, file);
     }
+  });
+});
+
+/**
+ * The layers, bottom first. A part may import the parts of lower layers, never one of its own layer
+ * or above, so no two parts import each other in a circle. The orchestrator, the scripts, the policy
+ * pack and the rehearsal stand apart: nothing in the program imports them.
+ */
+const layers: readonly (readonly string[])[] = [
+  ["model"],
+  ["config"],
+  ["components/charts"],
+  ["components"],
+  ["components/kube"],
+  ["components/trust", "components/clusters", "components/mesh"],
+  ["components/traffic", "components/observability"],
+  ["index.ts"],
+];
+const apart: Record<string, readonly string[]> = {
+  orchestrator: ["config", "model"],
+  policy: [],
+  scripts: layers.slice(0, -1).flat(),
+  rehearsal: ["config", "model", "orchestrator"],
+};
+
+/** The part a file belongs to: its folder under components/, its top folder elsewhere, the file itself at the root. */
+function partOf(file: string): string {
+  const dir = path.dirname(file);
+  if (dir === ".") return file;
+  return dir === "components" || dir.startsWith("components/") ? dir.split("/").slice(0, 2).join("/") : dir.split("/")[0]!;
+}
+
+/** Every relative import of the program's own files (tests aside), resolved to a repository path. */
+function relativeImports(): { file: string; target: string; specifier: string }[] {
+  const skipped = new Set(["node_modules", ".git", "tests", ".stryker-tmp", "reports", ".pulumi-cli", ".pulumi-state", ".rehearsal"]);
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((entry) => {
+      const relative = path.join(dir, entry.name);
+      if (entry.isDirectory()) return skipped.has(entry.name) ? [] : walk(relative);
+      return entry.name.endsWith(".ts") ? [relative] : [];
+    });
+  return walk(".").flatMap((file) =>
+    [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/(?:\bfrom|\bimport\(?|\brequire\()\s*"([^"]+)"/g)].map(([, specifier]) => {
+      const resolved = path.normalize(path.join(path.dirname(file), specifier!));
+      const target = fs.existsSync(path.join(repoRoot, `${resolved}.ts`)) ? `${resolved}.ts` : path.join(resolved, "index.ts");
+      return { file, target: specifier!.startsWith(".") ? target : "", specifier: specifier! };
+    }),
+  );
+}
+
+describe("layout: layers import downward only", () => {
+  const imports = relativeImports();
+  const rank = new Map(layers.flatMap((parts, index) => parts.map((part) => [part, index] as const)));
+
+  it("knows the part of every file of the program", () => {
+    const unknown = [...new Set(imports.map(({ file }) => partOf(file)))].filter((part) => !rank.has(part) && !(part in apart));
+    assert.deepEqual(unknown, [], "every folder is in a layer or stands apart");
+  });
+
+  it("has every part import only parts of lower layers (the orchestrator, scripts, pack and rehearsal what they may)", () => {
+    const wrong = imports.flatMap(({ file, target }) => {
+      if (target === "") return [];
+      const [from, to] = [partOf(file), partOf(target)];
+      if (from === to) return [];
+      const ok = from in apart ? apart[from]!.includes(to) : (rank.get(to) ?? Infinity) < rank.get(from)!;
+      return ok ? [] : [`${file} imports ${target} (${from} -> ${to})`];
+    });
+    assert.deepEqual(wrong, []);
+  });
+
+  it("keeps model/ pure: no Pulumi, no config, nothing but itself and Node's built-ins", () => {
+    const impure = imports.filter(
+      ({ file, target, specifier }) => partOf(file) === "model" && !(target.startsWith("model/") || specifier.startsWith("node:")),
+    );
+    assert.deepEqual(
+      impure.map(({ file, specifier }) => `${file}: ${specifier}`),
+      [],
+    );
+  });
+
+  it("imports nothing into model/units.ts, which the config, the components and the model all read units with", () => {
+    assert.deepEqual(
+      imports.filter(({ file }) => file === "model/units.ts"),
+      [],
+    );
+  });
+});
+
+describe("layout: what the comments cite exists", () => {
+  /** Headings of a Markdown file, without their #s. */
+  const headings = (file: string) =>
+    fs
+      .readFileSync(path.join(repoRoot, file), "utf8")
+      .split("\n")
+      .filter((line) => /^#+ /.test(line))
+      .map((line) => line.replace(/^#+ /, "").toLowerCase());
+  const sources = execSync("git ls-files -co --exclude-standard", { cwd: repoRoot, encoding: "utf8" })
+    .split("\n")
+    .filter((file) => /\.(ts|ya?ml|sh|json)$/.test(file) && !file.startsWith("tests/") && file !== "package-lock.json")
+    .filter((file) => fs.existsSync(path.join(repoRoot, file)));
+
+  it("names only docs that exist", () => {
+    const missing = sources.flatMap((file) =>
+      [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/\bdocs\/[\w-]+\.md/g)]
+        .map(([doc]) => doc!)
+        .filter((doc) => !fs.existsSync(path.join(repoRoot, doc))),
+    );
+    assert.deepEqual(missing, []);
+  });
+
+  it('names only sections that exist, cited as (README, "Section") or (docs/<page>.md, "Section")', () => {
+    const citations = sources.flatMap((file) =>
+      [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/\b(README|docs\/[\w-]+\.md), \\?"([^"\\]+)\\?"/g)].map(
+        ([, doc, section]) => ({ file, doc: doc === "README" ? "README.md" : doc!, section: section! }),
+      ),
+    );
+    assert.ok(citations.length >= 8, `${citations.length} citations found`);
+    const dangling = citations.filter(({ doc, section }) => !headings(doc).some((heading) => heading.startsWith(section.toLowerCase())));
+    assert.deepEqual(
+      dangling.map(({ file, doc, section }) => `${file}: ${doc}, "${section}"`),
+      [],
+    );
+  });
+
+  it("cites sections in that one form", () => {
+    const loose = sources.flatMap((file) =>
+      [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/\(see README, [^"\\]|\(README, [^"\\]|\(README,\s*$/gm)].map(
+        ([text]) => `${file}: ${text}`,
+      ),
+    );
+    assert.deepEqual(loose, []);
   });
 });

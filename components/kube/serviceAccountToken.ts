@@ -55,7 +55,7 @@ export function decodeServiceAccountToken(data: Record<string, string> | undefin
  * after 5 s otherwise. That 5 s is fixed in the provider's awaiter: `customTimeouts` and the
  * `pulumi.com/timeoutSeconds` annotation do not lengthen it. A create that fails this way leaves the
  * Secret in the state with an initialization error, and the next `pulumi up` updates it and waits for
- * its data again (README, Troubleshooting). The read's ID waits on the created Secret's `data`, so a preview of a Secret
+ * its data again (README, "Troubleshooting"). The read's ID waits on the created Secret's `data`, so a preview of a Secret
  * that does not exist yet skips the read instead of failing, and a read that still finds no token
  * fails with what to do rather than handing out an empty token.
  */

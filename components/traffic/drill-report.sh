@@ -84,6 +84,6 @@ else
   echo "RESULT: no overflow observed: no sampled answer came from outside $HOME_CLUSTER"
   echo "  $NO_OVERFLOW_HINT"
 fi
-echo "LIVE: the same split over time: $LIVE_PANEL (README, Observability)"
+echo "LIVE: the same split over time: $LIVE_PANEL (README, \"Observability\")"
 if [ -n "$QUIT_URL" ]; then curl -s -m 5 -o /dev/null -X POST "$QUIT_URL" || true; fi
 exit 0
