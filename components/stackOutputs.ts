@@ -52,7 +52,7 @@ export interface MeshPeer {
 }
 
 /** One entry of a cluster stack's `services` output: how the service is reached and how it overflows. */
-export interface ServiceSummary {
+interface ServiceSummary {
   /** The service's mesh host, `<name>.<namespace>.svc.cluster.local`. */
   host: string;
   /** `overflow`, `failover` or `distribute`. */
@@ -62,7 +62,7 @@ export interface ServiceSummary {
 }
 
 /** The trust stack's outputs, as a reader sees them. */
-export interface TrustStackOutputs {
+interface TrustStackOutputs {
   /** The root CA certificate (PEM); public. */
   rootCertPem: string;
   /** Per member cluster, its `cacerts` bundle; secret (it holds the intermediate keys). */
@@ -70,7 +70,7 @@ export interface TrustStackOutputs {
 }
 
 /** A cluster stack's outputs, as a reader sees them. */
-export interface ClusterStackOutputs {
+interface ClusterStackOutputs {
   clusterName: string;
   cloud: Cloud;
   /** AWS region, Azure location or an existing cluster's `burstmesh:region`: the locality `distribute` mode weighs. */
@@ -92,7 +92,7 @@ export interface ClusterStackOutputs {
 }
 
 /** What a stack program returns for outputs `T`: each output as a value, promise or Output. */
-export type Published<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+type Published<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 type NamesOf<T> = { [K in keyof T]-?: K };
 
@@ -130,7 +130,7 @@ export function trustStackOutputs(ca: { rootCertPem: pulumi.Output<string>; bund
 }
 
 /** The pieces of a cluster stack its outputs are built from. */
-export interface ClusterStackParts {
+interface ClusterStackParts {
   /** This cluster's validated settings. */
   cluster: { clusterName: string; cloud: Cloud; region: string; network: string };
   /** The cluster's API server, CA and admin kubeconfig. */
@@ -177,7 +177,7 @@ export function clusterStackOutputs(parts: ClusterStackParts) {
 }
 
 /** The fully qualified name of another stack of this project, as a StackReference takes it. */
-export function qualifiedStackName(stack: string): string {
+function qualifiedStackName(stack: string): string {
   return `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
 }
 

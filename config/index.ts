@@ -47,7 +47,7 @@ export type RawConfig = Readonly<Record<string, string | undefined>>;
 export class ConfigError extends pulumi.RunError {}
 
 /** Reads every key this program knows from the engine's config. */
-export function readPulumiConfig(keys: readonly string[] = knownKeys()): RawConfig {
+function readPulumiConfig(keys: readonly string[] = knownKeys()): RawConfig {
   const raw: Record<string, string | undefined> = {};
   for (const fullKey of keys) {
     const [namespace, key] = fullKey.split(":") as [string, string];
@@ -126,7 +126,7 @@ const providerKeys: Record<Cloud, Record<string, string>> = {
 };
 
 /** Config keys that hold credentials: a stack file must store them encrypted (`secure:`). */
-export const secretKeys = [`${project}:kubeconfig`] as const;
+const secretKeys = [`${project}:kubeconfig`] as const;
 
 /** Every config key the program reads, so that the engine's values can be collected in one pass. */
 export function knownKeys(): string[] {

@@ -41,7 +41,7 @@ interface Named<T> {
 }
 
 /** The parts of a usable admin kubeconfig burstmesh relies on, from its current context. */
-export interface AdminKubeconfig {
+interface AdminKubeconfig {
   /** The current context's API server URL. */
   server: string;
   /** The binary of the current user's `exec` credential plugin, if it authenticates with one. */
@@ -49,7 +49,7 @@ export interface AdminKubeconfig {
 }
 
 /** Why a kubeconfig cannot be used from a CI runner, or what it is when it can. */
-export type KubeconfigCheck = { ok: true; kubeconfig: AdminKubeconfig } | { ok: false; problems: string[] };
+type KubeconfigCheck = { ok: true; kubeconfig: AdminKubeconfig } | { ok: false; problems: string[] };
 
 const inlineHint = "inline it: kubectl config view --minify --flatten > kubeconfig";
 

@@ -52,7 +52,7 @@ const observabilitySchema = z
 /** The observability settings, defaults applied and the observer resolved. */
 export type ObservabilitySettings = Omit<z.output<typeof observabilitySchema>, "observer"> & { observer: string };
 
-export type ObservabilityConfigResult = { ok: true; observability: ObservabilitySettings } | { ok: false; issues: string[] };
+type ObservabilityConfigResult = { ok: true; observability: ObservabilitySettings } | { ok: false; issues: string[] };
 
 /** What the observability settings are checked against: the members, and this stack's cluster when it is one. */
 export interface ObservabilityConfigContext {

@@ -4,7 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { isRecord } from "./fields";
 
 /** What the program and the orchestrator read from `Pulumi.yaml`. */
-export interface ProjectFile {
+interface ProjectFile {
   /** The project name: the namespace of the project's own config keys (`<name>:members`). */
   name: string;
   /**

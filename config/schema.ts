@@ -7,14 +7,14 @@ import { checkAdminKubeconfig, isHttpsUrl, isLoopbackUrl } from "./kubeconfig";
 export const dns1123LabelPattern = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** An exact release version `x.y.z` (no ranges): what chart versions are pinned to. */
-export const exactVersionPattern = /^\d+\.\d+\.\d+$/;
+const exactVersionPattern = /^\d+\.\d+\.\d+$/;
 
 export const dns1123Label = z
   .string()
   .regex(dns1123LabelPattern, "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
 
 /** An IPv4 CIDR block such as 10.20.0.0/16. */
-export const ipv4Cidr = z.string().refine((value) => {
+const ipv4Cidr = z.string().refine((value) => {
   const [address, prefix, ...rest] = value.split("/");
   return rest.length === 0 && net.isIPv4(address ?? "") && /^\d{1,2}$/.test(prefix ?? "") && Number(prefix) <= 32;
 }, "must be an IPv4 CIDR block such as 10.20.0.0/16");
@@ -22,14 +22,14 @@ export const ipv4Cidr = z.string().refine((value) => {
 const positiveInt = z.number().int("must be a whole number").positive("must be a positive whole number");
 
 /** A list of IPv4 CIDR blocks, each listed once. */
-export const ipv4CidrList = z.array(ipv4Cidr).superRefine(noDuplicates);
+const ipv4CidrList = z.array(ipv4Cidr).superRefine(noDuplicates);
 
 /**
  * The CIDRs a member's traffic to the internet leaves from. Peers admit them to their east-west
  * gateway and (when restricted) their API server. EKS and AKS members compute theirs; a member
  * burstmesh does not create must declare its own with this schema (`burstmesh:egressCidrs`).
  */
-export const egressCidrs = ipv4CidrList.min(1, "must list at least one CIDR: peers admit only these addresses");
+const egressCidrs = ipv4CidrList.min(1, "must list at least one CIDR: peers admit only these addresses");
 
 /** Retention periods CloudWatch Logs accepts, in days (0, never expire, is left out on purpose). */
 export const cloudWatchRetentionDays = [
@@ -43,7 +43,7 @@ export const cloudWatchRetentionDays = [
  * `windows`) nor `burstmesh:` (the default tags). Values: at most 256 characters (both clouds), of
  * the characters AWS allows (letters, digits, spaces, `_ . : / = + - @`).
  */
-export const resourceTags = z.record(z.string(), z.string("must be a text value")).superRefine((tags, ctx) => {
+const resourceTags = z.record(z.string(), z.string("must be a text value")).superRefine((tags, ctx) => {
   for (const [key, value] of Object.entries(tags)) {
     const problem = (message: string) => ctx.addIssue({ code: "custom", path: [key], message });
     if (key.length < 1 || key.length > 128) problem("the key must be 1 to 128 characters (AWS tag keys)");
@@ -175,10 +175,7 @@ const awsAutoscalingShape = {
     )
     .default("al2023@latest"),
 };
-export const awsAutoscaling = z
-  .strictObject(awsAutoscalingShape, { error: onlyKeysOf("aws", Object.keys(awsAutoscalingShape)) })
-  .prefault({});
-export type AwsAutoscaling = z.infer<typeof awsAutoscaling>;
+const awsAutoscaling = z.strictObject(awsAutoscalingShape, { error: onlyKeysOf("aws", Object.keys(awsAutoscalingShape)) }).prefault({});
 
 /** The AKS cluster autoscaler's profile: the keys of `autoScalerProfile` burstmesh exposes. */
 const azureAutoscalingShape = {
@@ -193,10 +190,9 @@ const azureAutoscalingShape = {
     .regex(/^[1-9][0-9]*m$/, "must be a whole number of minutes such as 10m")
     .default("10m"),
 };
-export const azureAutoscaling = z
+const azureAutoscaling = z
   .strictObject(azureAutoscalingShape, { error: onlyKeysOf("azure", Object.keys(azureAutoscalingShape)) })
   .prefault({});
-export type AzureAutoscaling = z.infer<typeof azureAutoscaling>;
 
 export const awsClusterSettings = z.object({
   cloud: z.literal("aws"),
@@ -229,7 +225,7 @@ export const awsClusterSettings = z.object({
     .superRefine(checkNodeCounts),
   autoscaling: awsAutoscaling,
 });
-export type AwsClusterSettings = z.infer<typeof awsClusterSettings>;
+type AwsClusterSettings = z.infer<typeof awsClusterSettings>;
 
 export const azureClusterSettings = z
   .object({
@@ -268,11 +264,10 @@ export const azureClusterSettings = z
       });
     }
   });
-export type AzureClusterSettings = z.infer<typeof azureClusterSettings>;
+type AzureClusterSettings = z.infer<typeof azureClusterSettings>;
 
 /** How peers reach an existing member's east-west gateway. */
-export const gatewayServiceTypes = ["LoadBalancer", "NodePort"] as const;
-export type GatewayServiceType = (typeof gatewayServiceTypes)[number];
+const gatewayServiceTypes = ["LoadBalancer", "NodePort"] as const;
 
 /** A Kubernetes label value, as the nodes' `topology.kubernetes.io/region` label holds it. */
 const labelValue = (requiredMessage: string) =>
@@ -348,7 +343,7 @@ export const existingClusterSettings = z
       });
     }
   });
-export type ExistingClusterSettings = z.infer<typeof existingClusterSettings>;
+type ExistingClusterSettings = z.infer<typeof existingClusterSettings>;
 
 export type ClusterSettings = AwsClusterSettings | AzureClusterSettings | ExistingClusterSettings;
 export type Cloud = ClusterSettings["cloud"];

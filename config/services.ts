@@ -24,7 +24,7 @@ import { defaultHeaderRoutes, headerRoutesField, versionIssues, versionsField } 
  * them is config/drill.ts. Every default lives here, once, next to its field.
  */
 
-export const serviceModes = ["overflow", "failover", "distribute"] as const;
+const serviceModes = ["overflow", "failover", "distribute"] as const;
 /**
  * - `overflow`: stay home until the home pods are full, then spill the excess to the other cluster
  *   through retries (a full pod answers 503; nobody is ejected for it).
@@ -33,15 +33,15 @@ export const serviceModes = ["overflow", "failover", "distribute"] as const;
  */
 export type ServiceMode = (typeof serviceModes)[number];
 
-export const serviceProtocols = ["http", "http2", "grpc"] as const;
-export type ServiceProtocol = (typeof serviceProtocols)[number];
+const serviceProtocols = ["http", "http2", "grpc"] as const;
+type ServiceProtocol = (typeof serviceProtocols)[number];
 
 /**
  * Retries of overflow mode: 2 home tries, then 2 tries in the other cluster. The traffic model
  * (model/, `npm run overflow`) shows why 3 and not 2: a single remote try turns every momentarily
  * full remote pod into a failure during a surge.
  */
-export const defaultRetryAttempts = 3;
+const defaultRetryAttempts = 3;
 /**
  * 503 from a full pod (Istio turns the code into `retriable-status-codes`), connect failures and
  * resets before the request reached the app (never `reset`, which re-sends requests the app may
@@ -50,10 +50,10 @@ export const defaultRetryAttempts = 3;
 export const defaultRetryOn = "retriable-status-codes,503,connect-failure,reset-before-request,refused-stream,unavailable";
 
 /** Idle timeouts of the load balancers in front of the east-west gateways, in seconds. */
-export const loadBalancerIdleTimeouts = { awsNlb: 350, azureLb: 240 } as const;
+const loadBalancerIdleTimeouts = { awsNlb: 350, azureLb: 240 } as const;
 
 /** Envoy retry conditions Istio accepts in `retryOn` (besides HTTP status codes such as 503). */
-export const retryConditions = [
+const retryConditions = [
   "5xx",
   "gateway-error",
   "reset",
@@ -209,7 +209,7 @@ const serviceFields = z.strictObject({
 });
 
 /** Ejection on 5xx where ejection is the point (failover, distribute); overflow mode never ejects for a 503. */
-export const healthEjectionDefaults = { consecutive5xxErrors: 5, consecutiveGatewayErrors: 3 } as const;
+const healthEjectionDefaults = { consecutive5xxErrors: 5, consecutiveGatewayErrors: 3 } as const;
 
 const serviceSchema = serviceFields.transform((service) => ({
   ...service,
@@ -238,7 +238,7 @@ export interface ServiceConfigContext {
   region?: string;
 }
 
-export type ServiceConfigResult = { ok: true; services: ServiceSettings[]; drill: DrillSettings } | { ok: false; issues: string[] };
+type ServiceConfigResult = { ok: true; services: ServiceSettings[]; drill: DrillSettings } | { ok: false; issues: string[] };
 
 /**
  * Validates `burstmesh:services` and `burstmesh:drill` as the engine hands them over (JSON text, or
@@ -350,7 +350,7 @@ function crossCheck(key: string, entry: unknown, context: ServiceConfigContext):
 }
 
 /** retryOn must name known conditions and cover what overflow relies on. */
-export function retryOnIssues(key: string, retryOn: string, protocol: ServiceProtocol): string[] {
+function retryOnIssues(key: string, retryOn: string, protocol: ServiceProtocol): string[] {
   const tokens = retryOn.split(",").map((token) => token.trim());
   const issues: string[] = [];
   const unknown = tokens.filter((token) => !isStatusCode(token) && !(retryConditions as readonly string[]).includes(token));

@@ -9,29 +9,22 @@
 /** Envoy's default overprovisioning factor (1.4, kept as 140 in the source). */
 export const defaultOverprovisioningFactor = 1.4;
 /** Envoy's default panic threshold; Istio sets `minHealthPercent` instead (0 by default). */
-export const defaultPanicThresholdPercent = 50;
+const defaultPanicThresholdPercent = 50;
 
 /** One priority level: its hosts, and how many of them are healthy or degraded. */
-export interface PriorityLevel {
+interface PriorityLevel {
   hosts: number;
   healthy: number;
   degraded?: number;
 }
 
-export interface PriorityLoadOptions {
+interface PriorityLoadOptions {
   overprovisioningFactor?: number;
   panicThresholdPercent?: number;
 }
 
-/** Integer percentages per priority, to healthy and to degraded hosts, and which priorities are in panic. */
-export interface PriorityLoad {
-  healthy: number[];
-  degraded: number[];
-  panic: boolean[];
-}
-
 /** A level's health: min(100, floor(factor x 100 x healthy / hosts)), in integer arithmetic as Envoy does it. */
-export function levelAvailability(count: number, hosts: number, overprovisioningFactor = defaultOverprovisioningFactor): number {
+function levelAvailability(count: number, hosts: number, overprovisioningFactor = defaultOverprovisioningFactor): number {
   if (hosts <= 0) return 0;
   return Math.min(100, Math.floor((Math.round(overprovisioningFactor * 100) * count) / hosts));
 }
@@ -118,7 +111,7 @@ function loadInTotalPanic(levels: PriorityLevel[]): { healthy: number[]; degrade
  * out again by availability, remainders handed out in further rounds. Returns undefined when no
  * level is left available: the plugin then falls back to the unmodified load.
  */
-export function loadExcluding(
+function loadExcluding(
   levels: PriorityLevel[],
   excluded: readonly boolean[],
   options?: PriorityLoadOptions,
@@ -217,7 +210,7 @@ export interface OutlierSettings {
 }
 
 /** What a try reported back to the outlier detector. */
-export type TryOutcome = "success" | "503" | "local-origin-failure";
+type TryOutcome = "success" | "503" | "local-origin-failure";
 
 interface HostState {
   consecutive5xx: number;

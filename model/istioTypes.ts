@@ -5,7 +5,7 @@
  */
 
 /** An Istio object as it is applied to a cluster. */
-export interface IstioObject<Kind extends string, Spec> {
+interface IstioObject<Kind extends string, Spec> {
   apiVersion: Kind extends "PeerAuthentication" ? "security.istio.io/v1" : "networking.istio.io/v1";
   kind: Kind;
   metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -13,9 +13,9 @@ export interface IstioObject<Kind extends string, Spec> {
 }
 
 /** A Go duration string as Istio accepts it, such as "5s" or "1m30s". */
-export type Duration = string;
+type Duration = string;
 
-export interface PortSelector {
+interface PortSelector {
   number: number;
 }
 
@@ -40,13 +40,13 @@ export interface GatewaySpec {
 
 // --- networking.istio.io/v1: connection pools (DestinationRule and Sidecar) ----------------------
 
-export interface TcpKeepalive {
+interface TcpKeepalive {
   probes?: number;
   time?: Duration;
   interval?: Duration;
 }
 
-export interface ConnectionPoolSettings {
+interface ConnectionPoolSettings {
   tcp?: {
     maxConnections?: number;
     connectTimeout?: Duration;
@@ -113,7 +113,7 @@ export interface DestinationRuleSpec {
 
 // --- networking.istio.io/v1: VirtualService ------------------------------------------------------
 
-export interface HttpRetry {
+interface HttpRetry {
   attempts: number;
   perTryTimeout?: Duration;
   /** Comma-separated Envoy retry conditions, such as "503,reset,connect-failure". */
@@ -123,7 +123,7 @@ export interface HttpRetry {
 }
 
 /** A request match; only header matches are used here. */
-export interface HttpMatchRequest {
+interface HttpMatchRequest {
   headers?: Record<string, { exact?: string; prefix?: string; regex?: string }>;
 }
 

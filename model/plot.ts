@@ -4,20 +4,20 @@
  * optional lines (pods per cluster) on a second axis.
  */
 
-export interface Layer {
+interface Layer {
   name: string;
   color: string;
   /** One value per x, between 0 and 1. */
   values: number[];
 }
 
-export interface Line {
+interface Line {
   name: string;
   color: string;
   values: number[];
 }
 
-export interface Chart {
+interface Chart {
   title: string;
   xLabel: string;
   x: number[];

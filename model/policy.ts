@@ -16,14 +16,14 @@ export interface PolicyObjects {
 }
 
 /** The HPA fields the model reads (autoscaling/v2). */
-export interface HpaSpec {
+interface HpaSpec {
   minReplicas?: number;
   maxReplicas: number;
   metrics?: { containerResource?: { target?: { averageUtilization?: number } }; resource?: { target?: { averageUtilization?: number } } }[];
   behavior?: { scaleUp?: ScalingRules; scaleDown?: ScalingRules };
 }
 
-export interface ScalingRules {
+interface ScalingRules {
   stabilizationWindowSeconds?: number;
   selectPolicy?: "Max" | "Min" | "Disabled";
   policies?: { type: "Pods" | "Percent"; value: number; periodSeconds: number }[];

@@ -57,7 +57,7 @@ export function sweep(policy: ServicePolicy, loads: number[], workload: Workload
 }
 
 /** A surge: steady at `from` for a minute, a linear ramp to `to`, held there. */
-export interface Surge {
+interface Surge {
   from: number;
   to: number;
   rampSeconds: number;
@@ -67,7 +67,7 @@ export interface Surge {
 /** Seconds at the starting load before the ramp begins. */
 export const surgeLeadSeconds = 60;
 
-export function surgeProfile(surge: Surge): (time: number) => number {
+function surgeProfile(surge: Surge): (time: number) => number {
   return (time) => {
     const intoRamp = time - surgeLeadSeconds;
     if (intoRamp <= 0) return surge.from;
@@ -76,7 +76,7 @@ export function surgeProfile(surge: Surge): (time: number) => number {
   };
 }
 
-export interface SurgeResult {
+interface SurgeResult {
   result: SimulationResult;
   /** Failed share of the requests offered during the ramp and the hold. */
   failed: number;
@@ -98,7 +98,7 @@ export function surge(policy: ServicePolicy, shape: Surge, workload: Workload, b
 }
 
 /** The answer to "how many warm standby pods does this surge need?". */
-export interface StandbySizing {
+interface StandbySizing {
   /** The smallest standby.minReplicas found that keeps failures under the budget, or undefined when none up to `limit` does. */
   minReplicas: number | undefined;
   /** Whether that many pods is more than standby.maxReplicas (which must then rise with it). */

@@ -15,9 +15,9 @@ import { OutlierDetector, PreviousPriorities, priorityLoad } from "./envoy";
 import type { Autoscaling, ServicePolicy } from "./policy";
 
 /** Load as a multiple of the home capacity, over time (seconds). */
-export type LoadProfile = (time: number) => number;
+type LoadProfile = (time: number) => number;
 
-export interface SimulationOptions {
+interface SimulationOptions {
   policy: ServicePolicy;
   /** Mean service time of one request, seconds. */
   serviceTimeSeconds: number;
@@ -41,7 +41,7 @@ export interface SimulationOptions {
   seed: number;
 }
 
-export interface Shares {
+interface Shares {
   offered: number;
   home: number;
   remote: number;
@@ -87,7 +87,7 @@ interface Request {
 }
 
 /** A seeded pseudo-random generator (mulberry32): the same seed, the same run. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execSync } from "node:child_process";
 import * as path from "node:path";
+import { unusedExports } from "./support/exports";
 import { repoRoot } from "./support/stackFiles";
 
 /** Every component class under components/<part>/, with the type token it registers. */
@@ -101,11 +102,13 @@ function relativeImports(): { file: string; target: string; specifier: string }[
       return entry.name.endsWith(".ts") ? [relative] : [];
     });
   return walk(".").flatMap((file) =>
-    [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/(?:\bfrom|\bimport\(?|\brequire\()\s*"([^"]+)"/g)].map(([, specifier]) => {
-      const resolved = path.normalize(path.join(path.dirname(file), specifier!));
-      const target = fs.existsSync(path.join(repoRoot, `${resolved}.ts`)) ? `${resolved}.ts` : path.join(resolved, "index.ts");
-      return { file, target: specifier!.startsWith(".") ? target : "", specifier: specifier! };
-    }),
+    [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/(?:\bfrom|\bimport\(?|\brequire\()\s*"([^"]+)"/g)].map(
+      ([, specifier]) => {
+        const resolved = path.normalize(path.join(path.dirname(file), specifier!));
+        const target = fs.existsSync(path.join(repoRoot, `${resolved}.ts`)) ? `${resolved}.ts` : path.join(resolved, "index.ts");
+        return { file, target: specifier!.startsWith(".") ? target : "", specifier: specifier! };
+      },
+    ),
   );
 }
 
@@ -190,5 +193,29 @@ describe("layout: what the comments cite exists", () => {
       ),
     );
     assert.deepEqual(loose, []);
+  });
+});
+
+describe("layout: no export goes unused", () => {
+  it("has every export imported by another file (tests included), but a component's own <Component>Args", () => {
+    const files = execSync("git ls-files -co --exclude-standard '*.ts'", { cwd: repoRoot, encoding: "utf8" })
+      .split("\n")
+      .filter((file) => file !== "" && fs.existsSync(path.join(repoRoot, file)));
+    // Run by a tool rather than imported: the tests, the CLIs and scripts, the policy pack's entry.
+    const entryPoints = files.filter(
+      (file) =>
+        file.endsWith(".test.ts") || /^(scripts|rehearsal)\//.test(file) || ["orchestrator/cli.ts", "policy/index.ts"].includes(file),
+    );
+    const componentArgs = (entry: string) => {
+      const [file, name] = entry.split(": ");
+      const component = /^(\w+)Args$/.exec(name!)?.[1];
+      return (
+        component !== undefined && new RegExp(`export class ${component}\\b`).test(fs.readFileSync(path.join(repoRoot, file!), "utf8"))
+      );
+    };
+    assert.deepEqual(
+      unusedExports(repoRoot, files, entryPoints).filter((entry) => !componentArgs(entry)),
+      [],
+    );
   });
 });

@@ -34,6 +34,3 @@ export const observabilityCharts = {
   /** Kiali's server chart (not the operator): the observer's Kiali, and the read-only account in every other member. */
   kiali: { chart: "kiali-server", version: "2.29.0", repo: "https://kiali.org/helm-charts" },
 } as const satisfies Record<string, PinnedChart>;
-
-/** The Grafana release the pinned grafana chart runs (its appVersion); the dashboards are written for it. */
-export const grafanaVersion = "13.2.0";

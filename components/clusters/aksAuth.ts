@@ -11,10 +11,10 @@ import { ApiServer, buildKubeconfig } from "../kube/kubeconfig";
 export type AksAuth = "local" | "entra";
 
 /** The AKS AAD server application: the audience of every Entra token for an AKS API server (kubelogin's `--server-id`). */
-export const aksServerApplicationId = "6dae42f8-4368-4678-94ff-3960e28e3630";
+const aksServerApplicationId = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
 /** The built-in Azure role "Azure Kubernetes Service RBAC Cluster Admin". */
-export const aksRbacClusterAdminRoleId = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
+const aksRbacClusterAdminRoleId = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
 
 /** The managed cluster's sign-in settings for a mode: Entra adds the managed AAD profile with Azure RBAC and turns local accounts off. */
 export function aksAuthProfile(

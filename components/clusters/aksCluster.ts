@@ -11,7 +11,7 @@ import { apiServerOf } from "../kube/kubeconfig";
 import { MemberClusterComponent, NodePoolSize } from "./memberCluster";
 
 /** The AKS system node pool, autoscaled by the AKS cluster autoscaler. */
-export interface AksNodePoolArgs extends NodePoolSize {
+interface AksNodePoolArgs extends NodePoolSize {
   /** VM size of the nodes, such as `Standard_D4s_v5`. */
   vmSize: pulumi.Input<string>;
 }
@@ -43,7 +43,7 @@ export interface AksClusterArgs {
 }
 
 /** The cluster autoscaler settings burstmesh exposes (AKS `autoScalerProfile`). */
-export interface AksAutoscalerTiming {
+interface AksAutoscalerTiming {
   /** How often the autoscaler looks for pending pods and unneeded nodes, `<n>s`. */
   scanInterval: pulumi.Input<string>;
   /** How long after a scale-up scale-down is considered again, `<n>m`. */
@@ -51,7 +51,7 @@ export interface AksAutoscalerTiming {
 }
 
 /** Name of the system node pool (Linux pool names: lowercase letters and digits, at most 12). */
-export const systemPoolName = "system";
+const systemPoolName = "system";
 
 /**
  * The API server access profile, always sent: the authorized ranges, or an explicit empty list for

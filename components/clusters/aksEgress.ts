@@ -10,14 +10,14 @@ import type * as azureInputs from "@pulumi/azure-native/types/input";
 import { hostCidr } from "../kube/allowlists";
 
 /** The built-in Azure role "Network Contributor". */
-export const networkContributorRoleId = "4d97b98b-1d4f-4787-a291-c67834d212e7";
+const networkContributorRoleId = "4d97b98b-1d4f-4787-a291-c67834d212e7";
 
 /** The full ID of a built-in role definition in a subscription. */
 export function roleDefinitionId(subscriptionId: string, roleId: string): string {
   return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
 }
 
-export interface AksEgressArgs {
+interface AksEgressArgs {
   clusterName: string;
   location: pulumi.Input<string>;
   /** The cluster's resource group: the outbound IP and the identity live in it. */
@@ -27,7 +27,7 @@ export interface AksEgressArgs {
 }
 
 /** What the cluster is created with: its identity and load-balancer profile, and its egress CIDRs. */
-export interface AksEgress {
+interface AksEgress {
   outboundIp: network.PublicIPAddress;
   identity: managedidentity.UserAssignedIdentity;
   /** Network Contributor for the identity on the resource group; the cluster must come after it. */

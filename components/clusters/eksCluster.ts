@@ -18,7 +18,7 @@ import { buildKubeconfig } from "../kube/kubeconfig";
 import { MemberClusterComponent, NodePoolSize } from "./memberCluster";
 
 /** The EKS managed node group. */
-export interface EksNodePoolArgs extends NodePoolSize {
+interface EksNodePoolArgs extends NodePoolSize {
   /** EC2 instance types the node group may launch, such as `m6i.large`. */
   instanceTypes: pulumi.Input<pulumi.Input<string>[]>;
 }
@@ -68,7 +68,7 @@ export interface EksClusterArgs {
 }
 
 /** The EKS access policy that grants cluster-wide admin through the Kubernetes API. */
-export function clusterAdminAccessPolicyArn(partition: string): string {
+function clusterAdminAccessPolicyArn(partition: string): string {
   return `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
 }
 
@@ -106,7 +106,7 @@ export function pickZones(available: readonly string[], count: number): string[]
 }
 
 /** Subnet CIDRs per zone, index i for the i-th zone. */
-export interface SubnetLayout {
+interface SubnetLayout {
   private: string[];
   public: string[];
 }

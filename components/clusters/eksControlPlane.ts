@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { policyDocument } from "./iam";
 
 /** The control-plane log types burstmesh turns on: requests, the audit trail, and who signed in. */
-export const controlPlaneLogTypes = ["api", "audit", "authenticator"] as const;
+const controlPlaneLogTypes = ["api", "audit", "authenticator"] as const;
 
 /**
  * The log group EKS writes control-plane logs to. EKS picks this name itself and creates the group
@@ -46,7 +46,7 @@ export function secretsKeyPolicy(partition: string, accountId: string, clusterRo
   );
 }
 
-export interface EksControlPlaneSecurityArgs {
+interface EksControlPlaneSecurityArgs {
   clusterName: string;
   region: pulumi.Input<string>;
   partition: pulumi.Input<string>;
@@ -57,7 +57,7 @@ export interface EksControlPlaneSecurityArgs {
 }
 
 /** What the cluster is created with: the Secrets key and the log group it must come after. */
-export interface EksControlPlaneSecurity {
+interface EksControlPlaneSecurity {
   secretsKey: kms.Key;
   logGroup: cloudwatch.LogGroup;
   /** `encryptionConfig` of the cluster: Secrets under the key. */

@@ -20,18 +20,14 @@ import { managedPolicyArn, policyDocument, PolicyDocument, serviceTrustPolicy } 
 import { clusterTagKey } from "./tags";
 
 /** The controller's namespace and service account, as Karpenter's getting-started guide installs it. */
-export const karpenterNamespace = "kube-system";
-export const karpenterServiceAccount = "karpenter";
+const karpenterNamespace = "kube-system";
+const karpenterServiceAccount = "karpenter";
 
 /** Names of the NodePool and EC2NodeClass: the capacity that bursts add beyond the static node group. */
-export const burstNodePoolName = "burst";
+const burstNodePoolName = "burst";
 
 /** AWS managed policies of the nodes Karpenter launches (the getting-started node role, without SSM access). */
-export const karpenterNodeRolePolicies = [
-  "AmazonEKSWorkerNodePolicy",
-  "AmazonEKS_CNI_Policy",
-  "AmazonEC2ContainerRegistryPullOnly",
-] as const;
+const karpenterNodeRolePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"] as const;
 
 /** What Karpenter launches: instance families, capacity types, a CPU ceiling and the AMI. */
 export interface KarpenterSettings {
@@ -48,7 +44,7 @@ export interface KarpenterSettings {
 }
 
 /** Where the controller's IAM policies apply. */
-export interface KarpenterScope {
+interface KarpenterScope {
   partition: string;
   region: string;
   accountId: string;
@@ -227,12 +223,12 @@ export function karpenterControllerPolicies(
 }
 
 /** Trust policy of a role that EKS Pod Identity hands to pods (the agent assumes it and tags the session). */
-export function podIdentityTrustPolicy(): string {
+function podIdentityTrustPolicy(): string {
   return serviceTrustPolicy("pods.eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]);
 }
 
 /** The interruption queue's policy: EventBridge (and SQS) may send to it, and nobody may use it without TLS. */
-export function interruptionQueuePolicy(queueArn: string): string {
+function interruptionQueuePolicy(queueArn: string): string {
   return JSON.stringify(
     policyDocument(
       [
@@ -270,12 +266,12 @@ export const interruptionEventRules: Record<string, { source: string; detailType
 };
 
 /** An EventBridge event pattern that matches one source and detail type. */
-export function eventPattern(rule: { source: string; detailType: string }): string {
+function eventPattern(rule: { source: string; detailType: string }): string {
   return JSON.stringify({ source: [rule.source], "detail-type": [rule.detailType] });
 }
 
 /** What the controller's Helm values depend on. */
-export interface KarpenterValuesSettings {
+interface KarpenterValuesSettings {
   clusterName: string;
   clusterEndpoint: string;
   interruptionQueue: string;
@@ -286,7 +282,7 @@ export interface KarpenterValuesSettings {
  * defaults keep the controller off Karpenter's own nodes (node affinity `karpenter.sh/nodepool
  * DoesNotExist`), so it runs on the static node group, two replicas on different nodes.
  */
-export function karpenterValues(settings: KarpenterValuesSettings): Record<string, unknown> {
+function karpenterValues(settings: KarpenterValuesSettings): Record<string, unknown> {
   return {
     settings: {
       clusterName: settings.clusterName,
@@ -311,7 +307,7 @@ export function privateSubnetSelector(clusterName: string): Record<string, strin
 }
 
 /** What the EC2NodeClass needs from the cluster. */
-export interface NodeClassSettings {
+interface NodeClassSettings {
   clusterName: string;
   /** Name (not ARN) of the role Karpenter's nodes get; Karpenter makes their instance profile from it. */
   nodeRoleName: string;

@@ -1,5 +1,5 @@
 /** Where a member cluster's resources belong: what the default tags say. */
-export interface TagScope {
+interface TagScope {
   /** The Pulumi project. */
   project: string;
   /** The stack that owns the resources. */
@@ -19,12 +19,9 @@ export function clusterTags(scope: TagScope, configured: Readonly<Record<string,
 }
 
 /** The default tags alone. */
-export function defaultTags(scope: TagScope): Record<string, string> {
+function defaultTags(scope: TagScope): Record<string, string> {
   return { "burstmesh:project": scope.project, "burstmesh:stack": scope.stack, "burstmesh:cluster": scope.cluster };
 }
-
-/** The keys of the default tags, which every taggable cloud resource must carry (policy `cloud-resource-default-tags`). */
-export const defaultTagKeys = Object.keys(defaultTags({ project: "", stack: "", cluster: "" }));
 
 /** The tag key that marks a resource as belonging to (`shared`) or owned by a Kubernetes cluster. */
 export function clusterTagKey(clusterName: string): string {

@@ -5,7 +5,7 @@
  */
 
 /** The `behavior` of an `autoscaling/v2` HorizontalPodAutoscaler (the fields set here). */
-export interface HpaBehavior {
+interface HpaBehavior {
   scaleUp: HpaScalingRules;
   scaleDown: HpaScalingRules;
 }
@@ -17,10 +17,10 @@ interface HpaScalingRules {
 }
 
 /** How often the HPA controller may act on a scale-up policy; also the controller's default sync period. */
-export const scaleUpPeriodSeconds = 15;
+const scaleUpPeriodSeconds = 15;
 
 /** How long a lower recommendation must hold before the HPA scales down: a shrinking overflow does not flap. */
-export const scaleDownStabilizationSeconds = 300;
+const scaleDownStabilizationSeconds = 300;
 
 /**
  * Scale-up acts on the first sample (no stabilization) and may at least double the pods every 15 s

@@ -3,7 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { PinnedChart } from "../charts/pinned";
 
 /** One Helm release of a pinned chart: what differs between burstmesh's releases. */
-export interface ReleaseOf {
+interface ReleaseOf {
   /** The Helm release name, fixed so that the names of the objects it renders are known. */
   name: string;
   chart: PinnedChart;

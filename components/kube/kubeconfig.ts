@@ -11,7 +11,7 @@ export interface ApiServer {
 }
 
 /** How a kubeconfig user authenticates: a bearer token, or an exec credential plugin. */
-export type KubeconfigUser =
+type KubeconfigUser =
   { token: string } | { exec: { apiVersion: string; command: string; args: string[]; env?: { name: string; value: string }[] } };
 
 /** Builds a single-cluster, single-context kubeconfig. */

@@ -8,7 +8,7 @@ import { baseValues, cniValues, istiodValues, istioNamespace, istioNamespacePodS
 import type { CaBundle } from "../stackOutputs";
 
 /** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */
-export const cacertsKeys = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const satisfies readonly (keyof CaBundle)[];
+const cacertsKeys = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const satisfies readonly (keyof CaBundle)[];
 
 const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 

@@ -4,13 +4,13 @@ import { istioNamespace } from "./values";
 import { decodeServiceAccountToken, issueServiceAccountToken, serviceAccountTokenSecret, TokenAccount } from "../kube/serviceAccountToken";
 
 /** The service account the base chart creates for remote clusters' istiods to read this one. */
-export const readerServiceAccount = "istio-reader-service-account";
+const readerServiceAccount = "istio-reader-service-account";
 
 /** The token Secret's name, as `istioctl create-remote-secret` names it. */
-export const readerTokenSecretName = `${readerServiceAccount}-istio-remote-secret-token`;
+const readerTokenSecretName = `${readerServiceAccount}-istio-remote-secret-token`;
 
 /** The reader account's token Secret in `istio-system`; the service account comes from the base chart. */
-export const readerTokenAccount: TokenAccount = {
+const readerTokenAccount: TokenAccount = {
   namespace: istioNamespace,
   serviceAccount: readerServiceAccount,
   secretName: readerTokenSecretName,

@@ -14,7 +14,7 @@ const forbiddenUserFields = ["exec", "auth-provider", "tokenFile", "client-certi
 const forbiddenClusterFields = ["certificate-authority", "proxy-url", "insecure-skip-tls-verify"];
 
 /** The name of the remote secret for a peer. */
-export function remoteSecretName(peerName: string): string {
+function remoteSecretName(peerName: string): string {
   return `istio-remote-secret-${peerName}`;
 }
 

@@ -40,7 +40,7 @@ export const eastWestGatewayLabel = { istio: "eastwestgateway" } as const;
 export const networkLabel = "topology.istio.io/network";
 
 /** Envoy status port of the gateway (`/healthz/ready`). */
-export const statusPort = 15021;
+const statusPort = 15021;
 
 /** Port of mTLS traffic between networks (AUTO_PASSTHROUGH, SNI routed). */
 export const crossNetworkPort = 15443;
@@ -59,7 +59,7 @@ export const statusNodePort = 31021;
  * Node port of the cross-network port on a NodePort gateway: what a NAT, firewall or VPN endpoint in
  * front of an existing cluster forwards `<gatewayAddress>:15443` to. Fixed, for the same reason.
  */
-export const crossNetworkNodePort = 31443;
+const crossNetworkNodePort = 31443;
 
 /** Values of the `base` chart (CRDs, the istio-reader service account, the default-revision webhook). */
 export function baseValues(): Record<string, unknown> {
@@ -73,7 +73,7 @@ export function baseValues(): Record<string, unknown> {
 }
 
 /** What an istiod install needs to know about its cluster and mesh. */
-export interface IstiodSettings {
+interface IstiodSettings {
   /** Mesh ID, the same in every cluster. */
   meshId: string;
   /** SPIFFE trust domain, the same in every cluster. */
@@ -139,7 +139,7 @@ export function awsNlbAnnotations(): Record<string, string> {
 }
 
 /** What the east-west gateway's values depend on. */
-export interface EastWestGatewaySettings {
+interface EastWestGatewaySettings {
   /** The network this gateway serves. */
   network: string;
   /** The cloud, which decides the load balancer's annotations (an existing cluster's load balancer needs none). */

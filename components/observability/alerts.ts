@@ -14,7 +14,7 @@ import { federationJob, istioScrapeJob } from "./prometheus";
  * series; the Overflow dashboard shows the ones firing.
  */
 
-export interface AlertRule {
+interface AlertRule {
   alert: string;
   expr: string;
   for: string;
@@ -36,12 +36,12 @@ export const alertNames = {
 } as const;
 
 /** Share of a service's requests answered away from home above which it counts as overflowing. */
-export const overflowShareThreshold = 0.05;
+const overflowShareThreshold = 0.05;
 /** Share of 5xx among the answers from away above which the other cloud counts as failing. */
-export const overflowErrorThreshold = 0.05;
+const overflowErrorThreshold = 0.05;
 
 /** What the rules depend on. */
-export interface AlertSettings {
+interface AlertSettings {
   /** The overflow-mode services (the other modes cross clusters by design). */
   services: readonly ObservedService[];
   /** How long overflow must last before the sustained-overflow alert fires (a Prometheus duration). */

@@ -53,7 +53,7 @@ export const overflowPanels = {
   alerts: "Firing burstmesh alerts",
 } as const;
 
-export interface Target {
+interface Target {
   refId: string;
   expr: string;
   legendFormat: string;
@@ -62,7 +62,7 @@ export interface Target {
   range?: boolean;
 }
 
-export interface Panel {
+interface Panel {
   id: number;
   type: "timeseries" | "table";
   title: string;
@@ -90,7 +90,7 @@ export interface Dashboard {
 }
 
 /** The Overflow dashboard's title for a service. */
-export function overflowDashboardTitle(serviceName: string): string {
+function overflowDashboardTitle(serviceName: string): string {
   return `burstmesh Overflow: ${serviceName}`;
 }
 
@@ -100,7 +100,7 @@ export function livePanel(serviceName: string): string {
 }
 
 /** The Overflow dashboard's UID for a service (Grafana UIDs: at most 40 characters). */
-export function overflowDashboardUid(serviceName: string): string {
+function overflowDashboardUid(serviceName: string): string {
   return `burstmesh-overflow-${serviceName}`.slice(0, 40);
 }
 

@@ -32,7 +32,7 @@ export function kialiRemoteAccessValues(): Record<string, unknown> {
 }
 
 /** The name of the observer's Secret that lets Kiali read member `clusterName`. */
-export function kialiRemoteSecretName(clusterName: string): string {
+function kialiRemoteSecretName(clusterName: string): string {
   return `kiali-remote-cluster-secret-${clusterName}`;
 }
 
@@ -62,7 +62,7 @@ export function kialiRemoteKubeconfig(
 }
 
 /** What the observer's Kiali needs. */
-export interface KialiSettings {
+interface KialiSettings {
   observer: string;
   /** The members whose remote Secrets exist in the observer. */
   remoteClusters: readonly string[];

@@ -9,7 +9,7 @@ import { grafanaValues, GrafanaSettings } from "./grafana";
 import { kialiRemoteKubeconfig, kialiRemoteSecretMetadata, kialiValues } from "./kiali";
 
 /** A member the observer's Kiali reads: its mesh outputs (API server, CA) and its Kiali token. */
-export interface KialiRemoteCluster {
+interface KialiRemoteCluster {
   name: string;
   peer: pulumi.Input<MeshPeer>;
   kialiToken: pulumi.Input<string>;

@@ -25,10 +25,10 @@ import type { RuleGroup } from "./alerts";
  */
 
 /** The port of Prometheus's HTTP API and `/federate`, on the server container and on every Service in front of it. */
-export const prometheusPort = 9090;
+const prometheusPort = 9090;
 
 /** Pod label that says which member a Prometheus server runs in; the per-cluster Services select on it. */
-export const clusterPodLabel = "burstmesh.io/cluster";
+const clusterPodLabel = "burstmesh.io/cluster";
 
 /** The scrape job of Istio's merged metrics (istiod, gateways, every sidecar) in every member. */
 export const istioScrapeJob = "istio-pods";
@@ -42,7 +42,7 @@ export const federationJob = "federate";
 export const federatedSeries = [`{job="${istioScrapeJob}", __name__=~"istio_.*|istiod_.*|pilot_.*|up"}`];
 
 /** Name of the Service that reaches the Prometheus of member `clusterName` from any member. */
-export function clusterPrometheusServiceName(clusterName: string): string {
+function clusterPrometheusServiceName(clusterName: string): string {
   return `prometheus-${clusterName}`;
 }
 
@@ -86,7 +86,7 @@ export function clusterPrometheusService(member: string): k8s.types.input.core.v
  * `honor_labels` stays false so that `cluster` is always ours: istiod's own `cluster` label (the remote
  * cluster of `istiod_remote_cluster_sync_status`) is then kept as `exported_cluster`.
  */
-export function istioScrapeConfig(clusterName: string): Record<string, unknown> {
+function istioScrapeConfig(clusterName: string): Record<string, unknown> {
   const annotation = (name: string) => `__meta_kubernetes_pod_annotation_prometheus_io_${name}`;
   return {
     job_name: istioScrapeJob,
@@ -123,7 +123,7 @@ export function istioScrapeConfig(clusterName: string): Record<string, unknown> 
  * The observer's job that federates every other member's Istio series through the mesh (see above).
  * `honor_labels` keeps each series' own `cluster`; the job's own `up` gets the observer's.
  */
-export function federationScrapeConfig(observer: string, peers: readonly string[]): Record<string, unknown> {
+function federationScrapeConfig(observer: string, peers: readonly string[]): Record<string, unknown> {
   return {
     job_name: federationJob,
     honor_labels: true,
@@ -158,7 +158,7 @@ export const chartDefaultScrapeJobs = [
 const restrictedContainer = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
 
 /** What one member's Prometheus needs to know. */
-export interface PrometheusSettings {
+interface PrometheusSettings {
   clusterName: string;
   /** The member running the federated view; the other members are its federation targets. */
   observer: string;

@@ -15,10 +15,10 @@ import { serviceHost } from "../kube/dns";
  */
 
 /** A label matcher: an exact value, or `{ not }` (!=) or `{ regex }` (=~). */
-export type Matcher = string | { not: string } | { regex: string };
+type Matcher = string | { not: string } | { regex: string };
 
 /** A PromQL vector selector. Values are quoted as JSON strings, which PromQL string literals accept. */
-export function selector(metric: string, matchers: Record<string, Matcher>): string {
+function selector(metric: string, matchers: Record<string, Matcher>): string {
   const rendered = Object.entries(matchers).map(([label, matcher]) => {
     if (typeof matcher === "string") return `${label}=${JSON.stringify(matcher)}`;
     if ("not" in matcher) return `${label}!=${JSON.stringify(matcher.not)}`;
@@ -28,9 +28,9 @@ export function selector(metric: string, matchers: Record<string, Matcher>): str
 }
 
 /** The range of `rate()` on dashboards: Grafana's `$__rate_interval` (at least four scrape intervals). */
-export const dashboardWindow = "$__rate_interval";
+const dashboardWindow = "$__rate_interval";
 /** The range of `rate()` in alert rules. */
-export const alertWindow = "5m";
+const alertWindow = "5m";
 
 /** The service a query is about: its mesh host (`destination_service`), its pods' namespace and `app` label, its home. */
 export interface ObservedService {

@@ -39,9 +39,9 @@ import { serviceHost } from "../kube/dns";
 export const drillJobName = "overflow-drill";
 export const drillContainers = { load: "load", report: "report" } as const;
 /** How long the report keeps sampling after the planned end of the load, for a late start. */
-export const drillGraceSeconds = 120;
+const drillGraceSeconds = 120;
 /** How long the finished Job and its pod (and so its logs) are kept. */
-export const drillTtlSeconds = 86_400;
+const drillTtlSeconds = 86_400;
 
 const resultDir = "/report";
 const resultFile = `${resultDir}/fortio.json`;
@@ -51,7 +51,7 @@ export const drillReportFile = "drill-report.sh";
 /** The ConfigMap that holds the report script, next to the Job. */
 export const drillReportConfigMapName = `${drillJobName}-report`;
 /** A fixed non-root user for both containers (fortio's scratch image names none; podinfo's user works as any uid). */
-export const drillUserId = 65532;
+const drillUserId = 65532;
 /** The sidecar's quit endpoint, for nodes where it is not a native sidecar. */
 export const sidecarQuitUrl = "http://127.0.0.1:15020/quitquitquit";
 
@@ -87,7 +87,7 @@ export function drillLogsCommand(service: ServiceSettings, container: string = d
 }
 
 /** The URL the drill loads: the service's mesh host, so that every request goes through the sidecar. */
-export function drillUrl(service: ServiceSettings): string {
+function drillUrl(service: ServiceSettings): string {
   return `http://${serviceHost(service)}:${service.port}/`;
 }
 

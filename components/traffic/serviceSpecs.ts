@@ -30,22 +30,22 @@ export const topologyLabels = {
  * Ejection may take every host of the pool out (Envoy counts this over all priorities together):
  * the default 10% would keep dead pods in the pool and block failover.
  */
-export const maxEjectionPercent = 100;
+const maxEjectionPercent = 100;
 
 /**
  * The Istio ProxyConfig every server pod gets: no Envoy debug headers (`x-envoy-overloaded` and
  * friends) toward callers. Tidiness only: Envoy retries responses that carry the header anyway
  * (since envoyproxy/envoy#10847).
  */
-export const serverProxyConfig = { proxyHeaders: { envoyDebugHeaders: { disabled: true } } } as const;
+const serverProxyConfig = { proxyHeaders: { envoyDebugHeaders: { disabled: true } } } as const;
 
 /** Pod labels: `app` selects the pods (and names them to Istio), `version` is the image tag. */
-export function workloadLabels(service: ServiceSettings): { app: string; version: string } {
+function workloadLabels(service: ServiceSettings): { app: string; version: string } {
   return { app: service.name, version: imageVersion(service.image) };
 }
 
 /** Service and container port name: the protocol first, which is how Istio picks the protocol. */
-export function portName(service: ServiceSettings): string {
+function portName(service: ServiceSettings): string {
   return service.protocol;
 }
 
@@ -57,7 +57,7 @@ export function overflowThresholds(service: ServiceSettings): ServiceCapacity | 
 }
 
 /** The HPA bounds for this cluster: home bounds in the home cluster, standby bounds elsewhere. */
-export function replicaBounds(service: ServiceSettings, clusterName: string): { minReplicas: number; maxReplicas: number } {
+function replicaBounds(service: ServiceSettings, clusterName: string): { minReplicas: number; maxReplicas: number } {
   const bounds = isHomeCluster(service, clusterName) ? service.home : service.standby;
   return { minReplicas: bounds.minReplicas, maxReplicas: bounds.maxReplicas };
 }
@@ -72,10 +72,10 @@ function metadata(service: ServiceSettings, name = service.name) {
  * The user and group the service's containers run as. podinfo's image declares `USER app`, a name
  * the kubelet cannot check against `runAsNonRoot`, so the pod names a non-root ID itself.
  */
-export const serviceRunAsId = 10001;
+const serviceRunAsId = 10001;
 
 /** The service's namespace, with sidecar injection on and the restricted Pod Security level enforced. */
-export function namespaceManifest(service: ServiceSettings): k8s.types.input.core.v1.Namespace {
+function namespaceManifest(service: ServiceSettings): k8s.types.input.core.v1.Namespace {
   return {
     apiVersion: "v1",
     kind: "Namespace",
@@ -137,7 +137,7 @@ export function deploymentManifest(service: ServiceSettings, clusterName: string
 }
 
 /** The Service: same name, namespace and port in every cluster, so Istio merges the endpoints. */
-export function serviceManifest(service: ServiceSettings): k8s.types.input.core.v1.Service {
+function serviceManifest(service: ServiceSettings): k8s.types.input.core.v1.Service {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -195,7 +195,7 @@ export function pdbManifest(service: ServiceSettings): k8s.types.input.policy.v1
  * elsewhere. (`http1MaxPendingRequests` only bounds requests waiting for a connection to the app,
  * set when the user sets `maxPendingRequests`.) Undefined in the other modes.
  */
-export function capacitySidecar(service: ServiceSettings): Sidecar | undefined {
+function capacitySidecar(service: ServiceSettings): Sidecar | undefined {
   const thresholds = overflowThresholds(service);
   if (!thresholds) return undefined;
   return {
@@ -215,7 +215,7 @@ export function capacitySidecar(service: ServiceSettings): Sidecar | undefined {
 }
 
 /** Locality load balancing per mode (see the DestinationRule). */
-export function localityLbSetting(service: ServiceSettings): LocalityLbSetting {
+function localityLbSetting(service: ServiceSettings): LocalityLbSetting {
   switch (service.mode) {
     case "overflow":
       // The own network (cluster) is one priority: it spills as a whole once too few of its pods are
@@ -236,7 +236,7 @@ export function localityLbSetting(service: ServiceSettings): LocalityLbSetting {
  * match the rule of their own region. Istio takes the first rule whose `from` matches the client's
  * locality and sends nothing to regions the rule does not list.
  */
-export function distributeRules(service: ServiceSettings): { from: string; to: Record<string, number> }[] {
+function distributeRules(service: ServiceSettings): { from: string; to: Record<string, number> }[] {
   const weights = service.distribute;
   if (!weights)
     throw new Error(`service '${service.name}': distribute mode needs distribute weights (config validation should have said so)`);
@@ -251,7 +251,7 @@ export function distributeRules(service: ServiceSettings): { from: string; to: R
  * are ejected, which is what moves traffic there. Panic mode is off in every mode
  * (`minHealthPercent: 0`): below a threshold Envoy would send to ejected pods again.
  */
-export function outlierDetection(service: ServiceSettings): OutlierDetection {
+function outlierDetection(service: ServiceSettings): OutlierDetection {
   const settings = service.outlierDetection;
   const timing = { interval: settings.interval, baseEjectionTime: settings.baseEjectionTime, maxEjectionPercent, minHealthPercent: 0 };
   if (service.mode === "overflow") {
@@ -370,7 +370,7 @@ export function overflowObjects(service: ServiceSettings, cluster: { clusterName
 }
 
 /** A label-safe version from an image reference: its tag, else `unversioned`. */
-export function imageVersion(image: string): string {
+function imageVersion(image: string): string {
   const withoutDigest = image.split("@")[0]!;
   const lastColon = withoutDigest.lastIndexOf(":");
   const tag = lastColon > withoutDigest.lastIndexOf("/") ? withoutDigest.slice(lastColon + 1) : "";

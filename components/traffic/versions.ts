@@ -28,7 +28,7 @@ import {
 export const versionLabel = "version";
 
 /** One Deployment with its HPA and PDB: the whole service, or one version of it. */
-export interface Workload {
+interface Workload {
   /** The version this workload runs; undefined for a service without versions. */
   version?: string;
   deployment: k8s.types.input.apps.v1.Deployment;
@@ -37,17 +37,17 @@ export interface Workload {
 }
 
 /** Everything one cluster gets for one service, with one workload per version that runs there. */
-export interface ServiceObjects extends Omit<OverflowObjects, "deployment" | "hpa" | "pdb"> {
+interface ServiceObjects extends Omit<OverflowObjects, "deployment" | "hpa" | "pdb"> {
   workloads: Workload[];
 }
 
 /** The name of a version's Deployment, HPA and PDB. */
-export function versionWorkloadName(service: ServiceSettings, version: VersionSettings): string {
+function versionWorkloadName(service: ServiceSettings, version: VersionSettings): string {
   return `${service.name}-${version.name}`;
 }
 
 /** The versions that run in a cluster. */
-export function versionsIn(service: ServiceSettings, clusterName: string): VersionSettings[] {
+function versionsIn(service: ServiceSettings, clusterName: string): VersionSettings[] {
   return (service.versions ?? []).filter((version) => version.clusters.includes(clusterName));
 }
 
@@ -56,7 +56,7 @@ export function versionsIn(service: ServiceSettings, clusterName: string): Versi
  * version, selecting and labelling its pods `version: <name>`, running the version's image. The HPA
  * bounds are the service's (home or standby) for each version.
  */
-export function versionWorkload(service: ServiceSettings, version: VersionSettings, clusterName: string): Workload {
+function versionWorkload(service: ServiceSettings, version: VersionSettings, clusterName: string): Workload {
   const name = versionWorkloadName(service, version);
   const labels = { app: service.name, [versionLabel]: version.name };
   // The builders return plain objects; these are their shapes without the Input<> wrappers.
@@ -94,7 +94,7 @@ type PlainHpa = k8s.types.input.autoscaling.v2.HorizontalPodAutoscaler & {
 };
 
 /** One subset per version, each with the service's whole traffic policy (see the module comment). */
-export function versionSubsets(service: ServiceSettings): Subset[] {
+function versionSubsets(service: ServiceSettings): Subset[] {
   return (service.versions ?? []).map((version) => ({
     name: version.name,
     labels: { [versionLabel]: version.name },

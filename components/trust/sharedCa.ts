@@ -24,7 +24,7 @@ export interface SharedCAArgs {
  * supported choice for istiod and Envoy. The cost, a slower key generation, is paid once in the
  * trust stack.
  */
-export const caKey = { algorithm: "RSA", rsaBits: 4096 } as const;
+const caKey = { algorithm: "RSA", rsaBits: 4096 } as const;
 
 /**
  * Key usages of the CA certificates, spelled as the tls provider accepts them (snake_case; the
@@ -32,7 +32,7 @@ export const caKey = { algorithm: "RSA", rsaBits: 4096 } as const;
  * key usages: istiod verifies the chain with Go's default (server auth), which an intermediate without
  * extended key usages passes.
  */
-export const caAllowedUses = ["cert_signing", "crl_signing", "digital_signature"] as const;
+const caAllowedUses = ["cert_signing", "crl_signing", "digital_signature"] as const;
 
 /**
  * Path length of the root: at most one CA below it, so an intermediate can sign workload
@@ -41,7 +41,7 @@ export const caAllowedUses = ["cert_signing", "crl_signing", "digital_signature"
  * leaves a path length of 0 out of the certificate (Go's x509 reads MaxPathLen 0 as "unset" unless
  * MaxPathLenZero is set, which the provider never does).
  */
-export const rootMaxPathLength = 1;
+const rootMaxPathLength = 1;
 
 /** Subject of the root certificate. */
 export function rootSubject(organization: pulumi.Input<string>) {
