@@ -38,7 +38,7 @@ export interface AksClusterArgs {
   aksAuth: AksAuth;
   /** With `entra`: who gets cluster admin, the identities that run Pulumi among them. */
   aksAdminPrincipals: AksAdminPrincipal[];
-  /** The cluster autoscaler's timing; AKS's defaults (10s, 10m) where not given. */
+  /** The cluster autoscaler's timing. Default: AKS's own (scan every 10s, scale down 10m after a scale-up). */
   autoscaling?: AksAutoscalerTiming;
 }
 

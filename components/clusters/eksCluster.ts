@@ -63,7 +63,7 @@ export interface EksClusterArgs {
   clusterAdminPrincipals: string[];
   /** Days CloudWatch keeps the control-plane logs (api, audit, authenticator). */
   controlPlaneLogRetentionDays: number;
-  /** Node autoscaling with Karpenter beyond the node group; off when left out. */
+  /** Node autoscaling with Karpenter beyond the node group. Default: none, the node group alone. */
   autoscaling?: KarpenterSettings;
 }
 

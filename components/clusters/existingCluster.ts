@@ -11,7 +11,7 @@ export interface ExistingClusterArgs {
   kubeconfig: string;
   /** The nodes' `topology.kubernetes.io/region` label (`burstmesh:region`). */
   region: string;
-  /** The API server URL peers use, when it differs from the kubeconfig's (`burstmesh:apiServerUrl`). */
+  /** The API server URL peers use (`burstmesh:apiServerUrl`). Default: the kubeconfig's server. */
   apiServerUrl?: string;
   /** Where the cluster's traffic to its peers comes from (`burstmesh:egressCidrs`). */
   egressCidrs: string[];

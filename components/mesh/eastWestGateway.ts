@@ -12,7 +12,7 @@ export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStat
   return ingress?.hostname || ingress?.ip || undefined;
 }
 
-/** Arguments of {@link EastWestGateway}. None has a default. */
+/** Arguments of {@link EastWestGateway}. Only `nodePortAddress` is optional. */
 export interface EastWestGatewayArgs {
   /** Provider of the cluster the gateway runs in; every Kubernetes object goes through it. */
   provider: k8s.Provider;
@@ -28,6 +28,7 @@ export interface EastWestGatewayArgs {
   /**
    * Instead of a load balancer, a NodePort Service that peers reach at this IP address (a NAT,
    * firewall or VPN endpoint that forwards to the nodes); it is also the published address.
+   * Default: a LoadBalancer Service, whose address is published.
    */
   nodePortAddress?: string;
   /**

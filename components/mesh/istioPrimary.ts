@@ -34,7 +34,7 @@ export function cacertsStringData(bundle: CaBundle): Record<(typeof cacertsKeys)
   return Object.fromEntries(cacertsKeys.map((key) => [key, bundle[key]])) as Record<(typeof cacertsKeys)[number], string>;
 }
 
-/** Arguments of {@link IstioPrimary}. None has a default. */
+/** Arguments of {@link IstioPrimary}. Only `apiProvider` and `hpaDependencies` are optional. */
 export interface IstioPrimaryArgs {
   /** Provider of the cluster Istio is installed in, for what runs pods (istiod) and what istiod validates. */
   provider: k8s.Provider;
@@ -44,7 +44,7 @@ export interface IstioPrimaryArgs {
    * nodes boot. Default: `provider`.
    */
   apiProvider?: k8s.Provider;
-  /** What istiod's HPA needs first: the cluster's metrics pipeline (`MemberCluster.hpaDependencies`). Default none. */
+  /** What istiod's HPA needs first: the cluster's metrics pipeline (`MemberCluster.hpaDependencies`). Default: none. */
   hpaDependencies?: pulumi.Resource[];
   /** Istio release `x.y.z`: the exact version of the `base` and `istiod` charts (no ranges). */
   istioVersion: string;
