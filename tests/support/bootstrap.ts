@@ -54,7 +54,7 @@ export async function simulateMesh<Cluster extends string>(
 }
 
 /** The bootstrap of the mesh the stack files describe: trust, eks and aks. */
-export function simulateBootstrap(): Promise<Bootstrap> {
+function simulateBootstrap(): Promise<Bootstrap> {
   return simulateMesh(stackFileConfig("trust"), { eks: stackFileConfig("eks"), aks: stackFileConfig("aks") });
 }
 

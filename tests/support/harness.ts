@@ -41,7 +41,7 @@ export interface PublishedStack {
   secretOutputNames?: string[];
 }
 
-export interface RunOptions {
+interface RunOptions {
   /** The stack name, e.g. `eks`. */
   stack: string;
   /** The stack's raw config (see `stackFileConfig`). */
@@ -52,8 +52,8 @@ export interface RunOptions {
   mocks?: Record<string, ResourceMock>;
 }
 
-export const organization = "organization";
-export const project = projectName;
+const organization = "organization";
+const project = projectName;
 
 /** Fully qualified name of one of this project's stacks, as a StackReference spells it. */
 export function stackRef(stack: string): string {
@@ -88,7 +88,7 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
 }
 
 /** A mocked run in progress: what it has registered and logged so far. */
-export interface MockedRun {
+interface MockedRun {
   resources: RecordedResource[];
   logs: StackRun["logs"];
   /** Puts `pulumi.log` back; call it when the run is over. */

@@ -21,14 +21,14 @@ interface ModelClass {
 }
 
 /** The model packages and the API groups each covers. */
-export const modelPackages = {
+const modelPackages = {
   istio: "@kubernetes-models/istio",
   karpenter: "@kubernetes-models/karpenter",
   prometheusOperator: "@kubernetes-models/prometheus-operator",
 } as const;
 
 /** The model class of an object's `apiVersion` and `kind` in one of the packages. */
-export async function modelOf(packageName: string, object: { apiVersion: string; kind: string }): Promise<ModelClass> {
+async function modelOf(packageName: string, object: { apiVersion: string; kind: string }): Promise<ModelClass> {
   const [group, version] = object.apiVersion.split("/");
   if (!group || !version) throw new Error(`${object.kind}: apiVersion '${object.apiVersion}' has no group (group/version)`);
   const module = await importModule<Record<string, ModelClass | undefined>>(`${packageName}/${group}/${version}`);
@@ -38,7 +38,7 @@ export async function modelOf(packageName: string, object: { apiVersion: string;
 }
 
 /** The schema errors of one object (empty when it is valid). */
-export async function schemaErrors(packageName: string, object: { apiVersion: string; kind: string }): Promise<string[]> {
+async function schemaErrors(packageName: string, object: { apiVersion: string; kind: string }): Promise<string[]> {
   const Model = await modelOf(packageName, object);
   try {
     new Model(object).validate();

@@ -49,7 +49,7 @@ export interface ReadRequest extends RegistrationRequest {
 type Callback = (err: unknown, response: unknown) => void;
 
 /** The SDK's MockMonitor, which `pulumi.runtime.setMocks` installs: not exported, so typed here. */
-export interface MockMonitor {
+interface MockMonitor {
   registerResource(req: RegistrationRequest, callback: Callback): Promise<void>;
   readResource(req: ReadRequest, callback: Callback): Promise<void>;
   /** Every registered resource's URN and state (a protobuf Struct, or the component's outputs). */
