@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { execSync } from "node:child_process";
 import * as path from "node:path";
-import { unusedExports } from "./support/exports";
+import { resolveImport, unusedExports } from "./support/exports";
 import { repoRoot } from "./support/stackFiles";
 
 /** Every component class under components/<part>/, with the type token it registers. */
@@ -92,28 +92,24 @@ function partOf(file: string): string {
   return dir === "components" || dir.startsWith("components/") ? dir.split("/").slice(0, 2).join("/") : dir.split("/")[0]!;
 }
 
-/** Every relative import of the program's own files (tests aside), resolved to a repository path. */
-function relativeImports(): { file: string; target: string; specifier: string }[] {
-  const skipped = new Set(["node_modules", ".git", "tests", ".stryker-tmp", "reports", ".pulumi-cli", ".pulumi-state", ".rehearsal"]);
-  const walk = (dir: string): string[] =>
-    fs.readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((entry) => {
-      const relative = path.join(dir, entry.name);
-      if (entry.isDirectory()) return skipped.has(entry.name) ? [] : walk(relative);
-      return entry.name.endsWith(".ts") ? [relative] : [];
-    });
-  return walk(".").flatMap((file) =>
-    [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/(?:\bfrom|\bimport\(?|\brequire\()\s*"([^"]+)"/g)].map(
-      ([, specifier]) => {
-        const resolved = path.normalize(path.join(path.dirname(file), specifier!));
-        const target = fs.existsSync(path.join(repoRoot, `${resolved}.ts`)) ? `${resolved}.ts` : path.join(resolved, "index.ts");
-        return { file, target: specifier!.startsWith(".") ? target : "", specifier: specifier! };
-      },
-    ),
-  );
+/** Every file git knows in the work tree (tracked, or new and not ignored), as a repository path. */
+const workTreeFiles = execSync("git ls-files -co --exclude-standard", { cwd: repoRoot, encoding: "utf8" })
+  .split("\n")
+  .filter((file) => file !== "" && fs.existsSync(path.join(repoRoot, file)));
+
+/** Every import of the program's own files (tests aside); `target` is the repository path of a relative one, else "". */
+function programImports(): { file: string; target: string; specifier: string }[] {
+  return workTreeFiles
+    .filter((file) => file.endsWith(".ts") && !file.startsWith("tests/"))
+    .flatMap((file) =>
+      [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/(?:\bfrom|\bimport\(?|\brequire\()\s*"([^"]+)"/g)].map(
+        ([, specifier]) => ({ file, target: resolveImport(repoRoot, file, specifier!) ?? "", specifier: specifier! }),
+      ),
+    );
 }
 
 describe("layout: layers import downward only", () => {
-  const imports = relativeImports();
+  const imports = programImports();
   const rank = new Map(layers.flatMap((parts, index) => parts.map((part) => [part, index] as const)));
 
   it("knows the part of every file of the program", () => {
@@ -158,10 +154,9 @@ describe("layout: what the comments cite exists", () => {
       .split("\n")
       .filter((line) => /^#+ /.test(line))
       .map((line) => line.replace(/^#+ /, "").toLowerCase());
-  const sources = execSync("git ls-files -co --exclude-standard", { cwd: repoRoot, encoding: "utf8" })
-    .split("\n")
-    .filter((file) => /\.(ts|ya?ml|sh|json)$/.test(file) && !file.startsWith("tests/") && file !== "package-lock.json")
-    .filter((file) => fs.existsSync(path.join(repoRoot, file)));
+  const sources = workTreeFiles.filter(
+    (file) => /\.(ts|ya?ml|sh|json)$/.test(file) && !file.startsWith("tests/") && file !== "package-lock.json",
+  );
 
   it("names only docs that exist", () => {
     const missing = sources.flatMap((file) =>
@@ -198,9 +193,7 @@ describe("layout: what the comments cite exists", () => {
 
 describe("layout: no export goes unused", () => {
   it("has every export imported by another file (tests included), but a component's own <Component>Args", () => {
-    const files = execSync("git ls-files -co --exclude-standard '*.ts'", { cwd: repoRoot, encoding: "utf8" })
-      .split("\n")
-      .filter((file) => file !== "" && fs.existsSync(path.join(repoRoot, file)));
+    const files = workTreeFiles.filter((file) => file.endsWith(".ts"));
     // Run by a tool rather than imported: the tests, the CLIs and scripts, the policy pack's entry.
     const entryPoints = files.filter(
       (file) =>

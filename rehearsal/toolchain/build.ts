@@ -24,6 +24,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { formatDuration } from "../../orchestrator/summary";
 
 /** One binary of a tool: its name in `<cache>/bin/`, the Go package (`.` is the wrapper's own main). */
 export interface Binary {
@@ -212,15 +213,6 @@ export function toolchainStatus(pins: LoadedPins = loadPins(), env: NodeJS.Proce
 
 function readIfExists(file: string): string | undefined {
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
-}
-
-/** `1h02m03s`, `2m03s`, `4s`. */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  const [h, m, sec] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
-  const pad = (n: number) => String(n).padStart(2, "0");
-  if (h > 0) return `${h}h${pad(m)}m${pad(sec)}s`;
-  return m > 0 ? `${m}m${pad(sec)}s` : `${sec}s`;
 }
 
 /** What `go mod download -json` says of one module version. */

@@ -15,7 +15,7 @@ const hasExport = (node: ts.Node) =>
   ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
 
 /** The module a relative specifier names, as a repository path, or undefined for packages. */
-function resolve(root: string, from: string, specifier: string): string | undefined {
+export function resolveImport(root: string, from: string, specifier: string): string | undefined {
   if (!specifier.startsWith(".")) return undefined;
   const base = path.normalize(path.join(path.dirname(from), specifier)).replace(/\.ts$/, "");
   for (const candidate of [`${base}.ts`, path.join(base, "index.ts")]) if (fs.existsSync(path.join(root, candidate))) return candidate;
@@ -41,7 +41,7 @@ export function unusedExports(root: string, files: readonly string[], entryPoint
     modules.set(file, module);
     for (const statement of source.statements) {
       if (ts.isExportDeclaration(statement)) {
-        const target = statement.moduleSpecifier && resolve(root, file, (statement.moduleSpecifier as ts.StringLiteral).text);
+        const target = statement.moduleSpecifier && resolveImport(root, file, (statement.moduleSpecifier as ts.StringLiteral).text);
         if (target && !statement.exportClause) module.reexportAll.push(target);
         else if (statement.exportClause && ts.isNamedExports(statement.exportClause)) {
           for (const element of statement.exportClause.elements) {
@@ -80,7 +80,7 @@ export function unusedExports(root: string, files: readonly string[], entryPoint
   for (const { file, source } of sources) {
     const visit = (node: ts.Node): void => {
       if (ts.isImportDeclaration(node)) {
-        const target = resolve(root, file, (node.moduleSpecifier as ts.StringLiteral).text);
+        const target = resolveImport(root, file, (node.moduleSpecifier as ts.StringLiteral).text);
         const bindings = node.importClause?.namedBindings;
         if (target && bindings && ts.isNamespaceImport(bindings)) usedWhole.add(target);
         if (target && bindings && ts.isNamedImports(bindings)) {
@@ -90,11 +90,11 @@ export function unusedExports(root: string, files: readonly string[], entryPoint
         // `require(…)` and `import(…)` of a module: every export may be read.
         const callee = node.expression;
         if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === "require")) {
-          const target = resolve(root, file, node.arguments[0].text);
+          const target = resolveImport(root, file, node.arguments[0].text);
           if (target) usedWhole.add(target);
         }
       } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
-        const target = resolve(root, file, node.argument.literal.text);
+        const target = resolveImport(root, file, node.argument.literal.text);
         if (target && node.qualifier && ts.isIdentifier(node.qualifier)) markUsed(target, node.qualifier.text);
       }
       ts.forEachChild(node, visit);
