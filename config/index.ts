@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { repeatedIndexes } from "./fields";
-import { formatIssues, pathSuffix } from "./issues";
+import { formatIssues, pathSuffix, unknownKeyMessage } from "./issues";
 import { projectDefaults, projectName as project, projectRoot } from "./projectFile";
 import {
   awsClusterSettings,
@@ -46,10 +46,14 @@ export type RawConfig = Readonly<Record<string, string | undefined>>;
 /** A configuration mistake; a RunError so that Pulumi prints the message without a stack trace. */
 export class ConfigError extends pulumi.RunError {}
 
-/** Reads every key this program knows from the engine's config. */
-function readPulumiConfig(keys: readonly string[] = knownKeys()): RawConfig {
+/**
+ * Reads every key this program knows from the engine's config, and every other key of the project's
+ * namespace, so that {@link loadConfig} can refuse the ones nobody reads.
+ */
+function readPulumiConfig(): RawConfig {
   const raw: Record<string, string | undefined> = {};
-  for (const fullKey of keys) {
+  const ownKeys = Object.keys(pulumi.runtime.allConfig()).filter((key) => key.startsWith(`${project}:`));
+  for (const fullKey of new Set([...knownKeys(), ...ownKeys])) {
     const [namespace, key] = fullKey.split(":") as [string, string];
     raw[fullKey] = new pulumi.Config(namespace).get(key);
   }
@@ -62,11 +66,16 @@ export function loadConfig(
   defaults = projectDefaults(),
   clearTextSecrets: readonly string[] = secretsInClearText(),
 ): StackConfig {
-  const issues: string[] = [];
-  const value = (fullKey: string, schema: z.ZodType): unknown => decode(fullKey, raw[fullKey], defaults[fullKey], schema, issues);
+  const issues: string[] = unknownKeys(raw);
+  const undecodable = new Set<string>();
+  const value = (fullKey: string, schema: z.ZodType): unknown => {
+    const decoded = decode(fullKey, raw[fullKey], defaults[fullKey], schema, issues);
+    if (decoded === notDecoded) undecodable.add(fullKey);
+    return decoded === notDecoded ? undefined : decoded;
+  };
 
   const role = value(`${project}:role`, roleSchema);
-  const mesh = parseSection(meshSettings, (key) => value(`${project}:${key}`, fieldSchema(meshSettings, key)), issues);
+  const mesh = parseSection(meshSettings, (key) => value(`${project}:${key}`, fieldSchema(meshSettings, key)), issues, undecodable);
   if (role !== "trust" && role !== "cluster") {
     issues.push(`${project}:role: must be 'trust' or 'cluster' (got '${String(role)}')`);
   }
@@ -83,6 +92,7 @@ export function loadConfig(
     clusterSchema,
     (key) => value(keyNames[key] ?? `${project}:${key}`, fieldSchema(clusterSchema, key)),
     issues,
+    undecodable,
     keyNames,
   ) as ClusterSettings | undefined;
   for (const key of clearTextSecrets) {
@@ -164,20 +174,34 @@ function checkMembership(cluster: ClusterSettings, mesh: MeshSettings, issues: s
   });
 }
 
-/** Validates one section key by key, so that each issue names the config key it belongs to. */
+/**
+ * Validates one section key by key, so that each issue names the config key it belongs to. A key in
+ * `undecodable` has its issue already and gets no second one.
+ */
 function parseSection<T extends z.ZodObject>(
   schema: T,
   valueOf: (key: string) => unknown,
   issues: string[],
+  undecodable: ReadonlySet<string>,
   keyNames: Record<string, string> = {},
 ): z.infer<T> | undefined {
   const input = Object.fromEntries(Object.keys(schema.shape).map((key) => [key, valueOf(key)]));
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
-  issues.push(
-    ...formatIssues(result.error.issues, ([key, ...rest]) => (keyNames[String(key)] ?? `${project}:${String(key)}`) + pathSuffix(rest)),
-  );
+  const fullKey = (key: PropertyKey) => keyNames[String(key)] ?? `${project}:${String(key)}`;
+  const fresh = result.error.issues.filter((issue) => !undecodable.has(fullKey(issue.path[0]!)));
+  issues.push(...formatIssues(fresh, ([key, ...rest]) => fullKey(key!) + pathSuffix(rest), schema));
   return undefined;
+}
+
+/** The keys of this project's namespace that no setting reads: typos, which would otherwise leave the default in force. */
+function unknownKeys(raw: RawConfig): string[] {
+  const known = knownKeys();
+  const ownKnown = known.filter((key) => key.startsWith(`${project}:`));
+  return Object.keys(raw)
+    .filter((key) => key.startsWith(`${project}:`) && raw[key] !== undefined && !known.includes(key))
+    .sort()
+    .map((key) => `${key}: ${unknownKeyMessage(key, ownKnown)}`);
 }
 
 function fieldSchema(schema: z.ZodObject, key: string): z.ZodType {
@@ -194,9 +218,27 @@ function decode(fullKey: string, raw: string | undefined, fallback: unknown, sch
   try {
     return JSON.parse(raw);
   } catch {
-    issues.push(`${fullKey}: must be a number, list or object (got '${raw}')`);
-    return undefined;
+    issues.push(`${fullKey}: must be ${expectedJson(schema)} (got '${raw}')`);
+    return notDecoded;
   }
+}
+
+/** What {@link decode} gives for a value that is not JSON (its issue recorded). */
+const notDecoded = Symbol("not decoded");
+
+/** What a JSON-valued key holds, as its error says it: a list for `peers`, an object for `nodePool`. */
+function expectedJson(schema: z.ZodType): string {
+  const def = (schema as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
+  if (def.innerType) return expectedJson(def.innerType);
+  if (def.type === "pipe" && def.in) return expectedJson(def.in);
+  const described: Record<string, string> = {
+    array: "a list",
+    object: "an object",
+    number: "a number",
+    int: "a number",
+    boolean: "true or false",
+  };
+  return described[def.type] ?? "a number, list or object";
 }
 
 function isText(schema: z.ZodType): boolean {

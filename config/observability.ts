@@ -67,12 +67,13 @@ export function parseObservabilityConfig(raw: unknown, context: ObservabilityCon
   const input = decodeJson(observabilityKey, raw, issues);
   if (issues.length > 0) return { ok: false, issues };
   const parsed = observabilitySchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) issues.push(...issuesAt(observabilityKey, parsed.error.issues));
+  if (!parsed.success) issues.push(...issuesAt(observabilityKey, parsed.error.issues, observabilitySchema));
   const named = typeof input === "object" && input !== null ? (input as { observer?: unknown }).observer : undefined;
   const observer = typeof named === "string" ? named : members?.[0];
-  if (observer === undefined) {
+  // Undefined members were refused already (they are invalid); only a valid, empty list leaves no default.
+  if (observer === undefined && members !== undefined) {
     issues.push(`${observabilityKey}.observer: is required when ${project}:members is empty`);
-  } else if (members && !members.includes(observer)) {
+  } else if (observer !== undefined && members && !members.includes(observer)) {
     issues.push(`${observabilityKey}.observer: '${observer}' is not one of ${project}:members (${members.join(", ")})`);
   }
   if (parsed.success && parsed.data.internalLoadBalancer && cluster?.cloud === "existing" && cluster.clusterName === observer) {
@@ -81,6 +82,6 @@ export function parseObservabilityConfig(raw: unknown, context: ObservabilityCon
         "annotations are unknown; leave it false and reach Grafana with kubectl port-forward",
     );
   }
-  if (!parsed.success || issues.length > 0) return { ok: false, issues };
-  return { ok: true, observability: { ...parsed.data, observer: observer! } };
+  if (!parsed.success || issues.length > 0 || observer === undefined) return { ok: false, issues };
+  return { ok: true, observability: { ...parsed.data, observer } };
 }

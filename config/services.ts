@@ -261,14 +261,14 @@ export function parseServiceConfig(rawServices: unknown, rawDrill: unknown, cont
       const key = `${servicesKey}[${index}]`;
       const parsed = serviceSchema.safeParse(entry, { reportInput: true });
       if (parsed.success) services.push(parsed.data);
-      else issues.push(...issuesAt(key, parsed.error.issues));
+      else issues.push(...issuesAt(key, parsed.error.issues, serviceSchema));
       issues.push(...crossCheck(key, entry, context));
     });
     issues.push(...uniqueness(servicesKey, servicesInput));
   }
 
   const drillParsed = drillSchema.safeParse(drillInput, { reportInput: true });
-  if (!drillParsed.success) issues.push(...issuesAt(drillKey, drillParsed.error.issues));
+  if (!drillParsed.success) issues.push(...issuesAt(drillKey, drillParsed.error.issues, drillSchema));
   const drill = drillParsed.success ? { ...drillParsed.data, service: drillParsed.data.service ?? services[0]?.name } : undefined;
   if (Array.isArray(servicesInput)) {
     const names = [

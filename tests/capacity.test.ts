@@ -124,7 +124,7 @@ describe("capacity", function () {
         { scaleDownDelayAfterAdd: "600s" },
         /burstmesh:autoscaling\.scaleDownDelayAfterAdd: must be a whole number of minutes such as 10m/,
       ],
-      ["a section that is not an object", "eks", "on", /burstmesh:autoscaling: must be a number, list or object \(got 'on'\)/],
+      ["a section that is not an object", "eks", "on", /burstmesh:autoscaling: must be an object \(got 'on'\)/],
     ];
     for (const [what, stack, section, expected] of cases) {
       it(`rejects ${what}`, () => {

@@ -180,13 +180,69 @@ describe("config", () => {
         { "burstmesh:availabilityZoneCount": 1 },
         /burstmesh:availabilityZoneCount: must be at least 2/,
       ],
-      ["a non-JSON list", "eks", { "burstmesh:peers": "aks" }, /burstmesh:peers: must be a number, list or object \(got 'aks'\)/],
+      ["a non-JSON list", "eks", { "burstmesh:peers": "aks" }, /^ {2}- burstmesh:peers: must be a list \(got 'aks'\)$/m],
     ];
     for (const [what, stack, changes, expected] of cases) {
       it(`rejects ${what}`, () => {
         assert.match(configErrorOf(withConfig(stack, changes)), expected);
       });
     }
+
+    it("says a string where a list belongs once, without a second 'is required'", () => {
+      const lines = configErrorOf(withConfig("aks", { "burstmesh:peers": "eks" }))
+        .split("\n")
+        .slice(1);
+      assert.deepEqual(lines, ["  - burstmesh:peers: must be a list (got 'eks')"]);
+    });
+
+    it("reports invalid members once, without a false 'observer is required'", () => {
+      const lines = configErrorOf(withConfig("aks", { "burstmesh:members": "x" }))
+        .split("\n")
+        .slice(1);
+      assert.deepEqual(lines, ["  - burstmesh:members: must be a list (got 'x')"]);
+    });
+
+    it("says a missing choice is required, and which values it takes", () => {
+      assert.match(
+        configErrorOf(withConfig("eks", { "burstmesh:natGateways": undefined })),
+        /^ {2}- burstmesh:natGateways: is required \('single' or 'perZone'\)$/m,
+      );
+    });
+
+    describe("unknown keys", () => {
+      it("refuses a misspelt top-level key, naming the key it most likely means", () => {
+        const message = configErrorOf(withConfig("eks", { "burstmesh:natGateway": "single", "burstmesh:observabilty": {} }));
+        assert.match(message, /^ {2}- burstmesh:natGateway: is not a known setting; did you mean 'burstmesh:natGateways'\?$/m);
+        assert.match(message, /^ {2}- burstmesh:observabilty: is not a known setting; did you mean 'burstmesh:observability'\?$/m);
+      });
+
+      it("refuses a key that resembles none without a guess", () => {
+        assert.match(
+          configErrorOf(withConfig("trust", { "burstmesh:frobnicate": "yes" })),
+          /^ {2}- burstmesh:frobnicate: is not a known setting$/m,
+        );
+      });
+
+      it("refuses misspelt keys inside sections and list entries, with the sibling they misspell", () => {
+        const message = configErrorOf(
+          withConfig("eks", {
+            "burstmesh:autoscaling": { enabeld: false },
+            "burstmesh:services": [{ name: "podinfo", homeCluster: "eks", capacity: { maxConcurentRequests: 32 } }],
+            "burstmesh:observability": { retension: "15d" },
+          }),
+        );
+        assert.match(message, /burstmesh:autoscaling: has no key 'enabeld' on aws/);
+        assert.match(
+          message,
+          /^ {2}- burstmesh:services\[0\]\.capacity\.maxConcurentRequests: is not a known setting; did you mean 'maxConcurrentRequests'\?$/m,
+        );
+        assert.match(message, /^ {2}- burstmesh:observability\.retension: is not a known setting; did you mean 'retention'\?$/m);
+      });
+
+      it("leaves other namespaces to their providers", () => {
+        assert.doesNotThrow(() => loadConfig(withConfig("eks", { "aws:profile": "prod", "kubernetes:enableServerSideApply": "true" })));
+      });
+    });
 
     it("reports every bad key at once, naming the stack", () => {
       const message = configErrorOf(

@@ -223,7 +223,12 @@ describe("overflow services", () => {
         undefined,
         "burstmesh:services[0].protocol: must be 'http', 'http2' or 'grpc'",
       ],
-      ["a misspelt key", [{ ...minimal, capactiy: 3 }], undefined, "burstmesh:services[0].capactiy: is not a known setting"],
+      [
+        "a misspelt key",
+        [{ ...minimal, capactiy: 3 }],
+        undefined,
+        "burstmesh:services[0].capactiy: is not a known setting; did you mean 'capacity'?",
+      ],
       ["a port as text", [{ ...minimal, port: "9898" }], undefined, "burstmesh:services[0].port: must be a number"],
       [
         "one retry (two tries, both at home)",
