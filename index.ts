@@ -101,6 +101,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     egressCidrs: member.egressCidrs,
     services: overflow,
     kialiToken,
+    linkedPeers: peers.map(({ name }) => name),
   });
 }
 

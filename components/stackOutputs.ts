@@ -89,6 +89,11 @@ interface ClusterStackOutputs {
    * members other than the observer publish it, and only with observability enabled.
    */
   kialiToken?: string;
+  /**
+   * The peers this stack holds a remote secret for. On its next run, a listed peer that has stopped
+   * publishing fails the stack rather than losing its remote secret.
+   */
+  linkedPeers: string[];
 }
 
 /** What a stack program returns for outputs `T`: each output as a value, promise or Output. */
@@ -110,6 +115,7 @@ export const clusterOutputNames = {
   meshPeer: "meshPeer",
   services: "services",
   kialiToken: "kialiToken",
+  linkedPeers: "linkedPeers",
 } as const satisfies NamesOf<ClusterStackOutputs>;
 
 /** The outputs each kind of stack publishes as Pulumi secrets; every other output is in the clear. */
@@ -145,6 +151,8 @@ interface ClusterStackParts {
   services: Record<string, { [K in keyof ServiceSummary]: pulumi.Input<ServiceSummary[K]> }>;
   /** The read-only Kiali token, when this member publishes one for the observer. */
   kialiToken?: pulumi.Input<string>;
+  /** The peers this stack links, each with a remote secret. */
+  linkedPeers: readonly string[];
 }
 
 /** A cluster stack's outputs, from its cluster, gateway, reader token and services. */
@@ -173,6 +181,7 @@ export function clusterStackOutputs(parts: ClusterStackParts) {
     meshPeer: pulumi.secret(pulumi.output(meshPeer)),
     services: pulumi.output(serviceSummaries) as pulumi.Output<Record<string, ServiceSummary>>,
     ...(parts.kialiToken === undefined ? {} : { kialiToken: pulumi.secret(parts.kialiToken) }),
+    linkedPeers: [...parts.linkedPeers],
   } satisfies Published<ClusterStackOutputs>;
 }
 
@@ -208,28 +217,54 @@ export interface PublishedPeer {
 }
 
 /**
- * The peers that have published their mesh outputs. A peer that has not been deployed yet is
- * skipped with a log line: this stack deploys without it and picks it up on its next `up`.
+ * The peers that have published their mesh outputs. A peer this stack has never linked is skipped
+ * with a log line on the mesh's first bootstrap: this stack deploys without it and picks it up on
+ * its next `up`. A peer it has linked before (its last `linkedPeers`) must still publish: skipping it
+ * would delete its remote secret and quietly cut the mesh in two, so the run fails instead, before
+ * anything changes. Removing a peer is an edit of `burstmesh:peers`.
  */
 export async function readPeers(peers: readonly string[]): Promise<PublishedPeer[]> {
+  const linkedBefore = await lastLinkedPeers();
   const published: PublishedPeer[] = [];
+  const missing: string[] = [];
   const name = clusterOutputNames.meshPeer;
   for (const peerName of peers) {
     const reference = new pulumi.StackReference(`peer-${peerName}`, { name: qualifiedStackName(peerName) });
-    const details = await reference.getOutputDetails(name);
-    if (details.value === undefined && details.secretValue === undefined) {
-      await pulumi.log.info(
-        `Peer '${peerName}' has not published '${name}' yet (stack ${qualifiedStackName(peerName)}); ` +
-          `skipping its remote secret until the next 'pulumi up' after '${peerName}' is deployed.`,
-      );
+    if (!isPublished(await reference.getOutputDetails(name))) {
+      if (linkedBefore.includes(peerName)) {
+        missing.push(peerName);
+      } else {
+        await pulumi.log.info(
+          `Peer '${peerName}' has not published '${name}' yet (stack ${qualifiedStackName(peerName)}); ` +
+            `skipping its remote secret until the next 'pulumi up' after '${peerName}' is deployed.`,
+        );
+      }
       continue;
     }
-    const kiali = await reference.getOutputDetails(clusterOutputNames.kialiToken);
-    const kialiToken =
-      kiali.value === undefined && kiali.secretValue === undefined
-        ? undefined
-        : pulumi.secret(reference.requireOutput(clusterOutputNames.kialiToken) as pulumi.Output<string>);
+    const kialiToken = isPublished(await reference.getOutputDetails(clusterOutputNames.kialiToken))
+      ? pulumi.secret(reference.requireOutput(clusterOutputNames.kialiToken) as pulumi.Output<string>)
+      : undefined;
     published.push({ name: peerName, peer: pulumi.secret(reference.requireOutput(name) as pulumi.Output<MeshPeer>), kialiToken });
   }
+  if (missing.length > 0) {
+    const stacks = missing.map((peer) => `'${peer}' (stack ${qualifiedStackName(peer)})`).join(", ");
+    throw new pulumi.RunError(
+      `Peer ${stacks} no longer publishes '${name}', though this stack links it: going on would delete its remote secret ` +
+        `and cut the mesh in two. Deploy the peer stack again (or fix its name), or, to leave the peer for good, ` +
+        `remove it from ${pulumi.getProject()}:peers. Nothing has been changed.`,
+    );
+  }
   return published;
+}
+
+/** The peers this stack linked on its last deployment; none before its first. */
+async function lastLinkedPeers(): Promise<string[]> {
+  const self = new pulumi.StackReference("self", { name: qualifiedStackName(pulumi.getStack()) });
+  const details = await self.getOutputDetails(clusterOutputNames.linkedPeers);
+  const linked = details.value ?? details.secretValue;
+  return Array.isArray(linked) ? linked.filter((peer): peer is string => typeof peer === "string") : [];
+}
+
+function isPublished(details: pulumi.StackReferenceOutputDetails): boolean {
+  return details.value !== undefined || details.secretValue !== undefined;
 }

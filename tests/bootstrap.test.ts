@@ -128,9 +128,12 @@ describe("bootstrap of the whole mesh under mocks", function () {
       assert.equal(server(run.second.aks, "eks"), eksCluster.state.endpoint);
     });
 
-    it("converges: the second pass changes no output, so a third pass would change nothing", () => {
+    it("converges: the second pass changes no output a peer reads, so a third pass would change nothing", () => {
       for (const stack of ["eks", "aks"] as const) {
-        assert.deepEqual(run.second[stack].outputs, run.first[stack].outputs, `${stack} outputs are stable`);
+        const { linkedPeers: linkedFirst, ...first } = run.first[stack].outputs;
+        const { linkedPeers: linkedSecond, ...second } = run.second[stack].outputs;
+        assert.deepEqual(second, first, `${stack} outputs are stable`);
+        assert.deepEqual([linkedFirst!.value, linkedSecond!.value], [[], [stack === "eks" ? "aks" : "eks"]]);
       }
     });
 
@@ -139,6 +142,28 @@ describe("bootstrap of the whole mesh under mocks", function () {
       const shape = (stackRun: StackRun) =>
         stackRun.resources.filter((r) => !r.read).map((r) => ({ type: r.type, urn: r.urn, inputs: reveal(r.inputs) }));
       assert.deepEqual(shape(again), shape(run.second.eks));
+    });
+  });
+
+  describe("a linked peer that stops publishing", () => {
+    it("fails the stack, naming the peer and burstmesh:peers, before any resource is registered", async () => {
+      const error = await rerunSecondPass(run, "eks", { peerPublished: false }).then(
+        () => assert.fail("expected the run to fail"),
+        (failure: Error & { resources?: unknown[] }) => failure,
+      );
+      assert.match(error.message, /Peer 'aks' \(stack organization\/burstmesh\/aks\) no longer publishes 'meshPeer'/);
+      assert.match(error.message, /remove it from burstmesh:peers/);
+      assert.deepEqual(
+        (error.resources as { type: string }[]).filter((r) => !r.type.startsWith("pulumi:")).map((r) => r.type),
+        [],
+        "nothing is registered, so the engine deletes no remote secret",
+      );
+    });
+
+    it("is only skipped while this stack has never linked it (the first bootstrap)", async () => {
+      const fresh = await rerunSecondPass(run, "eks", { peerPublished: false, selfPublished: false });
+      assert.equal(remoteSecrets(fresh).length, 0);
+      assert.ok(fresh.logs.some((log) => log.message.includes("Peer 'aks' has not published")));
     });
   });
 

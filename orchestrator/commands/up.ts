@@ -10,11 +10,19 @@ import { allStacks, openAll, streamed } from "./steps";
 export const DEFAULT_MAX_PASSES = 4;
 
 /**
- * A digest of a stack's outputs, values (secret ones included) and secretness, independent of key
- * order. Used only for comparison; neither it nor the values are printed.
+ * The cluster-stack outputs that only the stack itself reads, on its next run (the peers it links,
+ * `clusterOutputNames.linkedPeers`): no other stack's program depends on them, so a change in them
+ * cannot make another pass change anything.
+ */
+export const ownBookkeepingOutputs: readonly string[] = ["linkedPeers"];
+
+/**
+ * A digest of the outputs other stacks read, values (secret ones included) and secretness,
+ * independent of key order. Used only for comparison; neither it nor the values are printed.
  */
 export function outputsDigest(outputs: StackOutputs): string {
-  return createHash("sha256").update(canonicalJson(outputs)).digest("hex");
+  const read = Object.fromEntries(Object.entries(outputs).filter(([name]) => !ownBookkeepingOutputs.includes(name)));
+  return createHash("sha256").update(canonicalJson(read)).digest("hex");
 }
 
 function canonicalJson(value: unknown): string {
@@ -52,7 +60,7 @@ interface UpReport {
 
 /**
  * `up`: the trust stack, then every selected cluster stack in parallel, repeated until a pass
- * changes no cluster stack's outputs (a cluster stack's program is a function of its config and
+ * changes no cluster stack's outputs that peers read (a cluster stack's program is a function of its config and
  * the trust and peer stacks' outputs, so then another pass would change nothing) or every update
  * of the pass reports only `same`. Ends, converged or not, with a summary: per stack, the changes
  * and duration of each update, then the time from the start.

@@ -25,8 +25,8 @@ export type Bootstrap = MeshRuns<"eks" | "aks">;
 
 /**
  * Runs the bootstrap the orchestrator runs, under mocks, for any set of cluster stacks: the trust
- * stack, then every cluster stack with no peer outputs, then every one again with all the others'
- * first-pass outputs (each stack's config says which of them it peers with). `trust` is the trust
+ * stack, then every cluster stack with no peer outputs, then every one again with every first-pass
+ * output (each stack's config says which of them it peers with). `trust` is the trust
  * stack's config, or a run of it to reuse (its certificates take seconds of real crypto).
  */
 export async function simulateMesh<Cluster extends string>(
@@ -36,15 +36,14 @@ export async function simulateMesh<Cluster extends string>(
   const trustRun = Array.isArray(trust.resources) ? (trust as StackRun) : await runStack({ stack: "trust", config: trust as RawConfig });
   const trustOutputs = { [stackRef("trust")]: published(trustRun) };
   const names = Object.keys(clusters) as Cluster[];
-  const pass = async (peers: Partial<Record<Cluster, StackRun>>) => {
+  // Every stack of the previous pass, this one included: a stack reads its own last outputs too.
+  const pass = async (previous: Partial<Record<Cluster, StackRun>>) => {
+    const lastOutputs = Object.fromEntries(
+      Object.entries<StackRun>(previous as Record<Cluster, StackRun>).map(([name, run]) => [stackRef(name), published(run)]),
+    );
     const runs = {} as Record<Cluster, StackRun>;
     for (const stack of names) {
-      const others = Object.entries(peers).filter(([name]) => name !== stack) as [Cluster, StackRun][];
-      runs[stack] = await runStack({
-        stack,
-        config: clusters[stack],
-        published: { ...trustOutputs, ...Object.fromEntries(others.map(([name, run]) => [stackRef(name), published(run)])) },
-      });
+      runs[stack] = await runStack({ stack, config: clusters[stack], published: { ...trustOutputs, ...lastOutputs } });
     }
     return runs;
   };
@@ -66,12 +65,23 @@ export function sharedBootstrap(): Promise<Bootstrap> {
   return shared;
 }
 
-/** Reruns one cluster stack of the second pass with exactly the same inputs. */
-export function rerunSecondPass(bootstrap: Bootstrap, stack: "eks" | "aks"): Promise<StackRun> {
+/**
+ * Reruns one cluster stack of the second pass: with exactly the same inputs (its peer's first-pass
+ * outputs, its own second-pass ones), or without its peer's or its own published outputs.
+ */
+export function rerunSecondPass(
+  bootstrap: Bootstrap,
+  stack: "eks" | "aks",
+  { peerPublished = true, selfPublished = true } = {},
+): Promise<StackRun> {
   const peer = stack === "eks" ? "aks" : "eks";
   return runStack({
     stack,
     config: stackFileConfig(stack),
-    published: { [stackRef("trust")]: published(bootstrap.trust), [stackRef(peer)]: published(bootstrap.first[peer]) },
+    published: {
+      [stackRef("trust")]: published(bootstrap.trust),
+      ...(peerPublished ? { [stackRef(peer)]: published(bootstrap.first[peer]) } : {}),
+      ...(selfPublished ? { [stackRef(stack)]: published(bootstrap.second[stack]) } : {}),
+    },
   });
 }

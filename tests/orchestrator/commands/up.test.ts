@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { meshUp, onlySame, outputsDigest } from "../../../orchestrator/commands/up";
+import { meshUp, onlySame, outputsDigest, ownBookkeepingOutputs } from "../../../orchestrator/commands/up";
+import { clusterOutputNames } from "../../../components/stackOutputs";
 import { NotConvergedError, StackFailedError } from "../../../orchestrator/errors";
 import {
   CapturedLog,
@@ -337,6 +338,12 @@ describe("up", () => {
     assert.notEqual(outputsDigest(a), outputsDigest({ ...a, t: secret("two") }));
     assert.notEqual(outputsDigest(a), outputsDigest({ ...a, t: plain("one") }));
     assert.ok(!outputsDigest(a).includes("one"));
+  });
+
+  it("leaves out of the digest the outputs only the stack itself reads, and they are the contract's", () => {
+    const a = { meshPeer: secret("peer") };
+    assert.equal(outputsDigest(a), outputsDigest({ ...a, linkedPeers: plain(["aks"]) }));
+    assert.deepEqual(ownBookkeepingOutputs, [clusterOutputNames.linkedPeers]);
   });
 
   it("counts an update as unchanged only when it reported nothing but 'same'", () => {
