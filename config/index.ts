@@ -1,7 +1,5 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { repeatedIndexes } from "./fields";
 import { formatIssues, pathSuffix, unknownKeyMessage } from "./issues";
@@ -19,6 +17,7 @@ import {
 } from "./schema";
 import { ObservabilitySettings, parseObservabilityConfig } from "./observability";
 import { DrillSettings } from "./drill";
+import { readStackFileConfig } from "./stackFile";
 import { parseServiceConfig, ServiceSettings } from "./services";
 
 export * from "./observability";
@@ -27,6 +26,7 @@ export * from "./services";
 export * from "./drill";
 export * from "./images";
 export { projectDefaults, projectName, readProjectFile } from "./projectFile";
+export { readStackFileConfig } from "./stackFile";
 
 /** Everything a stack reads from config, validated. */
 export type StackConfig =
@@ -66,6 +66,23 @@ export function loadConfig(
   defaults = projectDefaults(),
   clearTextSecrets: readonly string[] = secretsInClearText(),
 ): StackConfig {
+  const check = checkConfig(raw, defaults, clearTextSecrets);
+  if (!check.ok) {
+    throw new ConfigError(
+      `Invalid configuration for stack '${pulumi.getStack()}':\n${check.issues.map((issue) => `  - ${issue}`).join("\n")}`,
+    );
+  }
+  return check.config;
+}
+
+/** A stack's config, validated: the settings, or every issue, each naming its config key. */
+type ConfigCheck = { ok: true; config: StackConfig } | { ok: false; issues: string[] };
+
+/**
+ * Defaults and validates one stack's raw config, as {@link loadConfig} does but without the engine
+ * and without throwing: `npm run mesh -- validate` checks every stack file with it.
+ */
+export function checkConfig(raw: RawConfig, defaults: Record<string, unknown>, clearTextSecrets: readonly string[]): ConfigCheck {
   const issues: string[] = unknownKeys(raw);
   const undecodable = new Set<string>();
   const value = (fullKey: string, schema: z.ZodType): unknown => {
@@ -79,12 +96,12 @@ export function loadConfig(
   if (role !== "trust" && role !== "cluster") {
     issues.push(`${project}:role: must be 'trust' or 'cluster' (got '${String(role)}')`);
   }
-  if (role !== "cluster") return finish(issues, () => ({ role: "trust", mesh: mesh! }));
+  if (role !== "cluster") return settle(issues, () => ({ role: "trust", mesh: mesh! }));
 
   const cloud = value(`${project}:cloud`, z.string());
   if (!clouds.includes(cloud as Cloud)) {
     issues.push(`${project}:cloud: must be 'aws', 'azure' or 'existing' (got ${cloud === undefined ? "nothing" : `'${String(cloud)}'`})`);
-    return finish(issues, () => never());
+    return settle(issues, () => never());
   }
   const clusterSchema = clusterSchemas[cloud as Cloud];
   const keyNames = providerKeys[cloud as Cloud];
@@ -106,7 +123,7 @@ export function loadConfig(
   if (!overflow.ok) issues.push(...overflow.issues);
   const observability = parseObservabilityConfig(value(`${project}:observability`, z.unknown()), { members: mesh?.members, cluster });
   if (!observability.ok) issues.push(...observability.issues);
-  return finish(issues, () =>
+  return settle(issues, () =>
     overflow.ok && observability.ok
       ? {
           role: "cluster",
@@ -152,9 +169,8 @@ export function knownKeys(): string[] {
  * plain text rather than encrypted. A missing file holds none.
  */
 export function secretsInClearText(stackFile = path.join(projectRoot, `Pulumi.${pulumi.getStack()}.yaml`)): string[] {
-  if (!fs.existsSync(stackFile)) return [];
-  const config = (parseYaml(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
-  return secretKeys.filter((key) => typeof config[key] === "string");
+  const { raw } = readStackFileConfig(stackFile);
+  return secretKeys.filter((key) => raw[key] !== undefined);
 }
 
 function checkMembership(cluster: ClusterSettings, mesh: MeshSettings, issues: string[]): void {
@@ -247,11 +263,8 @@ function isText(schema: z.ZodType): boolean {
   return type.type === "string" || type.type === "enum" || type.type === "literal";
 }
 
-function finish(issues: string[], build: () => StackConfig): StackConfig {
-  if (issues.length > 0) {
-    throw new ConfigError(`Invalid configuration for stack '${pulumi.getStack()}':\n${issues.map((issue) => `  - ${issue}`).join("\n")}`);
-  }
-  return build();
+function settle(issues: string[], build: () => StackConfig): ConfigCheck {
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, config: build() };
 }
 
 function never(): never {

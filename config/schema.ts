@@ -221,7 +221,7 @@ export const awsClusterSettings = z.object({
     )
     .default(90),
   nodePool: z
-    .object({ instanceTypes: z.array(z.string().min(1)).min(1, "must name at least one EC2 instance type"), ...nodeCounts })
+    .strictObject({ instanceTypes: z.array(z.string().min(1)).min(1, "must name at least one EC2 instance type"), ...nodeCounts })
     .superRefine(checkNodeCounts),
   autoscaling: awsAutoscaling,
 });
@@ -244,13 +244,13 @@ export const azureClusterSettings = z
      */
     aksAdminPrincipals: z
       .array(
-        z.object({
+        z.strictObject({
           objectId: z.uuid("must be the principal's object ID, a GUID"),
           type: z.enum(["User", "Group", "ServicePrincipal"], "must be User, Group or ServicePrincipal"),
         }),
       )
       .default([]),
-    nodePool: z.object({ vmSize: z.string().min(1), ...nodeCounts }).superRefine(checkNodeCounts),
+    nodePool: z.strictObject({ vmSize: z.string().min(1), ...nodeCounts }).superRefine(checkNodeCounts),
     autoscaling: azureAutoscaling,
   })
   .superRefine((cluster, ctx) => {

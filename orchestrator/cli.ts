@@ -1,5 +1,5 @@
 /**
- * `npm run mesh -- up|preview|destroy|status [--stacks a,b] [--max-passes N] [--yes]`
+ * `npm run mesh -- validate|up|preview|destroy|status [--stacks a,b] [--max-passes N] [--json] [--yes]`
  *
  * Wires the stack discovery, the commands (`commands/`) and the Automation API adapter
  * (`workspace.ts`). `main` takes its dependencies as arguments so tests can run it offline.
@@ -11,12 +11,13 @@ import { chooseBackend, passphraseByDefault, prepareBackend, readStoredLogin, st
 import { COMMANDS } from "./commands";
 import type { CommandOption, Invocation, MeshCommand } from "./commands/command";
 import { DEFAULT_MAX_PASSES } from "./commands/up";
-import { checkSecretsProviders, discoverStacks, selectStacks, stackOrder } from "./discovery";
+import { checkSecretsProviders, selectStacks, stackOrder } from "./discovery";
 import { errorMessage } from "./errors";
 import { providePassphrase } from "./passphrase";
 import type { Log, MeshPlan, MeshWorkspace } from "./ports";
 import { checkPulumiCli, installWithAutomationApi, NO_CLI_INSTALL_VARIABLE, PULUMI_VERSION_FILE, resolvePulumiCli } from "./pulumiCli";
 import { askHiddenOnTerminal, confirmOnTerminal } from "./terminal";
+import { describeFinding, validateMesh } from "./validate";
 import type { WorkspaceOptions } from "./workspace";
 
 /** Each command's name, then its summary in a column (the one USAGE has always had, wider for a longer name). */
@@ -36,6 +37,7 @@ Options:
   --stacks a,b,c    Only these stacks (default: every Pulumi.<stack>.yaml in the repository root;
                     the one with 'burstmesh:role: trust' is the trust stack, the others are clusters).
   --max-passes N    Most cluster passes 'up' runs before giving up (default ${DEFAULT_MAX_PASSES}).
+  --json            validate: print the findings as JSON.
   --yes             Destroy without asking (required for destroy when not run from a terminal).
   -h, --help        Show this help.
 
@@ -107,6 +109,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       options: {
         stacks: { type: "string" },
         "max-passes": { type: "string" },
+        json: { type: "boolean" },
         yes: { type: "boolean", short: "y" },
         help: { type: "boolean", short: "h" },
       },
@@ -115,7 +118,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false };
+  if (values.help) return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false };
   if (positionals.length !== 1)
     throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
   const command = commandNamed(positionals[0]);
@@ -139,7 +142,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     ];
     if (stacks.length === 0) throw new UsageError("--stacks needs at least one stack name");
   }
-  return { command: command.name, help: false, stacks, maxPasses, yes: !!values.yes };
+  if (values.json) requireAccepted(command, "json");
+  return { command: command.name, help: false, stacks, maxPasses, yes: !!values.yes, json: !!values.json };
 }
 
 /** Runs one command; resolves with the process exit code. */
@@ -159,6 +163,19 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
     return 0;
   }
 
+  // The offline check comes first, before the CLI install: a typo must not wait for a download.
+  const validation = validateMesh(deps.repoRoot);
+  if (command.offline) return command.report(validation, log, invocation);
+  const { layout } = validation;
+  for (const finding of validation.findings) {
+    log.err(`${command.findingsStopIt && layout ? "error" : "warning"}: ${describeFinding(finding)}`);
+  }
+  if (!layout) return 1;
+  if (command.findingsStopIt && validation.findings.length > 0) {
+    log.err(`${command.name} stopped: fix the ${validation.findings.length} finding(s) above ('npm run mesh -- validate' checks again)`);
+    return 1;
+  }
+
   let pulumiCommand: PulumiCommand | undefined;
   try {
     pulumiCommand = await resolvePulumiCli({
@@ -174,9 +191,7 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
   }
 
   try {
-    const layout = discoverStacks(deps.repoRoot);
     const selection = selectStacks(layout, invocation.stacks);
-    for (const warning of layout.warnings) log.err(`warning: ${warning}`);
     const secrets = checkSecretsProviders(layout);
     const backend = chooseBackend({
       root: layout.root,

@@ -36,7 +36,7 @@ interface StackFile {
 }
 
 /** Every stack of the mesh, as found in the repository root. */
-interface MeshLayout {
+export interface MeshLayout {
   root: string;
   /** Project name from `Pulumi.yaml` (the namespace of the project's config keys). */
   project: string;
@@ -47,8 +47,8 @@ interface MeshLayout {
   /** Every other stack, sorted by name. */
   clusters: string[];
   files: Record<string, StackFile>;
-  /** Inconsistencies that do not stop a run but will likely break the wiring. */
-  warnings: string[];
+  /** The project-level config values of `Pulumi.yaml`, by full key. */
+  defaults: Record<string, unknown>;
 }
 
 /** The stacks one command works on. */
@@ -112,7 +112,7 @@ export function discoverStacks(root: string): MeshLayout {
   const clusters = Object.keys(files)
     .filter((n) => n !== trust)
     .sort();
-  return { root, project, backendUrl, trust, clusters, files, warnings: wiringWarnings(files, trust, clusters, project, defaults) };
+  return { root, project, backendUrl, trust, clusters, files, defaults };
 }
 
 /** Narrows the layout to the stacks named on the command line (all of them when none are named). */
@@ -172,42 +172,6 @@ function readProjectFileOf(root: string): ReturnType<typeof readProjectFile> {
 /** A project config key as written in a stack file (`<project>:key`, or the bare key). */
 function setting(config: Record<string, unknown>, project: string, key: string): unknown {
   return config[`${project}:${key}`] ?? config[key];
-}
-
-function wiringWarnings(
-  files: Record<string, StackFile>,
-  trust: string,
-  clusters: string[],
-  project: string,
-  defaults: Record<string, unknown>,
-): string[] {
-  const warnings: string[] = [];
-  const members = defaults[`${project}:members`];
-  if (Array.isArray(members)) {
-    const missingMember = clusters.filter((c) => !members.includes(c));
-    if (missingMember.length > 0) {
-      warnings.push(
-        `cluster stack(s) ${missingMember.join(", ")} not in ${project}:members in Pulumi.yaml; the trust stack issues no intermediate CA for them`,
-      );
-    }
-    const missingFile = members.filter((m): m is string => typeof m === "string" && !clusters.includes(m));
-    if (missingFile.length > 0) warnings.push(`${project}:members lists ${missingFile.join(", ")} but there is no such cluster stack file`);
-  }
-  for (const cluster of clusters) {
-    const config = files[cluster]!.config;
-    const trustStack = setting(config, project, "trustStack") ?? defaults[`${project}:trustStack`];
-    if (trustStack !== trust) {
-      warnings.push(
-        `stack ${cluster} reads the trust stack '${String(trustStack)}' (${project}:trustStack) but the trust stack is '${trust}'`,
-      );
-    }
-    const peers = setting(config, project, "peers");
-    if (Array.isArray(peers)) {
-      const unknown = peers.filter((p) => typeof p !== "string" || !clusters.includes(p));
-      if (unknown.length > 0) warnings.push(`stack ${cluster} peers with ${unknown.map(String).join(", ")}, which has no stack file`);
-    }
-  }
-  return warnings;
 }
 
 function readYaml(file: string): unknown {

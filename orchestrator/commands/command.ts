@@ -3,9 +3,10 @@
  * come from the registry in `index.ts` and a new command is one file plus one line there.
  */
 import type { Log, MeshPlan, MeshWorkspace } from "../ports";
+import type { MeshValidation } from "../validate";
 
 /** Options only some commands take; `--stacks`, `--yes` and `--help` go with every command. */
-export type CommandOption = "max-passes";
+export type CommandOption = "max-passes" | "json";
 
 /** The command line, parsed. */
 export interface Invocation {
@@ -14,6 +15,7 @@ export interface Invocation {
   stacks?: string[];
   maxPasses: number;
   yes: boolean;
+  json: boolean;
 }
 
 /** What a command runs against, once the CLI, the backend and the passphrase are settled. */
@@ -23,11 +25,29 @@ interface CommandContext {
   plan: MeshPlan;
 }
 
-export interface MeshCommand {
+/** What every command has: its name, its lines in USAGE and the options it takes. */
+interface CommandDescription {
   readonly name: string;
   /** Its description under "Commands:" in USAGE, line by line. */
   readonly summary: readonly string[];
   readonly options: readonly CommandOption[];
+}
+
+/** A command that needs only the repository: no Pulumi CLI, backend or credentials. */
+export interface OfflineCommand extends CommandDescription {
+  readonly offline: true;
+  /** Resolves with the process exit code. */
+  report(validation: MeshValidation, log: Log, invocation: Invocation): number;
+}
+
+/** A command that runs against the stacks, after `validate` has passed. */
+export interface StackCommand extends CommandDescription {
+  readonly offline?: false;
+  /**
+   * Whether the findings of `validate` stop it: they do for what deploys; `destroy` only warns, so
+   * that a broken stack file never stands between a user and tearing its stacks down.
+   */
+  readonly findingsStopIt: boolean;
   /**
    * The question to confirm before the workspace is opened, for commands that cannot be undone;
    * `--yes` answers it.
@@ -36,3 +56,5 @@ export interface MeshCommand {
   /** Resolves with the process exit code. */
   run(context: CommandContext, invocation: Invocation): Promise<number>;
 }
+
+export type MeshCommand = OfflineCommand | StackCommand;

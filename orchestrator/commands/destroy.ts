@@ -2,7 +2,7 @@
 import { stackOrder } from "../discovery";
 import { errorMessage, StackFailedError } from "../errors";
 import type { Log, MeshPlan, MeshWorkspace, StackHandle } from "../ports";
-import type { MeshCommand } from "./command";
+import type { StackCommand } from "./command";
 import { allStacks, streamed } from "./steps";
 
 interface DestroyReport {
@@ -41,8 +41,9 @@ export async function meshDestroy(workspace: MeshWorkspace, log: Log, plan: Mesh
   return { destroyed: [...handles.keys()], missing };
 }
 
-export const destroyCommand: MeshCommand = {
+export const destroyCommand: StackCommand = {
   name: "destroy",
+  findingsStopIt: false,
   summary: ["Destroy the cluster stacks in parallel, then the trust stack."],
   options: [],
   confirmation: (plan) => `This destroys every resource of ${stackOrder(plan.selection, "trust last").join(", ")}.`,

@@ -4,5 +4,6 @@ import { destroyCommand } from "./destroy";
 import { previewCommand } from "./preview";
 import { statusCommand } from "./status";
 import { upCommand } from "./up";
+import { validateCommand } from "./validate";
 
-export const COMMANDS: readonly MeshCommand[] = [upCommand, previewCommand, destroyCommand, statusCommand];
+export const COMMANDS: readonly MeshCommand[] = [validateCommand, upCommand, previewCommand, destroyCommand, statusCommand];

@@ -1,7 +1,7 @@
 /** `npm run mesh -- preview`: what `up` would change, one pass. */
 import type { Log, MeshPlan, MeshWorkspace, OpCounts } from "../ports";
 import { describeChanges } from "../summary";
-import type { MeshCommand } from "./command";
+import type { StackCommand } from "./command";
 import { allStacks, openAll, streamed } from "./steps";
 
 interface PreviewReport {
@@ -33,8 +33,9 @@ export async function meshPreview(workspace: MeshWorkspace, log: Log, plan: Mesh
   return { changes };
 }
 
-export const previewCommand: MeshCommand = {
+export const previewCommand: StackCommand = {
   name: "preview",
+  findingsStopIt: true,
   summary: ["Preview the trust stack, then every cluster stack in parallel (one pass), and print", "each stack's change summary."],
   options: [],
   async run({ workspace, log, plan }) {

@@ -3,7 +3,7 @@ import { stackOrder } from "../discovery";
 import { errorMessage } from "../errors";
 import type { LastUpdate, Log, MeshPlan, MeshWorkspace } from "../ports";
 import { describeLast } from "../summary";
-import type { MeshCommand } from "./command";
+import type { StackCommand } from "./command";
 
 interface StackStatus {
   name: string;
@@ -56,8 +56,9 @@ export async function meshStatus(workspace: MeshWorkspace, log: Log, plan: MeshP
   return statuses;
 }
 
-export const statusCommand: MeshCommand = {
+export const statusCommand: StackCommand = {
   name: "status",
+  findingsStopIt: false,
   summary: [
     "Per stack: whether it exists, its last update, and its output names (secret outputs",
     "are shown as [secret], never their values).",

@@ -4,7 +4,7 @@ import type { Selection } from "../discovery";
 import { NotConvergedError } from "../errors";
 import type { Log, MeshPlan, MeshWorkspace, OpCounts, StackHandle, StackOutputs, UpOutcome } from "../ports";
 import { clusterPasses, describeChanges, printUpSummary, type UpdateRecord } from "../summary";
-import type { MeshCommand } from "./command";
+import type { StackCommand } from "./command";
 import { allStacks, openAll, streamed } from "./steps";
 
 export const DEFAULT_MAX_PASSES = 4;
@@ -142,8 +142,9 @@ async function converge(
   throw new NotConvergedError(maxPasses, changing);
 }
 
-export const upCommand: MeshCommand = {
+export const upCommand: StackCommand = {
   name: "up",
+  findingsStopIt: true,
   summary: [
     "Update the trust stack, then every cluster stack in parallel, then the cluster stacks",
     "again until a pass changes no cluster stack's outputs (peers wired).",

@@ -87,6 +87,7 @@ describe("cli", () => {
       ["up", "--max-passes", "x"],
       ["status", "--max-passes", "2"],
       ["up", "--bogus"],
+      ["up", "--json"],
     ]) {
       const d = deps(undefined);
       assert.equal(await main(argv, d), 2, argv.join(" "));
@@ -98,6 +99,7 @@ describe("cli", () => {
       stacks: ["eks", "aks"],
       maxPasses: 6,
       yes: false,
+      json: false,
     });
   });
 

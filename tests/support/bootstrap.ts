@@ -1,6 +1,7 @@
 import { PublishedStack, runStack, stackRef, StackRun } from "./harness";
 import type { RawConfig } from "../../config";
 import { stackFileConfig } from "./stackFiles";
+import { ownBookkeepingOutputs } from "../../orchestrator/commands/up";
 
 /** A stack's outputs as a StackReference would see them, secrets flagged. */
 export function published(run: StackRun): PublishedStack {
@@ -10,6 +11,11 @@ export function published(run: StackRun): PublishedStack {
       .filter(([, output]) => output.secret)
       .map(([name]) => name),
   };
+}
+
+/** A run's outputs without those only the stack itself reads: what a further pass could change for a peer. */
+export function peerReadOutputs(run: StackRun): StackRun["outputs"] {
+  return Object.fromEntries(Object.entries(run.outputs).filter(([name]) => !ownBookkeepingOutputs.includes(name)));
 }
 
 /** The runs of a simulated mesh bootstrap, by cluster stack name. */

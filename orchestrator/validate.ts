@@ -1,0 +1,154 @@
+/**
+ * The offline check of the whole mesh (`npm run mesh -- validate`, and the first step of `preview`,
+ * `up` and `destroy`): Pulumi.yaml and every stack file, each stack with the program's own config
+ * validation, then what only the stacks together show. No Pulumi CLI, credentials or network.
+ */
+import { checkConfig, readStackFileConfig, secretsInClearText } from "../config";
+import { isRecord } from "../config/fields";
+import { discoverStacks, LayoutError, type MeshLayout } from "./discovery";
+
+/** One problem to fix, in the stack file it belongs to (none for the project or the layout). */
+interface Finding {
+  stack?: string;
+  message: string;
+}
+
+/** What the check found, and the stacks it read. */
+export interface MeshValidation {
+  findings: Finding[];
+  /** The layout, when the stack files could be read at all. */
+  layout?: MeshLayout;
+}
+
+/** Checks Pulumi.yaml and every `Pulumi.<stack>.yaml` in `root`. */
+export function validateMesh(root: string): MeshValidation {
+  let layout: MeshLayout;
+  try {
+    layout = discoverStacks(root);
+  } catch (error) {
+    if (error instanceof LayoutError) return { findings: [{ message: error.message }] };
+    throw error;
+  }
+  const findings: Finding[] = [];
+  for (const stack of [layout.trust, ...layout.clusters]) {
+    for (const message of stackIssues(layout, stack)) findings.push({ stack, message });
+  }
+  findings.push(...meshIssues(layout));
+  return { findings, layout };
+}
+
+/** The program's own validation of one stack's config, with encrypted values left to `preview` (they need the secrets provider). */
+function stackIssues(layout: MeshLayout, stack: string): string[] {
+  const file = layout.files[stack]!.file;
+  let stackFile: ReturnType<typeof readStackFileConfig>;
+  try {
+    stackFile = readStackFileConfig(file);
+  } catch (error) {
+    return [(error as Error).message];
+  }
+  const check = checkConfig(stackFile.raw, layout.defaults, secretsInClearText(file));
+  if (check.ok) return [];
+  const aboutEncrypted = (issue: string) => stackFile.encrypted.some((key) => new RegExp(`^${escape(key)}[:.[]`).test(issue));
+  return check.issues.filter((issue) => !aboutEncrypted(issue));
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The settings the checks across stacks read, as each stack declares them (its file, else Pulumi.yaml). */
+function declared(layout: MeshLayout, stack: string, key: string): unknown {
+  const config = layout.files[stack]!.config;
+  const fullKey = `${layout.project}:${key}`;
+  return config[fullKey] ?? config[key] ?? layout.defaults[fullKey];
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
+
+/** What only the stacks together show: membership, names, peering both ways, the trust stack, one observer. */
+function meshIssues(layout: MeshLayout): Finding[] {
+  const { project, trust, clusters } = layout;
+  const key = (name: string) => `${project}:${name}`;
+  const findings: Finding[] = [];
+  const all = [trust, ...clusters];
+
+  // Settings that must agree everywhere, or the stacks build different meshes.
+  for (const name of ["members", "meshId", "trustDomain", "trustStack"]) {
+    const values = new Map(all.map((stack) => [stack, JSON.stringify(declared(layout, stack, name))]));
+    if (new Set(values.values()).size > 1) {
+      const described = [...values].map(([stack, value]) => `${stack}: ${value ?? "unset"}`).join("; ");
+      findings.push({ message: `${key(name)}: differs between stacks (${described}); set it once, in Pulumi.yaml` });
+    }
+  }
+
+  const members = strings(declared(layout, trust, "members"));
+  for (const stack of clusters.filter((c) => !members.includes(c))) {
+    findings.push({
+      stack,
+      message: `is a cluster stack, but '${stack}' is not one of ${key("members")} (${members.join(", ")}); add it there, or remove the file`,
+    });
+  }
+  for (const member of members.filter((m) => !clusters.includes(m))) {
+    findings.push({ message: `${key("members")}: lists '${member}', which has no stack file Pulumi.${member}.yaml` });
+  }
+
+  const trustStack = declared(layout, trust, "trustStack");
+  if (trustStack !== trust) {
+    findings.push({
+      message: `${key("trustStack")}: is '${String(trustStack)}', but the stack file with ${key("role")}: trust is Pulumi.${trust}.yaml`,
+    });
+  }
+  if (typeof trustStack === "string" && members.includes(trustStack)) {
+    findings.push({ message: `${key("trustStack")}: '${trustStack}' is also one of ${key("members")}; the trust stack holds no cluster` });
+  }
+
+  const owners = new Map<string, string[]>();
+  for (const stack of clusters) {
+    const clusterName = declared(layout, stack, "clusterName");
+    if (clusterName !== undefined && clusterName !== stack) {
+      findings.push({
+        stack,
+        message: `${key("clusterName")}: is '${String(clusterName)}', but peers find a cluster by its stack name; name it '${stack}'`,
+      });
+    }
+    const network = declared(layout, stack, "network");
+    if (typeof network === "string") owners.set(network, [...(owners.get(network) ?? []), stack]);
+  }
+  for (const [network, stacks] of owners) {
+    if (stacks.length > 1) {
+      for (const stack of stacks) {
+        const others = stacks.filter((s) => s !== stack).join(", ");
+        findings.push({ stack, message: `${key("network")}: '${network}' is also the network of ${others}; every member has its own` });
+      }
+    }
+  }
+
+  for (const stack of clusters) {
+    for (const peer of strings(declared(layout, stack, "peers"))) {
+      if (!clusters.includes(peer) || peer === stack) continue; // the stack's own validation names these
+      if (!strings(declared(layout, peer, "peers")).includes(stack)) {
+        findings.push({
+          stack,
+          message: `${key("peers")}: lists '${peer}', but Pulumi.${peer}.yaml does not list '${stack}' in its ${key("peers")}; peering goes both ways`,
+        });
+      }
+    }
+  }
+
+  const observers = new Map(clusters.map((stack) => [stack, observerOf(declared(layout, stack, "observability"), members)]));
+  if (new Set(observers.values()).size > 1) {
+    const described = [...observers].map(([stack, observer]) => `${stack}: ${observer ?? "none"}`).join("; ");
+    findings.push({ message: `${key("observability")}.observer: differs between stacks (${described}); the mesh has one observer` });
+  }
+  return findings;
+}
+
+function observerOf(observability: unknown, members: readonly string[]): string | undefined {
+  const named = isRecord(observability) ? observability.observer : undefined;
+  return typeof named === "string" ? named : members[0];
+}
+
+/** A finding as the command line prints it: in the stack file it belongs to, else on its own. */
+export function describeFinding(finding: Finding): string {
+  return finding.stack === undefined ? finding.message : `Pulumi.${finding.stack}.yaml: ${finding.message}`;
+}
