@@ -164,7 +164,7 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
   }
 
   // The offline check comes first, before the CLI install: a typo must not wait for a download.
-  const validation = validateMesh(deps.repoRoot);
+  const validation = validateMesh(deps.repoRoot, invocation.stacks);
   if (command.offline) return command.report(validation, log, invocation);
   const { layout } = validation;
   for (const finding of validation.findings) {

@@ -5,7 +5,7 @@
  */
 import { checkConfig, readStackFileConfig, secretsInClearText } from "../config";
 import { isRecord } from "../config/fields";
-import { discoverStacks, LayoutError, type MeshLayout } from "./discovery";
+import { discoverStacks, LayoutError, type MeshLayout, type Selection, selectStacks, stackOrder } from "./discovery";
 
 /** One problem to fix, in the stack file it belongs to (none for the project or the layout). */
 interface Finding {
@@ -20,20 +20,25 @@ export interface MeshValidation {
   layout?: MeshLayout;
 }
 
-/** Checks Pulumi.yaml and every `Pulumi.<stack>.yaml` in `root`. */
-export function validateMesh(root: string): MeshValidation {
+/**
+ * Checks Pulumi.yaml and the `Pulumi.<stack>.yaml` files in `root`: every one, or the mesh the
+ * stacks named on the command line form (such as the local mesh's trust, kind-home, kind-burst).
+ */
+export function validateMesh(root: string, names?: readonly string[]): MeshValidation {
   let layout: MeshLayout;
+  let selection: Selection;
   try {
     layout = discoverStacks(root);
+    selection = selectStacks(layout, names);
   } catch (error) {
     if (error instanceof LayoutError) return { findings: [{ message: error.message }] };
     throw error;
   }
   const findings: Finding[] = [];
-  for (const stack of [layout.trust, ...layout.clusters]) {
+  for (const stack of stackOrder(selection)) {
     for (const message of stackIssues(layout, stack)) findings.push({ stack, message });
   }
-  findings.push(...meshIssues(layout));
+  findings.push(...meshIssues(layout, selection));
   return { findings, layout };
 }
 
@@ -65,9 +70,13 @@ function declared(layout: MeshLayout, stack: string, key: string): unknown {
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);
 
-/** What only the stacks together show: membership, names, peering both ways, the trust stack, one observer. */
-function meshIssues(layout: MeshLayout): Finding[] {
-  const { project, trust, clusters } = layout;
+/**
+ * What only the stacks together show: membership, names, peering both ways, the trust stack, one
+ * observer. The trust stack takes part even when not selected: every cluster stack reads it.
+ */
+function meshIssues(layout: MeshLayout, selection: Selection): Finding[] {
+  const { project, trust } = layout;
+  const { clusters } = selection;
   const key = (name: string) => `${project}:${name}`;
   const findings: Finding[] = [];
   const all = [trust, ...clusters];
@@ -88,7 +97,7 @@ function meshIssues(layout: MeshLayout): Finding[] {
       message: `is a cluster stack, but '${stack}' is not one of ${key("members")} (${members.join(", ")}); add it there, or remove the file`,
     });
   }
-  for (const member of members.filter((m) => !clusters.includes(m))) {
+  for (const member of members.filter((m) => !layout.clusters.includes(m))) {
     findings.push({ message: `${key("members")}: lists '${member}', which has no stack file Pulumi.${member}.yaml` });
   }
 
@@ -125,7 +134,7 @@ function meshIssues(layout: MeshLayout): Finding[] {
 
   for (const stack of clusters) {
     for (const peer of strings(declared(layout, stack, "peers"))) {
-      if (!clusters.includes(peer) || peer === stack) continue; // the stack's own validation names these
+      if (!layout.clusters.includes(peer) || peer === stack) continue; // the stack's own validation names these
       if (!strings(declared(layout, peer, "peers")).includes(stack)) {
         findings.push({
           stack,

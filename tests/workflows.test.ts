@@ -136,6 +136,14 @@ describe("GitHub workflows", () => {
       );
     });
 
+    it("validates every stack file offline, after the install and before any credential or preview", () => {
+      const steps = wf.jobs.preview!.steps;
+      const validate = steps.findIndex((s) => s.run === "npm run mesh -- validate");
+      assert.ok(validate > steps.findIndex((s) => s.run === "npm ci"));
+      assert.ok(validate < steps.findIndex((s) => s.uses?.startsWith("aws-actions/") || s.uses?.startsWith("azure/")));
+      assert.ok(validate < steps.indexOf(preview));
+    });
+
     it("installs dependencies (also the policy pack's) before previewing", () => {
       const steps = job.steps;
       assert.ok(steps.findIndex((s) => s.run === "npm ci") < steps.indexOf(preview));

@@ -157,6 +157,28 @@ describe("orchestrator validate", () => {
     });
   }
 
+  it("checks the mesh the named stacks form, and only theirs", () => {
+    for (const stack of ["kind-home", "kind-burst"]) {
+      const peer = stack === "kind-home" ? "kind-burst" : "kind-home";
+      fs.copyFileSync(path.join(dir, "Pulumi.eks.yaml"), path.join(dir, `Pulumi.${stack}.yaml`));
+      editStack(dir, stack, {
+        "burstmesh:clusterName": stack,
+        "burstmesh:network": `network-${stack}`,
+        "burstmesh:peers": [peer],
+        "burstmesh:members": ["eks", "aks", "kind-home", "kind-burst"],
+      });
+    }
+    editStack(dir, "trust", { "burstmesh:members": ["eks", "aks", "kind-home", "kind-burst"] });
+    assert.deepEqual(validateMesh(dir, ["trust", "kind-home", "kind-burst"]).findings.map(describeFinding), []);
+    assert.ok(
+      findings(dir).some((f) => /burstmesh:members: differs between stacks/.test(f)),
+      "all stacks together disagree",
+    );
+    assert.deepEqual(validateMesh(dir, ["gke"]).findings.map(describeFinding), [
+      "unknown stack(s) gke; the stack files define trust, aks, eks, kind-burst, kind-home",
+    ]);
+  });
+
   it("also refuses a trust stack named like a member", () => {
     for (const stack of ["trust", "eks", "aks"]) editStack(dir, stack, { "burstmesh:trustStack": "aks" });
     assert.ok(findings(dir).includes("burstmesh:trustStack: 'aks' is also one of burstmesh:members; the trust stack holds no cluster"));
