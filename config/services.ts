@@ -14,6 +14,7 @@ import {
 } from "./fields";
 import { podinfoImage } from "./images";
 import { issuesAt } from "./issues";
+import { reservedNamespace } from "../model/namespaces";
 import { projectName as project } from "./projectFile";
 import { dns1123Label } from "./schema";
 import { defaultHeaderRoutes, headerRoutesField, versionIssues, versionsField } from "./versions";
@@ -387,7 +388,13 @@ function uniqueness(servicesKey: string, entries: unknown[]): string[] {
     }
     if (namespace !== undefined) {
       const first = namespaces.get(namespace);
-      if (first !== undefined) {
+      const reserved = reservedNamespace(namespace);
+      if (reserved !== undefined) {
+        const defaulted = typeof entry.namespace === "string" ? "" : " (it defaults to the service's name)";
+        issues.push(
+          `${servicesKey}[${index}].namespace: '${namespace}'${defaulted} ${reserved}; a service owns its namespace, so give it one of its own`,
+        );
+      } else if (first !== undefined) {
         issues.push(
           `${servicesKey}[${index}].namespace: '${namespace}' is already the namespace of ${servicesKey}[${first}] ` +
             `(each service owns its namespace)`,

@@ -501,6 +501,28 @@ describe("config: burstmesh:services and burstmesh:drill", () => {
         undefined,
         ["burstmesh:services[2].namespace: 'shop' is already the namespace of burstmesh:services[0] (each service owns its namespace)"],
       ],
+      ...(
+        [
+          ["default", "the cluster's default namespace"],
+          ["kube-system", "a namespace of Kubernetes itself (kube-*)"],
+          ["kube-public", "a namespace of Kubernetes itself (kube-*)"],
+          ["istio-system", "Istio's namespace"],
+          ["observability", "the observability namespace (Prometheus, Grafana, Kiali)"],
+        ] as const
+      ).map(([namespace, what]): [string, unknown, unknown, string[]] => [
+        `the namespace ${namespace}`,
+        [service({ namespace })],
+        undefined,
+        [`${s0}.namespace: '${namespace}' is ${what}; a service owns its namespace, so give it one of its own`],
+      ]),
+      [
+        "a service named like a reserved namespace, without a namespace of its own",
+        [service({ name: "default" })],
+        undefined,
+        [
+          `${s0}.namespace: 'default' (it defaults to the service's name) is the cluster's default namespace; a service owns its namespace, so give it one of its own`,
+        ],
+      ],
       [
         "a drill of a service that does not exist",
         [service()],

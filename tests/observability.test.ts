@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError, loadConfig, parseObservabilityConfig, parseServiceConfig, ServiceSettings } from "../config";
 import { alertNames, alertRuleGroups, RuleGroup } from "../components/observability/alerts";
 import { observabilityCharts } from "../components/charts/pinned";
-import { observabilityNamespace } from "../components/observability/charts";
+import { observabilityNamespace } from "../model/namespaces";
 import {
   Dashboard,
   dashboardSchemaVersion,

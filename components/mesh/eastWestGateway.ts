@@ -4,7 +4,8 @@ import type { Cloud } from "../../config/schema";
 import { crossNetworkGateway } from "./objects";
 import { istioChartRepo } from "../charts/pinned";
 import { helmReleaseArgs } from "../kube/helmRelease";
-import { eastWestGatewayValues, istioNamespace, releaseNames } from "./values";
+import { eastWestGatewayValues, releaseNames } from "./values";
+import { istioNamespace } from "../../model/namespaces";
 
 /** The load-balancer address of a Service: the first ingress hostname (AWS), else its IP (Azure). */
 export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStatus | undefined): string | undefined {

@@ -4,7 +4,8 @@ import { istioChartRepo } from "../charts/pinned";
 import { helmReleaseArgs } from "../kube/helmRelease";
 import { checkedFor } from "../invariant";
 import { meshPeerAuthentication } from "./objects";
-import { baseValues, cniValues, istiodValues, istioNamespace, istioNamespacePodSecurity, networkLabel, releaseNames } from "./values";
+import { baseValues, cniValues, istiodValues, istioNamespacePodSecurity, networkLabel, releaseNames } from "./values";
+import { istioNamespace } from "../../model/namespaces";
 import type { CaBundle } from "../stackOutputs";
 
 /** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */

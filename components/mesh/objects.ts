@@ -3,7 +3,8 @@
  * misspelt or misplaced field does not compile.
  */
 import type { Gateway, PeerAuthentication } from "../../model/istioTypes";
-import { crossNetworkPort, eastWestGatewayLabel, istioNamespace } from "./values";
+import { crossNetworkPort, eastWestGatewayLabel } from "./values";
+import { istioNamespace } from "../../model/namespaces";
 
 /** Mesh-wide mutual TLS, STRICT: a PeerAuthentication named `default` in the root namespace. */
 export function meshPeerAuthentication(): PeerAuthentication {

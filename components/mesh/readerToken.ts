@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { istioNamespace } from "./values";
+import { istioNamespace } from "../../model/namespaces";
 import { decodeServiceAccountToken, issueServiceAccountToken, serviceAccountTokenSecret, TokenAccount } from "../kube/serviceAccountToken";
 
 /** The service account the base chart creates for remote clusters' istiods to read this one. */

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { dns1123LabelPattern } from "../../config/schema";
-import { istioNamespace } from "./values";
+import { istioNamespace } from "../../model/namespaces";
 import { buildKubeconfig } from "../kube/kubeconfig";
 import { checkedFor } from "../invariant";
 import type { MeshPeer } from "../stackOutputs";

@@ -8,9 +8,6 @@ import { burstHpaBehavior } from "../kube/burstScaling";
  */
 import type { Cloud } from "../../config/schema";
 
-/** The namespace Istio's control plane, `cacerts` and the east-west gateway live in. */
-export const istioNamespace = "istio-system";
-
 /** Helm release names, fixed so that names are deterministic and match Istio's documentation. */
 export const releaseNames = { base: "istio-base", cni: "istio-cni", istiod: "istiod", eastWestGateway: "istio-eastwestgateway" } as const;
 

@@ -1,6 +1,3 @@
-/** The namespace of every observability object, in every member; sidecar-injected, so that it is in the mesh. */
-export const observabilityNamespace = "observability";
-
 /** Helm release names, fixed so that Service names are known (Grafana's and Kiali's follow the release name). */
 export const observabilityReleases = {
   prometheus: "prometheus",

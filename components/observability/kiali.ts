@@ -2,7 +2,8 @@ import type { Cloud } from "../../config/schema";
 import { buildKubeconfig } from "../kube/kubeconfig";
 import type { TokenAccount } from "../kube/serviceAccountToken";
 import type { MeshPeer } from "../stackOutputs";
-import { observabilityNamespace, observabilityReleases } from "./charts";
+import { observabilityReleases } from "./charts";
+import { observabilityNamespace } from "../../model/namespaces";
 import { consoleService } from "./grafana";
 import { federatedPrometheusUrl } from "./prometheus";
 

@@ -1,5 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
-import { observabilityNamespace, observabilityReleases } from "./charts";
+import { observabilityReleases } from "./charts";
+import { observabilityNamespace } from "../../model/namespaces";
 import type { RuleGroup } from "./alerts";
 
 /**
