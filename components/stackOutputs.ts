@@ -198,6 +198,15 @@ export async function readTrustBundle(trustStack: string, clusterName: string): 
   const reference = new pulumi.StackReference("trust", { name: qualifiedStackName(trustStack) });
   const published = await reference.getOutputDetails(trustOutputNames.cacerts);
   const bundles = (published.secretValue ?? published.value) as TrustStackOutputs["cacerts"] | undefined;
+  if (!bundles?.[clusterName] && pulumi.runtime.isDryRun()) {
+    // A preview of a fresh mesh runs before the trust stack is deployed: the bundle is what the
+    // trust stack's `up` will publish, unknown until then, as any value a resource has yet to produce.
+    await pulumi.log.info(
+      `The trust stack '${trustStack}' has not published a CA bundle for '${clusterName}' yet; ` +
+        "the preview shows it as unknown ('pulumi up' deploys the trust stack first).",
+    );
+    return pulumi.secret(pulumi.output(pulumi.unknown) as pulumi.Output<CaBundle>);
+  }
   if (!bundles?.[clusterName]) {
     throw new pulumi.RunError(
       `The trust stack '${trustStack}' has no CA bundle for cluster '${clusterName}'. ` +

@@ -38,7 +38,8 @@ Options:
                     the one with 'burstmesh:role: trust' is the trust stack, the others are clusters).
   --max-passes N    Most cluster passes 'up' runs before giving up (default ${DEFAULT_MAX_PASSES}).
   --json            validate: print the findings as JSON.
-  --yes             Destroy without asking (required for destroy when not run from a terminal).
+  --yes             Deploy or destroy without asking (required for up and destroy when not run
+                    from a terminal).
   -h, --help        Show this help.
 
 First run: with no Pulumi CLI on PATH, the orchestrator installs the version pinned in
@@ -176,6 +177,11 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
     return 1;
   }
 
+  if (command.asksFirst && !invocation.yes && !deps.confirm) {
+    log.err(`error: ${command.name} asks before it changes anything; re-run with --yes to confirm (no terminal to ask on)`);
+    return 1;
+  }
+
   let pulumiCommand: PulumiCommand | undefined;
   try {
     pulumiCommand = await resolvePulumiCli({
@@ -202,7 +208,7 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
     if (backend.notice) log.out(backend.notice);
     const stranded = strandedStateWarning(layout.root, backend);
     if (stranded) log.err(`warning: ${stranded}`);
-    const plan: MeshPlan = { trust: layout.trust, clusters: layout.clusters, selection };
+    const plan: MeshPlan = { trust: layout.trust, clusters: layout.clusters, selection, configs: validation.configs };
     log.out(
       `trust stack: ${layout.trust}; cluster stacks: ${layout.clusters.join(", ") || "(none)"}; this run: ${stackOrder(selection).join(", ")}`,
     );
@@ -232,7 +238,7 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
       pulumiCommand,
       envVars: { ...backend.envVars, ...passphrase },
     });
-    return await command.run({ workspace, log, plan }, invocation);
+    return await command.run({ workspace, log, plan, confirm: deps.confirm }, invocation);
   } catch (err) {
     // LayoutError, StackFailedError, NotConvergedError: the message names the stack(s) and the cause.
     log.err(`error: ${errorMessage(err)}`);

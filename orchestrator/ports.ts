@@ -2,6 +2,7 @@
  * The orchestrator's only view of stacks. `workspace.ts` implements it with the Automation API and the
  * tests with an in-memory fake, so the commands run the same against both.
  */
+import type { StackConfig } from "../config";
 import type { Selection } from "./discovery";
 
 /** Resource operation counts of an update or preview (`create`, `update`, `same`, ...). */
@@ -72,4 +73,6 @@ export interface MeshPlan {
   clusters: readonly string[];
   /** What this run operates on. */
   selection: Selection;
+  /** The validated config of the stacks whose config could be read offline, for the plan `up` prints. */
+  configs?: ReadonlyMap<string, StackConfig>;
 }

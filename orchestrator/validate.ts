@@ -3,7 +3,7 @@
  * `up` and `destroy`): Pulumi.yaml and every stack file, each stack with the program's own config
  * validation, then what only the stacks together show. No Pulumi CLI, credentials or network.
  */
-import { checkConfig, readStackFileConfig, secretsInClearText } from "../config";
+import { checkConfig, readStackFileConfig, secretsInClearText, type StackConfig } from "../config";
 import { isRecord } from "../config/fields";
 import { discoverStacks, LayoutError, type MeshLayout, type Selection, selectStacks, stackOrder } from "./discovery";
 
@@ -18,6 +18,8 @@ export interface MeshValidation {
   findings: Finding[];
   /** The layout, when the stack files could be read at all. */
   layout?: MeshLayout;
+  /** The validated config of every checked stack that has no finding of its own, by stack. */
+  configs: Map<string, StackConfig>;
 }
 
 /**
@@ -31,30 +33,36 @@ export function validateMesh(root: string, names?: readonly string[]): MeshValid
     layout = discoverStacks(root);
     selection = selectStacks(layout, names);
   } catch (error) {
-    if (error instanceof LayoutError) return { findings: [{ message: error.message }] };
+    if (error instanceof LayoutError) return { findings: [{ message: error.message }], configs: new Map() };
     throw error;
   }
   const findings: Finding[] = [];
+  const configs = new Map<string, StackConfig>();
   for (const stack of stackOrder(selection)) {
-    for (const message of stackIssues(layout, stack)) findings.push({ stack, message });
+    const check = checkStack(layout, stack);
+    if (check.config) configs.set(stack, check.config);
+    for (const message of check.issues) findings.push({ stack, message });
   }
   findings.push(...meshIssues(layout, selection));
-  return { findings, layout };
+  return { findings, layout, configs };
 }
 
-/** The program's own validation of one stack's config, with encrypted values left to `preview` (they need the secrets provider). */
-function stackIssues(layout: MeshLayout, stack: string): string[] {
+/**
+ * The program's own validation of one stack's config, with encrypted values left to `preview` (they
+ * need the secrets provider): its issues, or its config when it has none.
+ */
+function checkStack(layout: MeshLayout, stack: string): { issues: string[]; config?: StackConfig } {
   const file = layout.files[stack]!.file;
   let stackFile: ReturnType<typeof readStackFileConfig>;
   try {
     stackFile = readStackFileConfig(file);
   } catch (error) {
-    return [(error as Error).message];
+    return { issues: [(error as Error).message] };
   }
   const check = checkConfig(stackFile.raw, layout.defaults, secretsInClearText(file));
-  if (check.ok) return [];
+  if (check.ok) return { issues: [], config: check.config };
   const aboutEncrypted = (issue: string) => stackFile.encrypted.some((key) => new RegExp(`^${escape(key)}[:.[]`).test(issue));
-  return check.issues.filter((issue) => !aboutEncrypted(issue));
+  return { issues: check.issues.filter((issue) => !aboutEncrypted(issue)) };
 }
 
 function escape(text: string): string {

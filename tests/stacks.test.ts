@@ -1,11 +1,13 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { clusterOutputNames, optionalOutputs, secretOutputs, trustOutputNames } from "../components/stackOutputs";
 import { published, sharedBootstrap } from "./support/bootstrap";
 import { isSecret, ofType, RecordedResource, reveal, runStack, stackRef, StackRun } from "./support/harness";
 import { stackFileConfig, withConfig } from "./support/stackFiles";
+import { k8sObject } from "./support/k8s";
 
 const providerType = "pulumi:providers:kubernetes";
 
@@ -314,6 +316,15 @@ describe("stacks under mocks, each with its own stack file", function () {
         runStack({ stack: "eks", config: stackFileConfig("eks") }),
         /trust stack 'trust' has no CA bundle for cluster 'eks'/,
       );
+    });
+
+    it("previews a fresh mesh: the bundle the trust stack has yet to publish is unknown", async () => {
+      const run = await runStack({ stack: "eks", config: stackFileConfig("eks"), preview: true });
+      assert.ok(run.logs.some((log) => /has not published a CA bundle for 'eks' yet; the preview shows it as unknown/.test(log.message)));
+      const cacerts = k8sObject(run, "kubernetes:core/v1:Secret", "cacerts", "istio-system");
+      // Unknown, as a preview records a value yet to be produced (the Kubernetes provider keeps Secret data secret).
+      assert.ok(pulumi.isUnknown(cacerts.inputs.stringData));
+      assert.ok(ofType(run, "kubernetes:helm.sh/v3:Release").length > 0, "the rest of the cluster is planned");
     });
   });
 });

@@ -229,13 +229,13 @@ describe("GitHub workflows", () => {
         (s) => s.uses === "pulumi/actions@v7" && s.with?.command === undefined && s.with?.["pulumi-version-file"] === ".pulumi.version",
         "CLI install only",
       );
-      const up = index((s) => s.run === "npm run mesh -- up", "npm run mesh -- up");
+      const up = index((s) => s.run === "npm run mesh -- up --yes", "npm run mesh -- up --yes");
       assert.ok(npmCi < npmTest && npmTest < aws && aws < up && azure < up && cli < up);
     });
 
     it("hands the backend, passphrase and azure-native OIDC settings to the deploy step only", () => {
       const up = only(
-        job.steps.filter((s) => s.run === "npm run mesh -- up"),
+        job.steps.filter((s) => s.run === "npm run mesh -- up --yes"),
         "deploy step",
       );
       assert.equal(up.env?.PULUMI_BACKEND_URL, "${{ secrets.PULUMI_BACKEND_URL }}");
@@ -279,7 +279,7 @@ describe("GitHub workflows", () => {
 
     it("creates the clusters, runs the mesh up, the drill, then the check against the model, and always tears down", () => {
       const up = stepIndex(/^bash scripts\/kind-up\.sh$/, "kind-up");
-      const mesh = stepIndex(new RegExp(`^npm run mesh -- up --stacks trust,${kindMembers.home},${kindMembers.burst}$`), "mesh up");
+      const mesh = stepIndex(new RegExp(`^npm run mesh -- up --yes --stacks trust,${kindMembers.home},${kindMembers.burst}$`), "mesh up");
       const drill = stepIndex(/job\/overflow-drill --timeout=/, "the drill, waited for");
       const check = stepIndex(/scripts\/localMesh\.ts check --report .* --tolerance "\$TOLERANCE"/, "the check");
       const down = stepIndex(/^bash scripts\/kind-down\.sh$/, "teardown");

@@ -23,6 +23,8 @@ interface CommandContext {
   workspace: MeshWorkspace;
   log: Log;
   plan: MeshPlan;
+  /** Asks the user a yes/no question; undefined when there is no terminal to ask on. */
+  confirm?(question: string): Promise<boolean>;
 }
 
 /** What every command has: its name, its lines in USAGE and the options it takes. */
@@ -48,6 +50,8 @@ export interface StackCommand extends CommandDescription {
    * that a broken stack file never stands between a user and tearing its stacks down.
    */
   readonly findingsStopIt: boolean;
+  /** Whether it asks before it changes anything: off a terminal it then needs `--yes`, checked before anything runs. */
+  readonly asksFirst: boolean;
   /**
    * The question to confirm before the workspace is opened, for commands that cannot be undone;
    * `--yes` answers it.

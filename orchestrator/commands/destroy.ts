@@ -43,6 +43,7 @@ export async function meshDestroy(workspace: MeshWorkspace, log: Log, plan: Mesh
 
 export const destroyCommand: StackCommand = {
   name: "destroy",
+  asksFirst: true,
   findingsStopIt: false,
   summary: ["Destroy the cluster stacks in parallel, then the trust stack."],
   options: [],

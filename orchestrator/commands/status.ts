@@ -58,6 +58,7 @@ export async function meshStatus(workspace: MeshWorkspace, log: Log, plan: MeshP
 
 export const statusCommand: StackCommand = {
   name: "status",
+  asksFirst: false,
   findingsStopIt: false,
   summary: [
     "Per stack: whether it exists, its last update, and its output names (secret outputs",

@@ -5,6 +5,7 @@ import { NotConvergedError } from "../errors";
 import type { Log, MeshPlan, MeshWorkspace, OpCounts, StackHandle, StackOutputs, UpOutcome } from "../ports";
 import { clusterPasses, describeChanges, printUpSummary, type UpdateRecord } from "../summary";
 import type { StackCommand } from "./command";
+import { meshPreview } from "./preview";
 import { allStacks, openAll, streamed } from "./steps";
 
 export const DEFAULT_MAX_PASSES = 4;
@@ -144,13 +145,20 @@ async function converge(
 
 export const upCommand: StackCommand = {
   name: "up",
+  asksFirst: true,
   findingsStopIt: true,
   summary: [
-    "Update the trust stack, then every cluster stack in parallel, then the cluster stacks",
-    "again until a pass changes no cluster stack's outputs (peers wired).",
+    "Preview every stack and print the plan (changes, what each cloud gets, estimated cost);",
+    "once confirmed, update the trust stack, then every cluster stack in parallel, then the",
+    "cluster stacks again until a pass changes no cluster stack's outputs (peers wired).",
   ],
   options: ["max-passes"],
-  async run({ workspace, log, plan }, { maxPasses }) {
+  async run({ workspace, log, plan, confirm }, { maxPasses, yes }) {
+    await meshPreview(workspace, log, plan);
+    if (!yes && !(await confirm?.("Deploy this plan?"))) {
+      log.err("up cancelled: nothing was deployed");
+      return 1;
+    }
     await meshUp(workspace, log, plan, { maxPasses });
     return 0;
   },

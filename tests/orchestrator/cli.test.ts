@@ -48,7 +48,7 @@ describe("cli", () => {
   it("runs up end to end over the stack files and never prints the passphrase", async () => {
     const mesh = twoClusterMesh();
     const d = deps(mesh);
-    assert.equal(await main(["up", "--max-passes", "3"], d), 0);
+    assert.equal(await main(["up", "--max-passes", "3", "--yes"], d), 0);
     assert.equal(mesh.starts("up", "eks").length, 2);
     assert.ok(mesh.event("trust", "up", "end").seq < mesh.event("eks", "up", "start").seq);
     assert.equal(await main(["status"], d), 0);
@@ -59,9 +59,9 @@ describe("cli", () => {
 
   it("exits non-zero and names the stack when a stack fails", async () => {
     const mesh = twoClusterMesh();
-    mesh.fail = (stack) => (stack === "aks" ? "AuthorizationFailed" : undefined);
+    mesh.fail = (stack, op) => (stack === "aks" && op === "up" ? "AuthorizationFailed" : undefined);
     const d = deps(mesh);
-    assert.equal(await main(["up", "--stacks", "aks,eks"], d), 1);
+    assert.equal(await main(["up", "--stacks", "aks,eks", "--yes"], d), 1);
     assert.match(d.log.errors.join("\n"), /error: stack aks failed \(cluster pass 1\): AuthorizationFailed/);
     assert.equal(mesh.starts("up", "trust").length, 0, "--stacks without the trust stack skips it");
   });
@@ -120,6 +120,7 @@ describe("cli", () => {
       const log = new CapturedLog();
       const opened: WorkspaceOptions[] = [];
       const installs: string[] = [];
+      const questions: string[] = [];
       const mesh = twoClusterMesh();
       const deps: CliDeps = {
         repoRoot: dir,
@@ -130,9 +131,10 @@ describe("cli", () => {
         storedLogin: () => undefined,
         workspace: (options) => (opened.push(options), mesh),
         askHidden: async () => TYPED,
+        confirm: async (question) => (questions.push(question), true),
         ...overrides,
       };
-      return { deps, log, opened, installs, mesh };
+      return { deps, log, opened, installs, mesh, questions };
     }
 
     it("installs the CLI, keeps the state in the project, asks for the passphrase and converges", async () => {
@@ -153,18 +155,35 @@ describe("cli", () => {
       assert.match(run.log.all, /no Pulumi backend is configured/);
       assert.match(run.log.lines.at(-1)!, /^mesh converged .* after up started \(2 cluster passes\)$/);
       assert.ok(!run.log.all.includes(TYPED), "the passphrase is never printed");
+      assert.deepEqual(run.questions, ["Deploy this plan?"]);
+      assert.ok(run.mesh.event("eks", "preview", "end").seq < run.mesh.event("trust", "up", "start").seq, "the plan comes first");
+    });
+
+    it("deploys nothing when the plan is declined", async () => {
+      const run = freshMachine({ confirm: async () => false });
+      assert.equal(await main(["up"], run.deps), 1);
+      assert.match(run.log.all, /^plan:$/m);
+      assert.match(run.log.errors.join("\n"), /up cancelled: nothing was deployed/);
+      assert.equal(run.mesh.starts("up").length, 0);
+    });
+
+    it("off a terminal, needs --yes, and says so before it installs or opens anything", async () => {
+      const run = freshMachine({ confirm: undefined, askHidden: undefined });
+      assert.equal(await main(["up"], run.deps), 1);
+      assert.match(run.log.errors.join("\n"), /error: up asks before it changes anything; re-run with --yes/);
+      assert.deepEqual([run.installs, run.opened], [[], []]);
     });
 
     it("without a terminal, stops before any stack with the passphrase error", async () => {
-      const run = freshMachine({ askHidden: undefined });
-      assert.equal(await main(["up"], run.deps), 1);
+      const run = freshMachine({ askHidden: undefined, confirm: undefined });
+      assert.equal(await main(["up", "--yes"], run.deps), 1);
       assert.match(run.log.errors.join("\n"), /error: the stacks use the passphrase secrets provider: set PULUMI_CONFIG_PASSPHRASE/);
       assert.equal(run.opened.length, 0);
     });
 
     it("in CI without a backend, stops before any stack", async () => {
-      const run = freshMachine({ env: { CI: "true", PULUMI_CONFIG_PASSPHRASE: TYPED } });
-      assert.equal(await main(["up"], run.deps), 1);
+      const run = freshMachine({ env: { CI: "true", PULUMI_CONFIG_PASSPHRASE: TYPED }, confirm: undefined });
+      assert.equal(await main(["up", "--yes"], run.deps), 1);
       assert.match(run.log.errors.join("\n"), /in CI a state kept in the checkout would be lost/);
       assert.equal(run.opened.length, 0);
       assert.ok(!fs.existsSync(path.join(dir, LOCAL_STATE_DIR)));

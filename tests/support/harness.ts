@@ -50,6 +50,8 @@ interface RunOptions {
   published?: Record<string, PublishedStack>;
   /** Resource mocks for this run only, by type; they replace or add to those in tests/support/mocks. */
   mocks?: Record<string, ResourceMock>;
+  /** Run as `pulumi preview` does (unknown values stay unknown); default: as `pulumi up`. */
+  preview?: boolean;
 }
 
 const organization = "organization";
@@ -131,7 +133,7 @@ export async function startMockedRun(options: Partial<RunOptions> & { stack: str
     },
     project,
     options.stack,
-    false,
+    options.preview ?? false,
     organization,
   );
   recordRegistrations(resources);

@@ -38,7 +38,7 @@ describe("preview", () => {
     await meshPreview(twoClusterMesh(), log, fullPlan());
     assert.deepEqual(progress(log), [
       "preview aks, eks in parallel",
-      "preview summary:",
+      "plan:",
       "[trust] create 2",
       "[aks] create 2",
       "[eks] create 2",
@@ -50,7 +50,7 @@ describe("preview", () => {
     const trustOnly = twoClusterMesh();
     const trustLog = new CapturedLog();
     await meshPreview(trustOnly, trustLog, { trust: "trust", clusters: ["aks", "eks"], selection: { trust: "trust", clusters: [] } });
-    assert.deepEqual(progress(trustLog), ["preview summary:", "[trust] create 2"]);
+    assert.deepEqual(progress(trustLog), ["plan:", "[trust] create 2"]);
     assert.deepEqual(
       trustOnly.starts("preview").map((e) => e.stack),
       ["trust"],
