@@ -1,18 +1,21 @@
-/**
- * `npm run fetch-chart-schemas`: downloads the pinned charts (components/charts/pinned.ts, and Istio's at
- * `burstmesh:istioVersion`) from their Helm repositories into `.chart-schemas/` (not committed), where
- * the tests check against them:
- * - the `values.schema.json` of each observability chart that publishes one;
- * - Istio's CRD schemas (`base/files/crd-all.gen.yaml`), the default values of `base`, `istiod` and
- *   `gateway`, and the gateway chart's values schema, in `.chart-schemas/istio-<version>/`.
- * Needs network access to the chart repositories; without it those tests skip, saying so.
- */
+/** `npm run fetch-chart-schemas`: what it downloads, where to, and what happens without it: {@link USAGE}. */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
 import { istioChartRepo, observabilityCharts, PinnedChart } from "../components/charts/pinned";
 import { projectDefaults, projectName } from "../config/projectFile";
+
+const USAGE = `Usage: npm run fetch-chart-schemas [-- --help]
+
+Downloads the pinned charts (components/charts/pinned.ts, and Istio's at burstmesh:istioVersion)
+from their Helm repositories into .chart-schemas/ (git-ignored), where npm test checks against them:
+  - the values.schema.json of each observability chart that publishes one;
+  - Istio's CRD schemas (base/files/crd-all.gen.yaml), the default values of base, istiod and
+    gateway, and the gateway chart's values schema, in .chart-schemas/istio-<version>/.
+Needs network access to the chart repositories. Without a file the tests that need it skip, and
+npm test names them at its end. Exits 1 when a download failed, naming its URL.`;
 
 const outputDirectory = path.join(__dirname, "..", ".chart-schemas");
 
@@ -39,7 +42,14 @@ function tarFile(archive: Buffer, name: string): Buffer | undefined {
 }
 
 async function download(url: string): Promise<Buffer> {
-  const response = await fetch(url);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    // Node's fetch rejects with just "fetch failed"; what went wrong (DNS, refused, TLS) is its cause.
+    const { cause, message } = error as Error;
+    throw new Error(`GET ${url}: ${cause instanceof Error ? cause.message : message}`);
+  }
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   return Buffer.from(await response.arrayBuffer());
 }
@@ -52,13 +62,13 @@ async function chartArchive(chart: PinnedChart): Promise<Buffer> {
   return gunzipSync(await download(new URL(release.urls[0], `${chart.repo}/`).toString()));
 }
 
-async function fetchSchema(chart: PinnedChart): Promise<string> {
+async function fetchSchema(chart: PinnedChart): Promise<string[]> {
   const schema = tarFile(await chartArchive(chart), `${chart.chart}/values.schema.json`);
-  if (!schema) return `${chart.chart} ${chart.version}: publishes no values schema`;
+  if (!schema) return [`${chart.chart} ${chart.version}: publishes no values schema`];
   const file = path.join(outputDirectory, `${chart.chart}-${chart.version}.values.schema.json`);
   fs.mkdirSync(outputDirectory, { recursive: true });
   fs.writeFileSync(file, schema);
-  return `${chart.chart} ${chart.version}: ${path.relative(process.cwd(), file)}`;
+  return [`${chart.chart} ${chart.version}: ${path.relative(process.cwd(), file)}`];
 }
 
 /** Istio's files, under the names tests/support/istioReference.ts reads, per chart: file in the archive -> kept as. */
@@ -84,25 +94,47 @@ async function fetchIstio(version: string): Promise<string[]> {
   return kept;
 }
 
-async function main(): Promise<void> {
-  const istioVersion = String(projectDefaults()[`${projectName}:istioVersion`]);
-  const jobs: [string, () => Promise<string | string[]>][] = [
-    ...Object.values(observabilityCharts).map((chart): [string, () => Promise<string>] => [
-      `${chart.chart} ${chart.version}`,
-      () => fetchSchema(chart),
-    ]),
-    [`istio ${istioVersion}`, () => fetchIstio(istioVersion)],
-  ];
-  let failed = false;
-  for (const [name, job] of jobs) {
-    try {
-      console.log([await job()].flat().join("\n"));
-    } catch (error) {
-      failed = true;
-      console.error(`${name}: ${(error as Error).message}`);
-    }
-  }
-  process.exitCode = failed ? 1 : 0;
+/** One download, and what the tests cannot check without it. */
+interface Job {
+  name: string;
+  run: () => Promise<string[]>;
+  withoutIt: string;
 }
 
-void main();
+async function main(argv: string[]): Promise<number> {
+  try {
+    if (parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } } }).values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+  } catch (error) {
+    console.error(`fetch-chart-schemas: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const istioVersion = String(projectDefaults()[`${projectName}:istioVersion`]);
+  const jobs: Job[] = [
+    ...Object.values(observabilityCharts).map((chart) => ({
+      name: `${chart.chart} ${chart.version}`,
+      run: () => fetchSchema(chart),
+      withoutIt: `the test of the ${chart.chart} values against the chart's values schema skips (where it publishes one)`,
+    })),
+    { name: `istio ${istioVersion}`, run: () => fetchIstio(istioVersion), withoutIt: `the Istio ${istioVersion} reference tests skip` },
+  ];
+  const failed: Job[] = [];
+  for (const job of jobs) {
+    try {
+      console.log((await job.run()).join("\n"));
+    } catch (error) {
+      failed.push(job);
+      console.error(`${job.name}: ${(error as Error).message}`);
+    }
+  }
+  if (failed.length === 0) return 0;
+  console.error(
+    `fetch-chart-schemas: ${failed.length} of ${jobs.length} downloads failed (no network access to the chart repositories?); until they succeed:\n` +
+      failed.map((job) => `  - ${job.withoutIt}`).join("\n"),
+  );
+  return 1;
+}
+
+void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Usage: bash scripts/kind-up.sh [--help]
+#
 # A local mesh for trying burstmesh on one machine: two kind clusters, `kind-home` and `kind-burst`,
 # joined as existing members (burstmesh:cloud existing), with cloud-provider-kind giving their
 # east-west gateways LoadBalancer addresses on kind's Docker network. Writes their stack files, adds
@@ -11,7 +13,25 @@
 # clusters are kept, stack files are not rewritten, the kubeconfigs and API server URLs are renewed.
 # Remove everything with scripts/kind-down.sh.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+
+# The comment at the top of this file, without its '#'s.
+usage() {
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+}
+
+for argument in "$@"; do
+  case $argument in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      echo "kind-up: unknown argument '$argument' (see --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # The Kubernetes of the kind nodes: the default node image of kind v0.32.0, pinned by digest.
 readonly node_image="kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5"

@@ -1,12 +1,6 @@
 /**
  * The local two-member mesh that scripts/kind-up.sh builds from two kind clusters, and the check
- * the kind workflow runs on it. Run with ts-node:
- *
- *   stack-file <member> <peer>          print the stack file (YAML) of a kind member
- *   members                             print the trust stack's members, one per line
- *   check --report <file> [--tolerance 0.1]
- *                                       hold the drill's shares (its SHARES line) against the
- *                                       overflow model's prediction for the drill's load
+ * the kind workflow runs on it (the commands: {@link USAGE}).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -174,12 +168,38 @@ function predict(service: string, load: number): SweepRow {
   return row;
 }
 
+const USAGE = `Usage: npx ts-node --transpile-only scripts/localMesh.ts <command>
+
+The local kind mesh of scripts/kind-up.sh (see README, "Try it locally").
+
+Commands:
+  stack-file <member> <peer>    print the stack file (YAML) of a kind member
+  members                       print the trust stack's members, one per line
+  check --report <file> [--tolerance ${defaultTolerance}]
+                                hold the drill's shares (its SHARES line in <file>) against the
+                                overflow model's prediction for the drill's load; exits 1 when a
+                                share is further from the model's than the tolerance
+
+Options:
+  -h, --help                    this help`;
+
+/** Bad input: the entry prints the message with the usage. */
+class UsageError extends Error {}
+
 function main(argv: string[]): number {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { report: { type: "string" }, tolerance: { type: "string", default: String(defaultTolerance) } },
+    options: {
+      report: { type: "string" },
+      tolerance: { type: "string", default: String(defaultTolerance) },
+      help: { type: "boolean", short: "h", default: false },
+    },
   });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const [command, ...rest] = positionals;
   const project = readProjectServices();
   if (command === "stack-file" && rest.length === 2) {
@@ -190,9 +210,13 @@ function main(argv: string[]): number {
     process.stdout.write(`${localMembers(project).join("\n")}\n`);
     return 0;
   }
-  if (command === "check" && values.report) {
+  if (command === "check" && rest.length === 0) {
+    if (!values.report)
+      throw new UsageError("check: --report <file> is required: the drill's report (kubectl logs job/overflow-drill -c report)");
+    if (!fs.existsSync(values.report)) throw new UsageError(`--report: there is no file '${values.report}'`);
     const tolerance = Number(values.tolerance);
-    if (!(tolerance > 0 && tolerance < 1)) throw new Error(`--tolerance must be a fraction between 0 and 1 (got '${values.tolerance}')`);
+    if (!(tolerance > 0 && tolerance < 1))
+      throw new UsageError(`--tolerance: expected a fraction between 0 and 1, got '${values.tolerance}'`);
     const stackFile = path.join(repoRoot, `Pulumi.${kindMembers.home}.yaml`);
     const config = (parseYaml(fs.readFileSync(stackFile, "utf8")) as { config: Record<string, unknown> }).config;
     const { service, load } = drillLoad(config);
@@ -200,8 +224,22 @@ function main(argv: string[]): number {
     process.stdout.write(`${verdict.lines.join("\n")}\n`);
     return verdict.ok ? 0 : 1;
   }
-  process.stderr.write("usage: localMesh.ts stack-file <member> <peer> | members | check --report <file> [--tolerance 0.1]\n");
-  return 2;
+  throw new UsageError(
+    command === undefined ? "a command is required" : `unknown command or wrong arguments: '${[command, ...rest].join(" ")}'`,
+  );
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+/** Bad input (ours, or parseArgs' unknown and malformed options) gets its message and the usage, not a stack trace. */
+function isUsageError(error: unknown): error is Error {
+  return error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"));
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    process.stderr.write(`localMesh: ${error.message}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -18,9 +18,11 @@ outlier detection, both HPAs) on the objects the program deploys for it.
 
 Commands:
   sweep   The steady state with both clusters at their maxReplicas, per load.
-            --loads 0.5,1,1.5,2   loads as multiples of the home capacity
-            --json                print exactly one JSON array, one row per load:
-                                  { load, home, remote, failed, remoteCapacity }
+            --loads 0.5,1,1.5,2   loads as multiples of the home capacity (a single load
+                                  gets its table row and no plot: an area needs two loads)
+            --json                print exactly one JSON array instead of the table, one row
+                                  per load: { load, home, remote, failed, remoteCapacity };
+                                  writes a plot only when --svg names one
   surge   The time series through a surge while both HPAs scale, and the standby
           (standby.minReplicas) that keeps its failures under 1%.
             --from 0.5 --to 2     starting and final load (multiples of the home capacity)
@@ -29,7 +31,8 @@ Commands:
 Options:
   --recipe retry|ejection   retry: the policy as deployed (default); ejection: the old recipe
                             (eject on 5xx), kept to show why it was replaced
-  --svg <file>              where to write the plot (default overflow-<command>-<service>.svg)
+  --svg <file>              where to write the plot (default overflow-<command>-<service>.svg,
+                            none with --json)
   --clients N               client sidecars in the home cluster (default 10)
   --service-time 250ms      mean service time per request (shares do not depend on it; run time does)
   --pod-start 30s           from the HPA's decision to a ready endpoint (minutes when nodes must be added)
@@ -69,13 +72,13 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
   });
   const command = positionals[0];
   if (values.help) return io.out(USAGE);
-  if (command !== "sweep" && command !== "surge") throw new UsageError(`unknown command '${command ?? ""}': expected sweep or surge`);
+  if (command === undefined) throw new UsageError("a command is required: sweep or surge");
+  if (command !== "sweep" && command !== "surge") throw new UsageError(`unknown command '${command}': expected sweep or surge`);
+  const declared = `burstmesh:services (${services.map((s) => s.name).join(", ")})`;
+  if (values.service === undefined) throw new UsageError(`--service is required: the name of one of ${declared}`);
   const service = services.find((candidate) => candidate.name === values.service);
-  if (!service) {
-    throw new UsageError(
-      `--service: '${values.service ?? ""}' is not one of burstmesh:services (${services.map((s) => s.name).join(", ")})`,
-    );
-  }
+  if (!service) throw new UsageError(`--service: '${values.service}' is not one of ${declared}`);
+  if (values.json && command !== "sweep") throw new UsageError("--json: only sweep prints JSON");
   if (service.mode !== "overflow")
     throw new UsageError(`--service: '${service.name}' is in ${service.mode} mode; the model covers overflow mode`);
   if (values.recipe !== "retry" && values.recipe !== "ejection")
@@ -87,21 +90,28 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
     podStartSeconds: duration("--pod-start", values["pod-start"]),
     seed: whole("--seed", values.seed),
   };
-  const svg = values.svg ?? `overflow-${command}-${service.name}.svg`;
+  const defaultSvg = `overflow-${command}-${service.name}.svg`;
   const recipeNote = values.recipe === "ejection" ? " (old recipe: ejection on 5xx)" : "";
 
   if (command === "sweep") {
     const loads = values.loads.split(",").map((text) => positive("--loads", text));
+    // A stacked area over one load has no width: the table (or the JSON) is the whole answer then.
+    const plottable = new Set(loads).size >= 2;
+    if (!plottable && values.svg !== undefined)
+      throw new UsageError(`--svg: a plot needs two or more loads, --loads has one (${loads[0]})`);
+    const svg = plottable ? (values.svg ?? (values.json ? undefined : defaultSvg)) : undefined;
     const rows = sweep(policy, loads, workload, positive("--seconds", values.seconds));
-    io.writeFile(
-      svg,
-      stackedAreaSvg({
-        title: `${service.name}: steady state by load${recipeNote}`,
-        xLabel: "offered load (multiples of home capacity)",
-        x: rows.map((row) => row.load),
-        layers: shareLayers(rows),
-      }),
-    );
+    if (svg !== undefined) {
+      io.writeFile(
+        svg,
+        stackedAreaSvg({
+          title: `${service.name}: steady state by load${recipeNote}`,
+          xLabel: "offered load (multiples of home capacity)",
+          x: rows.map((row) => row.load),
+          layers: shareLayers(rows),
+        }),
+      );
+    }
     if (values.json)
       return io.out(
         JSON.stringify(rows.map(({ load, home, remote, failed, remoteCapacity }) => ({ load, home, remote, failed, remoteCapacity }))),
@@ -113,7 +123,7 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
         rows.map((row) => [fixed(row.load), pct(row.home), pct(row.remote), pct(row.failed, 2), pct(Math.min(1, 1 / row.load))]),
       ),
     );
-    io.out(`plot: ${svg}`);
+    io.out(svg === undefined ? "plot: none (one load; a plot needs two or more)" : `plot: ${svg}`);
     return;
   }
 
@@ -125,6 +135,7 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
   };
   const { result, failed } = surge(policy, shape, workload);
   const points = result.series;
+  const svg = values.svg ?? defaultSvg;
   io.writeFile(
     svg,
     stackedAreaSvg({

@@ -1,8 +1,29 @@
 #!/usr/bin/env bash
-# `npm test`: the strict type-check, the lint, the formatting check and the mocha suite, side by side
-# (none needs another's output: the tests run transpile-only). The checks' findings are printed after
-# the test report.
+# Usage: npm test (bash scripts/test.sh [--help])
+#
+# The strict type-check, the lint, the formatting check and the mocha suite, side by side (none needs
+# another's output: the tests run transpile-only). The checks' findings are printed after the test
+# report, which ends with the reasons tests were skipped. To run one test file:
+#
+#   npx mocha --no-config --require ts-node/register/transpile-only --extension ts tests/<file>.test.ts
 set -uo pipefail
+
+# The comment at the top of this file, without its '#'s.
+usage() {
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+}
+
+case "${1:-}" in
+  "") ;;
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  *)
+    echo "test.sh: takes no arguments, got '$*' (see --help)" >&2
+    exit 2
+    ;;
+esac
 typecheck_log=$(mktemp)
 lint_log=$(mktemp)
 format_log=$(mktemp)

@@ -16,6 +16,7 @@ import {
   readProjectServices,
 } from "../scripts/localMesh";
 import { fakeCaData } from "./support/mocks/clouds";
+import { skipBecause } from "./support/skip";
 import { encodeConfig, repoRoot } from "./support/stackFiles";
 
 const project = readProjectServices();
@@ -136,7 +137,7 @@ describe("the local kind mesh", () => {
     });
 
     it("pass shellcheck where it is installed", function () {
-      if (spawnSync("shellcheck", ["--version"]).status !== 0) this.skip();
+      if (spawnSync("shellcheck", ["--version"]).status !== 0) skipBecause(this, "shellcheck is not installed");
       for (const script of scripts) {
         const result = spawnSync("shellcheck", [script], { encoding: "utf8" });
         assert.equal(result.status, 0, result.stdout);

@@ -11,7 +11,7 @@ import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
 import { crossNetworkGateway, meshPeerAuthentication } from "../components/mesh/objects";
 import { baseValues, eastWestGatewayValues, istiodValues } from "../components/mesh/values";
-import { gatewayChartTopLevelKeys, hasReference, istioSchemaErrors, referenceDir } from "./support/istioReference";
+import { gatewayChartTopLevelKeys, istioSchemaErrors, referenceDir, skipWithoutReference } from "./support/istioReference";
 import { validateIstio } from "./support/schemas";
 
 /** Every Istio object the mesh components create (the components build them with these functions only). */
@@ -91,10 +91,7 @@ describe("mesh: Istio objects against the CRD schemas of @kubernetes-models/isti
 
 describe("mesh: against the Istio 1.30.3 reference", function () {
   before(function () {
-    if (!hasReference()) {
-      console.log(`    (skipped: no Istio reference files at ${referenceDir})`);
-      this.skip();
-    }
+    skipWithoutReference(this);
   });
 
   it("every Istio object passes its 1.30.3 CRD schema, unknown fields rejected", () => {

@@ -37,6 +37,7 @@ import {
   kialiValues,
 } from "../components/observability/kiali";
 import { published, sharedBootstrap } from "./support/bootstrap";
+import { skipBecause } from "./support/skip";
 import { isSecret, RecordedResource, reveal, runStack, stackRef, StackRun } from "./support/harness";
 import { helmRelease, k8sObject } from "./support/k8s";
 import { validatePrometheusOperator } from "./support/schemas";
@@ -567,7 +568,7 @@ describe("observability", () => {
 
     it("prometheus values pass the prometheus chart's values.schema.json", function () {
       const file = schemaOf(observabilityCharts.prometheus);
-      if (!fs.existsSync(file)) this.skip(); // run `npm run fetch-chart-schemas` (needs the chart repository) to check
+      if (!fs.existsSync(file)) skipBecause(this, `no ${path.relative(repoRoot, file)} (npm run fetch-chart-schemas downloads it)`);
       const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(fs.readFileSync(file, "utf8")));
       for (const clusterName of members) {
         const values = prometheusValues({

@@ -190,9 +190,11 @@ describe("the traffic model (model/simulate.ts) on the default podinfo", functio
       });
       return { out, files };
     };
+    // Short runs: the shares depend on the load, not on the time scale.
+    const quick = ["--service-time", "1s", "--seconds", "5"];
 
-    it("sweep --json prints exactly one JSON array of { load, home, remote, failed, remoteCapacity } and writes the plot", () => {
-      const { out, files } = run(["sweep", "--service", "podinfo", "--loads", "0.5,2", "--json", "--service-time", "1s", "--seconds", "5"]);
+    it("sweep --json prints exactly one JSON array of { load, home, remote, failed, remoteCapacity } and writes no plot", () => {
+      const { out, files } = run(["sweep", "--service", "podinfo", "--loads", "0.5,2", "--json", ...quick]);
       assert.equal(out.length, 1);
       const rows = JSON.parse(out[0]!) as SweepRow[];
       assert.deepEqual(
@@ -206,15 +208,42 @@ describe("the traffic model (model/simulate.ts) on the default podinfo", functio
         rows.map((row) => row.load),
         [0.5, 2],
       );
-      const svg = files.get("overflow-sweep-podinfo.svg")!;
+      assert.deepEqual([...files.keys()], [], "no overflow-sweep-podinfo.svg written over");
+    });
+
+    it("sweep --json --svg <file> prints the JSON and writes the plot there", () => {
+      const { out, files } = run(["sweep", "--service", "podinfo", "--loads", "0.5,2", "--json", "--svg", "x.svg", ...quick]);
+      assert.equal(JSON.parse(out.join("")).length, 2);
+      assert.deepEqual([...files.keys()], ["x.svg"]);
+      const svg = files.get("x.svg")!;
       assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
       assert.equal(svg.match(/<polygon /g)?.length, 3, "home, other cloud, failed");
     });
 
+    it("sweep of one load prints its row and writes no plot (an area over one load has no width); refuses --svg then", () => {
+      const { out, files } = run(["sweep", "--service", "podinfo", "--loads", "1.5", ...quick]);
+      assert.match(out[1]!, /^load .*\n1\.50 /);
+      assert.equal(out[2], "plot: none (one load; a plot needs two or more)");
+      assert.deepEqual([...files.keys()], []);
+      assert.throws(
+        () => run(["sweep", "--service", "podinfo", "--loads", "1.5,1.5", "--svg", "x.svg"]),
+        /--svg: a plot needs two or more loads, --loads has one \(1\.5\)/,
+      );
+    });
+
+    it("sweep without --json writes the plot to overflow-sweep-<service>.svg by default", () => {
+      const { out, files } = run(["sweep", "--service", "podinfo", "--loads", "0.5,2", ...quick]);
+      assert.deepEqual([...files.keys()], ["overflow-sweep-podinfo.svg"]);
+      assert.equal(out.at(-1), "plot: overflow-sweep-podinfo.svg");
+    });
+
     it("sweep prints a text table with the ideal home share beside the model's", () => {
-      const { out } = run(["sweep", "--service", "podinfo", "--loads", "1.5", "--service-time", "1s", "--seconds", "5", "--svg", "x.svg"]);
+      const { out } = run(["sweep", "--service", "podinfo", "--loads", "1.5,2", ...quick, "--svg", "x.svg"]);
       assert.match(out[0]!, /^podinfo: home 6 pods x 32 in flight; the other cloud 1\.00x that at its ceiling; 3 retries \(4 tries\)$/);
-      assert.match(out[1]!, /^load +home +other cloud +failed +ideal home\n1\.50 +\d+\.\d% +\d+\.\d% +\d+\.\d\d% +66\.7%$/);
+      assert.match(
+        out[1]!,
+        /^load +home +other cloud +failed +ideal home\n1\.50 +\d+\.\d% +\d+\.\d% +\d+\.\d\d% +66\.7%\n2\.00 +\d+\.\d% +\d+\.\d% +\d+\.\d\d% +50\.0%$/,
+      );
       assert.equal(out[2], "plot: x.svg");
     });
 
@@ -223,6 +252,9 @@ describe("the traffic model (model/simulate.ts) on the default podinfo", functio
         () => run(["sweep", "--service", "web"]),
         (error: unknown) => error instanceof UsageError && /'web' is not one of burstmesh:services \(podinfo\)/.test(error.message),
       );
+      assert.throws(() => run(["sweep"]), /--service is required: the name of one of burstmesh:services \(podinfo\)$/);
+      assert.throws(() => run([]), /a command is required: sweep or surge/);
+      assert.throws(() => run(["surge", "--service", "podinfo", "--json"]), /--json: only sweep prints JSON/);
       assert.throws(() => run(["sweep", "--service", "podinfo", "--loads", "1,x"]), /--loads: expected a positive number, got 'x'/);
       assert.throws(() => run(["spill", "--service", "podinfo"]), /unknown command 'spill': expected sweep or surge/);
       assert.throws(() => run(["surge", "--service", "podinfo", "--ramp", "a minute"]), /--ramp: expected a duration/);

@@ -3,7 +3,7 @@ import { parseServiceConfig, ServiceSettings } from "../config";
 import { versionHeader } from "../config/versions";
 import { overflowObjects, trafficPolicy } from "../components/traffic/serviceSpecs";
 import { serviceObjects, versionedDestinationRule, versionedVirtualService, versionLabel } from "../components/traffic/versions";
-import { hasReference, istioSchemaErrors } from "./support/istioReference";
+import { istioSchemaErrors, skipWithoutReference } from "./support/istioReference";
 import { ofType, reveal, runStack, StackRun, stackRef } from "./support/harness";
 import { published, sharedBootstrap } from "./support/bootstrap";
 import { withConfig } from "./support/stackFiles";
@@ -214,7 +214,7 @@ describe("versions across clusters", () => {
     });
 
     it("validates against Istio 1.30.3's CRD schemas", function () {
-      if (!hasReference()) this.skip();
+      skipWithoutReference(this);
       for (const object of [versionedDestinationRule(service), versionedVirtualService(service)]) {
         assert.deepEqual(istioSchemaErrors(object), [], `${object.kind}`);
       }

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import Ajv, { ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
 import { projectDefaults, projectName } from "../../config/projectFile";
+import { skipBecause } from "./skip";
 import { repoRoot } from "./stackFiles";
 
 /**
@@ -19,6 +20,15 @@ export const referenceDir =
 
 export function hasReference(): boolean {
   return fs.existsSync(path.join(referenceDir, "crd-all.gen.yaml"));
+}
+
+/** Skips the test (in `it`) or the suite (in `before`) where the reference files are absent, saying so. */
+export function skipWithoutReference(context: Mocha.Context): void {
+  if (hasReference()) return;
+  skipBecause(
+    context,
+    `no Istio ${istioVersion} reference files in ${path.relative(repoRoot, referenceDir)}/ (npm run fetch-chart-schemas downloads them)`,
+  );
 }
 
 interface CrdVersion {
