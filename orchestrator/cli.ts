@@ -37,7 +37,8 @@ Options:
   --stacks a,b,c    Only these stacks (default: every Pulumi.<stack>.yaml in the repository root;
                     the one with 'burstmesh:role: trust' is the trust stack, the others are clusters).
   --max-passes N    Most cluster passes 'up' runs before giving up (default ${DEFAULT_MAX_PASSES}).
-  --json            validate: print the findings as JSON.
+  --json            validate: print the findings as JSON; preview, up: end with a one-line JSON
+                    summary (each stack's changes, and for up every update and the passes).
   --yes             Deploy or destroy without asking (required for up and destroy when not run
                     from a terminal).
   -h, --help        Show this help.

@@ -59,9 +59,10 @@ export const previewCommand: StackCommand = {
     "Preview the trust stack, then every cluster stack in parallel (one pass), and print the",
     "plan: each stack's changes, what each cluster gets in its cloud, the estimated cost.",
   ],
-  options: [],
-  async run({ workspace, log, plan }) {
-    await meshPreview(workspace, log, plan);
+  options: ["json"],
+  async run({ workspace, log, plan }, { json }) {
+    const { changes } = await meshPreview(workspace, log, plan);
+    if (json) log.out(JSON.stringify({ preview: Object.fromEntries(changes) }));
     return 0;
   },
 };

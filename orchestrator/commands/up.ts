@@ -152,14 +152,16 @@ export const upCommand: StackCommand = {
     "once confirmed, update the trust stack, then every cluster stack in parallel, then the",
     "cluster stacks again until a pass changes no cluster stack's outputs (peers wired).",
   ],
-  options: ["max-passes"],
-  async run({ workspace, log, plan, confirm }, { maxPasses, yes }) {
-    await meshPreview(workspace, log, plan);
+  options: ["max-passes", "json"],
+  async run({ workspace, log, plan, confirm }, { maxPasses, yes, json }) {
+    const preview = await meshPreview(workspace, log, plan);
     if (!yes && !(await confirm?.("Deploy this plan?"))) {
       log.err("up cancelled: nothing was deployed");
       return 1;
     }
-    await meshUp(workspace, log, plan, { maxPasses });
+    const report = await meshUp(workspace, log, plan, { maxPasses });
+    // The machine-readable summary is the last line, for CI.
+    if (json) log.out(JSON.stringify({ preview: Object.fromEntries(preview.changes), ...report }));
     return 0;
   },
 };

@@ -87,7 +87,7 @@ describe("cli", () => {
       ["up", "--max-passes", "x"],
       ["status", "--max-passes", "2"],
       ["up", "--bogus"],
-      ["up", "--json"],
+      ["status", "--json"],
     ]) {
       const d = deps(undefined);
       assert.equal(await main(argv, d), 2, argv.join(" "));
@@ -157,6 +157,15 @@ describe("cli", () => {
       assert.ok(!run.log.all.includes(TYPED), "the passphrase is never printed");
       assert.deepEqual(run.questions, ["Deploy this plan?"]);
       assert.ok(run.mesh.event("eks", "preview", "end").seq < run.mesh.event("trust", "up", "start").seq, "the plan comes first");
+    });
+
+    it("ends with a one-line JSON summary with --json", async () => {
+      const run = freshMachine();
+      assert.equal(await main(["up", "--json"], run.deps), 0, run.log.all);
+      const summary = JSON.parse(run.log.lines.at(-1)!) as { preview: Record<string, unknown>; clusterPasses: number; updates: unknown[] };
+      assert.deepEqual(Object.keys(summary.preview), ["trust", "aks", "eks"]);
+      assert.equal(summary.clusterPasses, 2);
+      assert.equal(summary.updates.length, 5);
     });
 
     it("deploys nothing when the plan is declined", async () => {
