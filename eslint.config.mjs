@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 export default defineConfig(
   {
     // ESLint already skips node_modules at every level; bin/ is the tsc output directory.
-    ignores: ["bin/**", "**/node_modules/**", ".pulumi/**", ".pulumi-cli/**", ".pulumi-state/**", "reports/**", ".stryker-tmp/**"],
+    ignores: ["bin/**", "**/node_modules/**", ".pulumi/**", ".pulumi-cli/**", ".pulumi-state/**", "reports/**", ".stryker-tmp/**", ".rehearsal/**"],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

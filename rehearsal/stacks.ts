@@ -1,0 +1,68 @@
+/**
+ * The rehearsal's stacks: a trust stack and two or three members of kind `cloud: existing`, each on
+ * its own control plane, with the project's services homed in the first member. Pure: the tests
+ * check these stack files with the program's own validation.
+ */
+
+/** A member as the stack files need it. */
+export interface RehearsalMember {
+  name: string;
+  /** The member's own address: its API server's and its east-west gateway's (a NodePort on it). */
+  address: string;
+}
+
+/** What every rehearsal stack file shares. */
+export interface RehearsalSettings {
+  /** The project's config namespace (`burstmesh`). */
+  project: string;
+  members: RehearsalMember[];
+  /** The Istio release the toolchain's charts are stamped with. */
+  istioVersion: string;
+  /** The loopback Helm repository that serves those charts. */
+  chartRepository: string;
+}
+
+/** Member names: the first is the services' home. */
+export function rehearsalMemberNames(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `rehearsal-${String.fromCharCode(97 + index)}`);
+}
+
+/** The trust stack's name, as the project's `trustStack` default has it. */
+export const rehearsalTrustStack = "trust";
+
+/** Settings every stack must agree on (the mesh-wide ones), by key without the project prefix. */
+function meshWide(settings: RehearsalSettings): Record<string, unknown> {
+  return { members: settings.members.map((m) => m.name), istioVersion: settings.istioVersion };
+}
+
+function prefixed(project: string, values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [`${project}:${key}`, value]));
+}
+
+/** The trust stack's config. */
+export function trustStackConfig(settings: RehearsalSettings): Record<string, unknown> {
+  return prefixed(settings.project, { role: "trust", ...meshWide(settings) });
+}
+
+/**
+ * A member's config, all but its admin kubeconfig (set as a secret with `pulumi config set --secret`).
+ * Observability is off: its charts (Prometheus, Grafana, Kiali) have no source here.
+ */
+export function memberStackConfig(settings: RehearsalSettings, member: RehearsalMember): Record<string, unknown> {
+  const [home] = settings.members;
+  return prefixed(settings.project, {
+    ...meshWide(settings),
+    cloud: "existing",
+    clusterName: member.name,
+    network: `network-${member.name}`,
+    peers: settings.members.filter((m) => m.name !== member.name).map((m) => m.name),
+    region: member.name,
+    egressCidrs: [`${member.address}/32`],
+    gatewayService: "NodePort",
+    gatewayAddress: member.address,
+    chartSources: { all: settings.chartRepository },
+    services: [{ name: "podinfo", homeCluster: home!.name, capacity: { maxConcurrentRequests: 32 } }],
+    drill: { enabled: false, service: "podinfo" },
+    observability: { enabled: false },
+  });
+}
