@@ -7,7 +7,16 @@ import tseslint from "typescript-eslint";
 export default defineConfig(
   {
     // ESLint already skips node_modules at every level; bin/ is the tsc output directory.
-    ignores: ["bin/**", "**/node_modules/**", ".pulumi/**", ".pulumi-cli/**", ".pulumi-state/**", "reports/**", ".stryker-tmp/**", ".rehearsal/**"],
+    ignores: [
+      "bin/**",
+      "**/node_modules/**",
+      ".pulumi/**",
+      ".pulumi-cli/**",
+      ".pulumi-state/**",
+      "reports/**",
+      ".stryker-tmp/**",
+      ".rehearsal/**",
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommended,
