@@ -1,7 +1,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
-import { ClusterSettings, clusterRegion, loadConfig, MeshSettings, StackConfig } from "./config";
+import { ChartSources, ClusterSettings, clusterRegion, loadConfig, MeshSettings, StackConfig } from "./config";
 import { AksCluster } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
 import { ExistingCluster } from "./components/clusters/existingCluster";
@@ -36,19 +36,20 @@ function trustStack(mesh: MeshSettings) {
 
 /** A cluster stack: one member cluster, its Istio primary, its links to the peers, its services. */
 async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
-  const { mesh, cluster, services, drill, observability } = config;
+  const { mesh, cluster, services, drill, observability, chartSources } = config;
   const cacerts = await readTrustBundle(mesh.trustStack, cluster.clusterName);
   const peers = await readPeers(cluster.peers);
   // Peers' addresses are not secret, though the meshPeer outputs they come from are.
   const peerEgress = pulumi.unsecret(pulumi.all(peers.map(({ peer }) => peer)).apply(peerEgressCidrs));
 
-  const member = memberCluster(cluster, mesh, peerEgress);
+  const member = memberCluster(cluster, mesh, peerEgress, chartSources);
   const provider = member.provider;
   const istio = new IstioPrimary("istio", {
     provider,
     apiProvider: member.apiProvider,
     hpaDependencies: member.hpaDependencies,
     istioVersion: mesh.istioVersion,
+    chartSources,
     meshId: mesh.meshId,
     trustDomain: mesh.trustDomain,
     clusterName: cluster.clusterName,
@@ -63,6 +64,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     {
       provider,
       istioVersion: mesh.istioVersion,
+      chartSources,
       network: cluster.network,
       cloud: cluster.cloud,
       nodePortAddress: cluster.cloud === "existing" && cluster.gatewayService === "NodePort" ? cluster.gatewayAddress : undefined,
@@ -116,16 +118,16 @@ function observe(
   peers: PublishedPeer[],
   afterIstio: pulumi.ComponentResourceOptions,
 ): pulumi.Output<string> | undefined {
-  const { mesh, cluster, services, observability } = config;
+  const { mesh, cluster, services, observability, chartSources } = config;
   const { clusterName, cloud } = cluster;
   const prometheus = new MemberPrometheus(
     "prometheus",
-    { provider, clusterName, members: mesh.members, settings: observability, services },
+    { provider, clusterName, members: mesh.members, settings: observability, services, chartSources },
     afterIstio,
   );
   const afterPrometheus = { dependsOn: [prometheus] };
   if (clusterName !== observability.observer) {
-    return new KialiRemoteAccess("kiali-access", { provider, namespace: prometheus.namespace }, afterPrometheus).token;
+    return new KialiRemoteAccess("kiali-access", { provider, namespace: prometheus.namespace, chartSources }, afterPrometheus).token;
   }
   const remoteClusters = peers.flatMap(({ name, peer, kialiToken }) => (kialiToken ? [{ name, peer, kialiToken }] : []));
   new Observer(
@@ -140,6 +142,7 @@ function observe(
       cloud,
       internalLoadBalancer: observability.internalLoadBalancer,
       remoteClusters,
+      chartSources,
     },
     afterPrometheus,
   );
@@ -150,7 +153,12 @@ function observe(
  * The member cluster. burstmesh manages the API allowlist of the clusters it creates: the operator's
  * `apiAllowedCidrs` plus, when those are restricted, the peers' egress CIDRs.
  */
-function memberCluster(cluster: ClusterSettings, mesh: MeshSettings, peerEgress: pulumi.Output<string[]>): MemberCluster {
+function memberCluster(
+  cluster: ClusterSettings,
+  mesh: MeshSettings,
+  peerEgress: pulumi.Output<string[]>,
+  chartSources: ChartSources,
+): MemberCluster {
   const apiAllowedCidrs = (operator: string[]) => peerEgress.apply((egress) => apiAllowlist(operator, egress));
   const tags = clusterTags({ project: pulumi.getProject(), stack: pulumi.getStack(), cluster: cluster.clusterName }, mesh.tags);
   switch (cluster.cloud) {
@@ -160,7 +168,7 @@ function memberCluster(cluster: ClusterSettings, mesh: MeshSettings, peerEgress:
       const aws = new AwsProvider("aws", { region: cluster.region, defaultTags: { tags } });
       return new EksCluster(
         cluster.clusterName,
-        { ...cluster, apiAllowedCidrs: apiAllowedCidrs(cluster.apiAllowedCidrs) },
+        { ...cluster, apiAllowedCidrs: apiAllowedCidrs(cluster.apiAllowedCidrs), chartSources },
         { providers: [aws] },
       );
     }

@@ -16,11 +16,13 @@ import {
   meshSettings,
 } from "./schema";
 import { ObservabilitySettings, parseObservabilityConfig } from "./observability";
+import { ChartSources, chartSourcesSchema, parseChartSources } from "./charts";
 import { DrillSettings } from "./drill";
 import { readStackFileConfig } from "./stackFile";
 import { parseServiceConfig, ServiceSettings } from "./services";
 
 export * from "./observability";
+export * from "./charts";
 export * from "./schema";
 export * from "./services";
 export * from "./drill";
@@ -38,6 +40,7 @@ export type StackConfig =
       services: ServiceSettings[];
       drill: DrillSettings;
       observability: ObservabilitySettings;
+      chartSources: ChartSources;
     };
 
 /** Raw config as the engine hands it to the program: full key (`burstmesh:peers`) to string value. */
@@ -123,8 +126,10 @@ export function checkConfig(raw: RawConfig, defaults: Record<string, unknown>, c
   if (!overflow.ok) issues.push(...overflow.issues);
   const observability = parseObservabilityConfig(value(`${project}:observability`, z.unknown()), { members: mesh?.members, cluster });
   if (!observability.ok) issues.push(...observability.issues);
+  const charts = parseChartSources(value(`${project}:chartSources`, chartSourcesSchema));
+  if (!charts.ok) issues.push(...charts.issues);
   return settle(issues, () =>
-    overflow.ok && observability.ok
+    overflow.ok && observability.ok && charts.ok
       ? {
           role: "cluster",
           mesh: mesh!,
@@ -132,6 +137,7 @@ export function checkConfig(raw: RawConfig, defaults: Record<string, unknown>, c
           services: overflow.services,
           drill: overflow.drill,
           observability: observability.observability,
+          chartSources: charts.chartSources,
         }
       : never(),
   );
@@ -161,7 +167,7 @@ export function knownKeys(): string[] {
   for (const cloud of clouds) {
     for (const key of Object.keys(clusterSchemas[cloud].shape)) keys.push(providerKeys[cloud][key] ?? `${project}:${key}`);
   }
-  return [...new Set([...keys, `${project}:services`, `${project}:drill`, `${project}:observability`])];
+  return [...new Set([...keys, `${project}:services`, `${project}:drill`, `${project}:observability`, `${project}:chartSources`])];
 }
 
 /**

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml } from "yaml";
 import { istioChartRepo, observabilityCharts, PinnedChart } from "../components/charts/pinned";
+import type { ChartName } from "../config/charts";
 import { projectDefaults, projectName } from "../config/projectFile";
 
 const USAGE = `Usage: npm run fetch-chart-schemas [-- --help]
@@ -72,16 +73,16 @@ async function fetchSchema(chart: PinnedChart): Promise<string[]> {
 }
 
 /** Istio's files, under the names tests/support/istioReference.ts reads, per chart: file in the archive -> kept as. */
-const istioFiles: Record<string, Record<string, string>> = {
-  base: { "base/files/crd-all.gen.yaml": "crd-all.gen.yaml", "base/values.yaml": "base.values.yaml" },
-  istiod: { "istiod/values.yaml": "istiod.values.yaml" },
-  gateway: { "gateway/values.yaml": "gateway.values.yaml", "gateway/values.schema.json": "gateway.values.schema.json" },
-};
+const istioFiles: [ChartName, Record<string, string>][] = [
+  ["base", { "base/files/crd-all.gen.yaml": "crd-all.gen.yaml", "base/values.yaml": "base.values.yaml" }],
+  ["istiod", { "istiod/values.yaml": "istiod.values.yaml" }],
+  ["gateway", { "gateway/values.yaml": "gateway.values.yaml", "gateway/values.schema.json": "gateway.values.schema.json" }],
+];
 
 async function fetchIstio(version: string): Promise<string[]> {
   const directory = path.join(outputDirectory, `istio-${version}`);
   const kept: string[] = [];
-  for (const [chart, files] of Object.entries(istioFiles)) {
+  for (const [chart, files] of istioFiles) {
     const archive = await chartArchive({ chart, version, repo: istioChartRepo });
     for (const [inArchive, keptAs] of Object.entries(files)) {
       const content = tarFile(archive, inArchive);

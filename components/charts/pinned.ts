@@ -1,15 +1,19 @@
 /**
  * Every Helm chart burstmesh installs, pinned here and nowhere else. Istio's own charts (`base`,
  * `cni`, `istiod`, `gateway`) follow `burstmesh:istioVersion` from Pulumi.yaml; the EKS add-ons
- * follow AWS's default version for the cluster's Kubernetes version (docs/capacity.md).
+ * follow AWS's default version for the cluster's Kubernetes version (docs/capacity.md). The
+ * repositories here are the upstream ones: `burstmesh:chartSources` puts a mirror in their place
+ * (sources.ts), at the same versions.
  */
+import type { ChartName } from "../../config";
 
 /** Where Istio publishes its Helm charts. */
 export const istioChartRepo = "https://istio-release.storage.googleapis.com/charts";
 
 /** A chart from a Helm repository, at an exact version. */
 export interface PinnedChart {
-  chart: string;
+  /** The chart's name in its repository, which a mirror keeps. */
+  chart: ChartName;
   version: string;
   repo: string;
 }

@@ -7,6 +7,7 @@ import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartSources } from "../../config";
 import { checkedFor } from "../invariant";
 import { hostCidr } from "../kube/allowlists";
 import { eksControlPlaneSecurity } from "./eksControlPlane";
@@ -65,6 +66,8 @@ export interface EksClusterArgs {
   controlPlaneLogRetentionDays: number;
   /** Node autoscaling with Karpenter beyond the node group. Default: none, the node group alone. */
   autoscaling?: KarpenterSettings;
+  /** Where Karpenter's charts come from (`burstmesh:chartSources`). Default: their upstream registry (components/charts/pinned.ts). */
+  chartSources?: ChartSources;
 }
 
 /** The EKS access policy that grants cluster-wide admin through the Kubernetes API. */
@@ -405,6 +408,7 @@ export class EksCluster extends MemberClusterComponent {
           provider,
           apiProvider,
           settings: args.autoscaling,
+          chartSources: args.chartSources,
           podIdentityAgent: eksAddon(`${name}-pod-identity-agent`, eksAddonNames.podIdentityAgent, this.cluster, region, afterNodes),
         },
         { parent: this },

@@ -13,6 +13,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as sqs from "@pulumi/aws/sqs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartSources } from "../../config";
 import { karpenterChart } from "../charts/pinned";
 import { helmReleaseArgs } from "../kube/helmRelease";
 // eksCluster.ts imports this module too; these are functions, read only once both modules have loaded.
@@ -381,6 +382,8 @@ export interface KarpenterArgs {
   settings: Pick<KarpenterSettings, "instanceFamilies" | "capacityTypes" | "cpuLimit" | "amiAlias">;
   /** The EKS Pod Identity agent add-on: the controller gets its AWS credentials through it. */
   podIdentityAgent: pulumi.Resource;
+  /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
+  chartSources?: ChartSources;
 }
 
 /**
@@ -497,6 +500,7 @@ export class Karpenter extends pulumi.ComponentResource {
       helmReleaseArgs({
         name: "karpenter-crd",
         chart: { chart: "karpenter-crd", version: karpenterChart.version, repo: karpenterChart.registry },
+        sources: args.chartSources,
         namespace: karpenterNamespace,
       }),
       { parent: this, provider: args.apiProvider },
@@ -506,6 +510,7 @@ export class Karpenter extends pulumi.ComponentResource {
       helmReleaseArgs({
         name: "karpenter",
         chart: { chart: "karpenter", version: karpenterChart.version, repo: karpenterChart.registry },
+        sources: args.chartSources,
         namespace: karpenterNamespace,
         skipCrds: true,
         values: pulumi

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartSources } from "../../config";
 import type { Cloud } from "../../config/schema";
 import { crossNetworkGateway } from "./objects";
 import { istioChartRepo } from "../charts/pinned";
@@ -13,12 +14,14 @@ export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStat
   return ingress?.hostname || ingress?.ip || undefined;
 }
 
-/** Arguments of {@link EastWestGateway}. Only `nodePortAddress` is optional. */
+/** Arguments of {@link EastWestGateway}. Only `nodePortAddress` and `chartSources` are optional. */
 export interface EastWestGatewayArgs {
   /** Provider of the cluster the gateway runs in; every Kubernetes object goes through it. */
   provider: k8s.Provider;
   /** Istio release `x.y.z`: the exact version of the `gateway` chart, the same as istiod's. */
   istioVersion: string;
+  /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
+  chartSources?: ChartSources;
   /** The network this gateway is the entry of (`topology.istio.io/network` on its Service and pods). */
   network: string;
   /**
@@ -65,6 +68,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
       helmReleaseArgs({
         name: releaseNames.eastWestGateway,
         chart: { chart: "gateway", version: args.istioVersion, repo: istioChartRepo },
+        sources: args.chartSources,
         namespace: istioNamespace,
         values: pulumi
           .output(args.sourceRanges)

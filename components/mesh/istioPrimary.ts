@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartSources } from "../../config";
 import { istioChartRepo } from "../charts/pinned";
 import { helmReleaseArgs } from "../kube/helmRelease";
 import { checkedFor } from "../invariant";
@@ -35,7 +36,7 @@ export function cacertsStringData(bundle: CaBundle): Record<(typeof cacertsKeys)
   return Object.fromEntries(cacertsKeys.map((key) => [key, bundle[key]])) as Record<(typeof cacertsKeys)[number], string>;
 }
 
-/** Arguments of {@link IstioPrimary}. Only `apiProvider` and `hpaDependencies` are optional. */
+/** Arguments of {@link IstioPrimary}. Only `apiProvider`, `hpaDependencies` and `chartSources` are optional. */
 export interface IstioPrimaryArgs {
   /** Provider of the cluster Istio is installed in, for what runs pods (istiod) and what istiod validates. */
   provider: k8s.Provider;
@@ -49,6 +50,8 @@ export interface IstioPrimaryArgs {
   hpaDependencies?: pulumi.Resource[];
   /** Istio release `x.y.z`: the exact version of the `base` and `istiod` charts (no ranges). */
   istioVersion: string;
+  /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
+  chartSources?: ChartSources;
   /** Mesh ID (`global.meshID`), the same in every member cluster. */
   meshId: string;
   /** SPIFFE trust domain (`meshConfig.trustDomain`), the same in every member cluster. */
@@ -99,10 +102,11 @@ export class IstioPrimary extends pulumi.ComponentResource {
       withoutPods,
     );
 
-    const chart = (chartName: string, releaseName: string, values: Record<string, unknown>) =>
+    const chart = (chartName: "base" | "cni" | "istiod", releaseName: string, values: Record<string, unknown>) =>
       helmReleaseArgs({
         name: releaseName,
         chart: { chart: chartName, version: args.istioVersion, repo: istioChartRepo },
+        sources: args.chartSources,
         namespace: namespace.metadata.name,
         values,
       });

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartSources } from "../../config";
 import { issueServiceAccountToken } from "../kube/serviceAccountToken";
 import { helmReleaseArgs } from "../kube/helmRelease";
 import { observabilityReleases } from "./charts";
@@ -12,6 +13,8 @@ export interface KialiRemoteAccessArgs {
   provider: k8s.Provider;
   /** The observability namespace (from this member's MemberPrometheus). */
   namespace: pulumi.Input<string>;
+  /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
+  chartSources?: ChartSources;
 }
 
 /**
@@ -30,6 +33,7 @@ export class KialiRemoteAccess extends pulumi.ComponentResource {
       helmReleaseArgs({
         name: observabilityReleases.kialiRemoteAccess,
         chart: observabilityCharts.kiali,
+        sources: args.chartSources,
         namespace: args.namespace,
         values: kialiRemoteAccessValues(),
       }),

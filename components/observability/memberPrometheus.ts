@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ObservabilitySettings, ServiceSettings } from "../../config";
+import type { ChartSources, ObservabilitySettings, ServiceSettings } from "../../config";
 import { alertRuleGroups } from "./alerts";
 import { helmReleaseArgs } from "../kube/helmRelease";
 import { observabilityReleases } from "./charts";
@@ -22,6 +22,8 @@ export interface MemberPrometheusArgs {
   settings: ObservabilitySettings;
   /** The services; the observer's alert rules watch those in overflow mode. */
   services: readonly ServiceSettings[];
+  /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
+  chartSources?: ChartSources;
 }
 
 /**
@@ -67,6 +69,7 @@ export class MemberPrometheus extends pulumi.ComponentResource {
       helmReleaseArgs({
         name: observabilityReleases.prometheus,
         chart: observabilityCharts.prometheus,
+        sources: args.chartSources,
         namespace: namespace.metadata.name,
         values,
       }),

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartSources } from "../../config";
 import { helmReleaseArgs } from "../kube/helmRelease";
 import { observabilityReleases } from "./charts";
 import { observabilityCharts } from "../charts/pinned";
@@ -23,6 +24,8 @@ export interface ObserverArgs extends GrafanaSettings {
   namespace: pulumi.Input<string>;
   /** The other members that have published their Kiali token. */
   remoteClusters: readonly KialiRemoteCluster[];
+  /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
+  chartSources?: ChartSources;
 }
 
 /**
@@ -46,6 +49,7 @@ export class Observer extends pulumi.ComponentResource {
       helmReleaseArgs({
         name: observabilityReleases.grafana,
         chart: observabilityCharts.grafana,
+        sources: args.chartSources,
         namespace: args.namespace,
         values: grafanaValues(args),
       }),
@@ -73,6 +77,7 @@ export class Observer extends pulumi.ComponentResource {
       helmReleaseArgs({
         name: observabilityReleases.kiali,
         chart: observabilityCharts.kiali,
+        sources: args.chartSources,
         namespace: args.namespace,
         values: kialiValues({ ...args, remoteClusters: args.remoteClusters.map((remote) => remote.name) }),
       }),

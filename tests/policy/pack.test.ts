@@ -10,7 +10,10 @@ import { Bootstrap, sharedBootstrap } from "../support/bootstrap";
 import { RecordedResource, reveal, StackRun } from "../support/harness";
 import { wireSecret } from "../support/sdkInternals";
 import { repoRoot } from "../support/stackFiles";
-import { execKubeconfig, ResourceCheck, StackCheck } from "./checks";
+import { validateEastWestGatewayPorts, validateStrictMtls } from "../../policy/mesh";
+import { validateNoCaKeyInClusterStack } from "../../policy/secrets";
+import { chartMirrors, mirroredFirstPass, MirroredPass } from "../support/mirrors";
+import { execKubeconfig, resource, ResourceCheck, StackCheck, stackViolations, violations } from "./checks";
 
 describe("policy pack", () => {
   describe("the pack", () => {
@@ -192,5 +195,49 @@ describe("policy pack", () => {
         );
       });
     }
+
+    describe("with every chart from a mirror (an OCI registry for all, a Helm repository for istiod)", () => {
+      let mirrored: MirroredPass["mirrored"];
+
+      before(async () => {
+        ({ mirrored } = await mirroredFirstPass());
+      });
+
+      for (const stack of ["eks", "aks"] as const) {
+        it(`${stack} passes every mandatory policy`, () => {
+          assert.deepEqual(mandatoryViolations(mirrored[stack]), []);
+        });
+      }
+
+      it("still recognises the mirrored istiod and east-west gateway by their chart's name, so their checks still bite", () => {
+        // The releases alone, without a PeerAuthentication or key: each check must take the mirrored istiod for istiod.
+        const releases = mirrored.aks.resources.filter((r) => r.type === types.helmRelease && !r.read).map((r) => view(r, "state"));
+        assert.deepEqual(
+          stackViolations(validateStrictMtls, releases).map((v) => v.message),
+          [
+            "This stack installs istiod but has no mesh-wide STRICT mTLS: add a PeerAuthentication 'default' in namespace " +
+              "'istio-system' with spec.mtls.mode STRICT (type security.istio.io/v1 PeerAuthentication).",
+          ],
+          "istiod from the Helm repository mirror is istiod",
+        );
+        const key = resource(types.tlsPrivateKey, "stray-key", {});
+        assert.match(
+          stackViolations(validateNoCaKeyInClusterStack, [...releases, key])[0]?.message ?? "none",
+          /^Cluster stack \(it has kubernetes:helm\.sh\/v3:Release 'istio-istiod'\) holds private key 'stray-key'/,
+          "a CA key beside a mirrored istiod",
+        );
+
+        const gateway = view(
+          mirrored.aks.resources.find(
+            (r) => r.type === types.helmRelease && chartName(reveal<{ chart: string }>(r.inputs).chart) === "gateway",
+          )!,
+          "inputs",
+        );
+        assert.equal(gateway.props.chart, `${chartMirrors.all}/gateway`);
+        const values = gateway.props.values as { service: { ports: unknown[] } };
+        const withHttp = { ...values, service: { ...values.service, ports: [...values.service.ports, { name: "http", port: 80 }] } };
+        assert.equal(violations(validateEastWestGatewayPorts, { ...gateway, props: { ...gateway.props, values: withHttp } }).length, 1);
+      });
+    });
   });
 });
