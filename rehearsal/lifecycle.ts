@@ -111,8 +111,10 @@ export function changedNothing(summary: Record<string, unknown>): boolean {
 }
 
 /** A resource list from `pulumi stack export`. */
-function stateResources(workdir: Workdir, stack: string): StateResource[] {
-  const exported = JSON.parse(pulumi(workdir, ["stack", "export", "--stack", stack])) as { deployment?: { resources?: StateResource[] } };
+async function stateResources(workdir: Workdir, stack: string): Promise<StateResource[]> {
+  const exported = JSON.parse(await pulumi(workdir, ["stack", "export", "--stack", stack])) as {
+    deployment?: { resources?: StateResource[] };
+  };
   return exported.deployment?.resources ?? [];
 }
 
@@ -164,25 +166,25 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       }
     });
     charts = await serveCharts(path.join(status.dir, "charts"));
-    const workdir = await timed("work folder and stacks", () => {
+    const workdir = await timed("work folder and stacks", async () => {
       const folder = createWorkdir(options.repoRoot, options.workRoot, bin);
-      installPlugin(
+      await installPlugin(
         folder,
         "kubernetes",
         lockedVersion(options.repoRoot, "@pulumi/kubernetes"),
         path.join(bin, "pulumi-resource-kubernetes"),
       );
-      installPlugin(folder, "tls", lockedVersion(options.repoRoot, "@pulumi/tls"), path.join(bin, "pulumi-resource-tls"));
+      await installPlugin(folder, "tls", lockedVersion(options.repoRoot, "@pulumi/tls"), path.join(bin, "pulumi-resource-tls"));
       const settings: RehearsalSettings = {
         project: "burstmesh",
         members: members.map((m) => ({ name: m.name, address: m.network.memberAddress })),
         istioVersion,
         chartRepository: charts!.url,
       };
-      createStack(folder, rehearsalTrustStack, trustStackConfig(settings));
+      await createStack(folder, rehearsalTrustStack, trustStackConfig(settings));
       for (const member of members) {
         const config = memberStackConfig(settings, { name: member.name, address: member.network.memberAddress });
-        createStack(folder, member.name, config, { "burstmesh:kubeconfig": member.kubeconfig });
+        await createStack(folder, member.name, config, { "burstmesh:kubeconfig": member.kubeconfig });
       }
       return folder;
     });
@@ -221,12 +223,12 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       ok: changedNothing(again.summary ?? {}),
       detail: JSON.stringify((again.summary?.updates as unknown[] | undefined)?.map((u) => (u as { changes?: unknown }).changes)),
     });
-    await timed("preview --expect-no-changes", () => {
+    await timed("preview --expect-no-changes", async () => {
       for (const stack of [rehearsalTrustStack, ...names]) {
         let ok = true;
         let detail = "no changes";
         try {
-          pulumi(workdir, ["preview", "--expect-no-changes", "--stack", stack], undefined, 10 * 60_000);
+          await pulumi(workdir, ["preview", "--expect-no-changes", "--stack", stack], undefined, 10 * 60_000);
         } catch (error) {
           ok = false;
           detail = String((error as { stdout?: string }).stdout ?? error)
@@ -242,7 +244,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     await timed("checks", async () => {
       const secrets: Record<string, string> = { "the stacks' passphrase": workdir.passphrase };
       for (const member of members) {
-        const resources = stateResources(workdir, member.name);
+        const resources = await stateResources(workdir, member.name);
         report.checks.push(await checkDeclaredObjects(member.name, member.api, resources));
         report.checks.push(await checkHelmReleases(member.name, member.api, resources));
         for (const peer of members.filter((m) => m !== member)) {
@@ -254,7 +256,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
         );
         if (reader?.data?.token) secrets[`${member.name}'s reader token`] = Buffer.from(reader.data.token, "base64").toString("utf8");
       }
-      const rootCertPem = pulumi(workdir, ["stack", "output", "rootCertPem", "--stack", rehearsalTrustStack]).trim();
+      const rootCertPem = (await pulumi(workdir, ["stack", "output", "rootCertPem", "--stack", rehearsalTrustStack])).trim();
       report.checks.push(await checkCacerts(members, rootCertPem));
       report.checks.push(checkStateHoldsNoSecret(workdir.state, secrets));
     });
@@ -333,7 +335,8 @@ async function tearDown(
     detail: remaining.length > 0 ? remaining.map(([name, keys]) => `${name}: ${keys.join(", ")}`).join("; ") : "every member as before up",
   });
   const stacks = [rehearsalTrustStack, ...members.map((m) => m.name)];
-  const nonEmpty = stacks.filter((stack) => stateResources(workdir, stack).length > 0);
+  const nonEmpty: string[] = [];
+  for (const stack of stacks) if ((await stateResources(workdir, stack)).length > 0) nonEmpty.push(stack);
   report.checks.push({
     name: "every stack is empty",
     ok: nonEmpty.length === 0,

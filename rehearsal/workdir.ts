@@ -4,7 +4,7 @@
  * the toolchain's plugins installed from files, and the environment every Pulumi command runs with.
  * Nothing is downloaded at run time.
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -71,29 +71,46 @@ export function openWorkdir(root: string, bin: string): Workdir {
   return { root, project, state, env, passphrase };
 }
 
-/** Runs the toolchain's `pulumi` in the project copy; resolves with its stdout. */
-export function pulumi(workdir: Workdir, args: readonly string[], input?: string, timeoutMs = 120_000): string {
-  return execFileSync("pulumi", [...args, "--non-interactive"], {
-    cwd: workdir.project,
-    env: workdir.env,
-    input,
-    encoding: "utf8",
-    timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ["pipe", "pipe", "pipe"],
+/**
+ * Runs the toolchain's `pulumi` in the project copy; resolves with its stdout, rejects with its
+ * output on failure. Never synchronous: the chart server runs in this process and must keep answering.
+ */
+export function pulumi(workdir: Workdir, args: readonly string[], input?: string, timeoutMs = 120_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "pulumi",
+      [...args, "--non-interactive"],
+      { cwd: workdir.project, env: workdir.env, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            Object.assign(new Error(`pulumi ${args.join(" ")}: ${stderr.trim().split("\n").slice(-8).join("\n") || error.message}`), {
+              stdout,
+              stderr,
+            }),
+          );
+        else resolve(stdout);
+      },
+    );
+    child.stdin?.end(input);
   });
 }
 
 /** Installs a provider plugin from the toolchain's binary, at the version the program's SDK asks for. */
-export function installPlugin(workdir: Workdir, name: string, version: string, binary: string): void {
-  pulumi(workdir, ["plugin", "install", "resource", name, version, "--file", binary]);
+export async function installPlugin(workdir: Workdir, name: string, version: string, binary: string): Promise<void> {
+  await pulumi(workdir, ["plugin", "install", "resource", name, version, "--file", binary]);
 }
 
 /** Writes `Pulumi.<stack>.yaml`, creates the stack and stores `secrets` with `pulumi config set --secret`. */
-export function createStack(workdir: Workdir, stack: string, config: Record<string, unknown>, secrets: Record<string, string> = {}): void {
+export async function createStack(
+  workdir: Workdir,
+  stack: string,
+  config: Record<string, unknown>,
+  secrets: Record<string, string> = {},
+): Promise<void> {
   fs.writeFileSync(path.join(workdir.project, `Pulumi.${stack}.yaml`), toYaml({ config }));
-  pulumi(workdir, ["stack", "init", stack, "--secrets-provider", "passphrase"]);
-  for (const [key, value] of Object.entries(secrets)) pulumi(workdir, ["config", "set", "--secret", "--stack", stack, key], value);
+  await pulumi(workdir, ["stack", "init", stack, "--secrets-provider", "passphrase"]);
+  for (const [key, value] of Object.entries(secrets)) await pulumi(workdir, ["config", "set", "--secret", "--stack", stack, key], value);
 }
 
 /** The version of an npm package in the repository's package-lock.json: the plugin version its SDK requests. */
