@@ -35,7 +35,7 @@ function workflow(name: string): Workflow {
   return parseYaml(fs.readFileSync(path.join(repoRoot, ".github", "workflows", `${name}.yml`), "utf8")) as Workflow;
 }
 
-const names = ["test", "preview", "deploy", "kind"] as const;
+const names = ["test", "preview", "deploy", "kind", "rehearsal"] as const;
 const allSteps = (wf: Workflow): Step[] => Object.values(wf.jobs).flatMap((job) => job.steps);
 const stepUsing = (wf: Workflow, action: string): Step[] => allSteps(wf).filter((step) => step.uses?.split("@")[0] === action);
 const only = <T>(items: T[], what: string): T => {
@@ -184,6 +184,25 @@ describe("GitHub workflows", () => {
       for (const name of ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"]) {
         assert.match(String(preview.env?.[name]), /^\$\{\{ matrix\.cloud == 'azure' && secrets\.AZURE_\w+ \|\| '' \}\}$/, name);
       }
+    });
+  });
+
+  describe("rehearsal.yml", () => {
+    const wf = workflow("rehearsal");
+    const job = only(Object.values(wf.jobs), "rehearsal job");
+
+    it("runs by hand and nightly, never on a pull request", () => {
+      assert.deepEqual(Object.keys(wf.on as object).sort(), ["schedule", "workflow_dispatch"]);
+    });
+
+    it("builds the toolchain from its cache, then rehearses as root with a JSON report", () => {
+      const cache = only(stepUsing(wf, "actions/cache"), "toolchain cache");
+      assert.match(String(cache.with?.path), /~\/\.cache\/burstmesh-rehearsal/);
+      assert.equal(cache.with?.key, "rehearsal-toolchain-${{ hashFiles('rehearsal/toolchain/**') }}");
+      const run = commands(job);
+      const build = run.indexOf("npm run rehearse -- --build");
+      const rehearse = run.findIndex((command) => /^sudo .* npm run rehearse -- --json /.test(command));
+      assert.ok(run.indexOf("npm ci") < build && build < rehearse, run.join("\n"));
     });
   });
 
