@@ -1,5 +1,5 @@
 /**
- * The rehearsal toolchain: the Pulumi CLI and a Node.js language host, the Kubernetes provider plugin, etcd, kube-apiserver,
+ * The rehearsal toolchain: the Pulumi CLI and a Node.js language host, the Kubernetes and TLS provider plugins, etcd, kube-apiserver,
  * kube-controller-manager, kube-scheduler, kwok, istiod's pilot-discovery and Istio's Helm charts,
  * each built from the Go module pinned in versions.json (nothing is downloaded but Go modules) into
  * `${BURSTMESH_REHEARSAL_CACHE ?? (XDG_CACHE_HOME ?? ~/.cache)/burstmesh-rehearsal}/<hash of versions.json>/`,
@@ -13,9 +13,10 @@
  * replaces every staging module with ./staging/..., pulumi-kubernetes replaces its sdk). So each tool
  * gets a small generated main module in `<cache>/src/<tool>/` that requires the pinned module and
  * restates those replaces with published module versions; `go build -mod=mod` there resolves the rest
- * from the module proxy. Three tools are a main of our own next to this file: the Kubernetes provider
+ * from the module proxy. Four tools are a main of our own next to this file: the Kubernetes provider
  * (its release build generates the embedded schema, which the module zip lacks), the Node.js language
- * host (the proxy refuses Pulumi's) and istio-charts (writes the charts istioctl embeds as a Helm repository).
+ * host and the TLS provider (the proxy refuses Pulumi's) and istio-charts (writes the charts istioctl embeds
+ * as a Helm repository).
  * The go build cache (GOCACHE) is shared, so a rebuild after a pin change recompiles only what changed.
  * A tool marked `blocked` in versions.json is probed (so the log says what the proxy answers) but not built.
  */

@@ -3,10 +3,12 @@
 // github.com/pulumi/pulumi-tls/provider/v5 and github.com/hashicorp/terraform-provider-tls altogether. So this
 // stands in for it, on sdk/v3's provider API, for the resources burstmesh's trust stack creates and no more:
 // tls:index/privateKey:PrivateKey, tls:index/certRequest:CertRequest, tls:index/selfSignedCert:SelfSignedCert and
-// tls:index/locallySignedCert:LocallySignedCert, with the upstream's semantics. Those are the same inputs,
-// defaults and validation, the same PEM encodings, certificate templates, identifiers and secret outputs; every
-// input change replaces the resource except earlyRenewalHours (and an omitted maxPathLength keeps the old value);
-// a certificate within earlyRenewalHours of its end is replaced on the next update and reads as readyForRenewal.
+// tls:index/locallySignedCert:LocallySignedCert, with the upstream's semantics (terraform-provider-tls's schema,
+// plan modifiers and Create): the same inputs, defaults and validation, PEM encodings, certificate templates,
+// identifiers and secret outputs. A change of any input replaces the resource, except that earlyRenewalHours is
+// updated in place, a PEM input replaces only when its old value is a PEM document, and an omitted maxPathLength
+// keeps the old value. A certificate within earlyRenewalHours of its end is replaced on the next update (and a
+// refresh marks it readyForRenewal).
 // Not implemented: the functions (getCertificate, getPublicKey), the write-only key inputs (privateKeyPemWo and
 // its kin), import, and the provider's proxy setting, which only the functions use.
 //
@@ -32,6 +34,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"net"
@@ -40,7 +43,6 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -158,25 +160,11 @@ var extendedKeyUsages = map[string]x509.ExtKeyUsage{
 	"microsoft_kernel_code_signing":     x509.ExtKeyUsageMicrosoftKernelCodeSigning,
 }
 
+// allowedUseNames are the names allowedUses accepts, sorted.
 func allowedUseNames() []string {
-	var names []string
-	for name := range keyUsages {
-		names = append(names, name)
-	}
-	for name := range extendedKeyUsages {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.AppendSeq(slices.Collect(maps.Keys(keyUsages)), maps.Keys(extendedKeyUsages))
+	slices.Sort(names)
 	return names
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for key := range m {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // subjectFields are the subject's properties (streetAddresses a list, the others strings).
@@ -210,21 +198,13 @@ var certificateOutputs = []output{
 	{name: "validityEndTime", kind: kindString},
 }
 
-func concat[T any](lists ...[]T) []T {
-	var all []T
-	for _, list := range lists {
-		all = append(all, list...)
-	}
-	return all
-}
-
 var resourceTypes = []*resourceType{
 	{
 		token: "tls:index/privateKey:PrivateKey",
 		inputs: []input{
 			{name: "algorithm", kind: kindString, required: true, change: replace, oneOf: algorithms},
 			{name: "rsaBits", kind: kindInteger, fallback: resource.NewNumberProperty(2048), change: replace},
-			{name: "ecdsaCurve", kind: kindString, fallback: resource.NewStringProperty("P224"), change: replace, oneOf: sortedKeys(ecdsaCurves)},
+			{name: "ecdsaCurve", kind: kindString, fallback: resource.NewStringProperty("P224"), change: replace, oneOf: slices.Sorted(maps.Keys(ecdsaCurves))},
 		},
 		outputs: []output{
 			{name: "privateKeyPem", kind: kindString, secret: true},
@@ -240,7 +220,7 @@ var resourceTypes = []*resourceType{
 	{
 		token:       "tls:index/certRequest:CertRequest",
 		subjectType: "tls:index/CertRequestSubject:CertRequestSubject",
-		inputs: concat([]input{
+		inputs: slices.Concat([]input{
 			{name: "privateKeyPem", kind: kindString, required: true, secret: true, change: replaceIfStateIsPEM},
 		}, requestInputs),
 		outputs: []output{{name: "certRequestPem", kind: kindString}, {name: "keyAlgorithm", kind: kindString}},
@@ -249,22 +229,22 @@ var resourceTypes = []*resourceType{
 	{
 		token:       "tls:index/selfSignedCert:SelfSignedCert",
 		subjectType: "tls:index/SelfSignedCertSubject:SelfSignedCertSubject",
-		inputs: concat([]input{
+		inputs: slices.Concat([]input{
 			{name: "privateKeyPem", kind: kindString, required: true, secret: true, change: replaceIfStateIsPEM},
 			{name: "setAuthorityKeyId", kind: kindBoolean, fallback: resource.NewBoolProperty(false), change: replace},
 		}, requestInputs, certificateInputs),
-		outputs:     concat(certificateOutputs, []output{{name: "keyAlgorithm", kind: kindString}}),
+		outputs:     slices.Concat(certificateOutputs, []output{{name: "keyAlgorithm", kind: kindString}}),
 		certificate: true,
 		create:      (*tlsProvider).createSelfSignedCert,
 	},
 	{
 		token: "tls:index/locallySignedCert:LocallySignedCert",
-		inputs: concat([]input{
+		inputs: slices.Concat([]input{
 			{name: "certRequestPem", kind: kindString, required: true, change: replaceIfStateIsPEM},
 			{name: "caPrivateKeyPem", kind: kindString, required: true, secret: true, change: replaceIfStateIsPEM},
 			{name: "caCertPem", kind: kindString, required: true, change: replaceIfStateIsPEM},
 		}, certificateInputs),
-		outputs:     concat(certificateOutputs, []output{{name: "caKeyAlgorithm", kind: kindString}}),
+		outputs:     slices.Concat(certificateOutputs, []output{{name: "caKeyAlgorithm", kind: kindString}}),
 		certificate: true,
 		create:      (*tlsProvider).createLocallySignedCert,
 	},
@@ -342,7 +322,9 @@ func stringsOf(m resource.PropertyMap, key resource.PropertyKey) []string {
 	return values
 }
 
-func unknown(v resource.PropertyValue) bool { return v.IsComputed() || (v.IsOutput() && !v.OutputValue().Known) }
+func unknown(v resource.PropertyValue) bool {
+	return v.IsComputed() || (v.IsOutput() && !v.OutputValue().Known)
+}
 
 // problem says what is wrong with a set value of the input, "" if nothing; unknown values pass.
 func (in input) problem(v resource.PropertyValue) string {
@@ -424,7 +406,7 @@ func (t *resourceType) check(news resource.PropertyMap) (resource.PropertyMap, [
 		switch {
 		case ok:
 			if reason := in.problem(v); reason != "" {
-				failures = append(failures, plugin.CheckFailure{Property: in.name, Reason: fmt.Sprintf("%s %s", in.name, reason)})
+				failures = append(failures, plugin.CheckFailure{Property: in.name, Reason: reason})
 			}
 		case in.required:
 			failures = append(failures, plugin.CheckFailure{Property: in.name, Reason: fmt.Sprintf("Missing required property '%s'", in.name)})
