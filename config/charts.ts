@@ -26,6 +26,14 @@ export const chartNames = [
 ] as const;
 export type ChartName = (typeof chartNames)[number];
 
+/**
+ * The Istio releases whose charts burstmesh installs (`burstmesh:istioVersion`, default in Pulumi.yaml):
+ * 1.30.8, the newest 1.30 patch (istio.io/api and istio.io/client-go are tagged v1.30.8), and 1.30.4,
+ * the release the rehearsal's charts are exported as from the Istio Go module (release-1.30 at
+ * 9739e10, rehearsal/toolchain/versions.json), so that a mesh rehearsed there is one users can run.
+ */
+export const istioReleases = ["1.30.8", "1.30.4"] as const;
+
 /** The key of the source every chart without its own comes from. */
 const forAllCharts = "all";
 

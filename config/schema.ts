@@ -1,6 +1,7 @@
 import * as net from "node:net";
 import { z } from "zod";
 import { noDuplicates, repeatedIndexes } from "./fields";
+import { istioReleases } from "./charts";
 import { checkAdminKubeconfig, isHttpsUrl, isLoopbackUrl } from "./kubeconfig";
 
 /** A Kubernetes DNS-1123 label: what cluster names, network names and namespaces must be. */
@@ -63,7 +64,12 @@ const resourceTags = z.record(z.string(), z.string("must be a text value")).supe
 /** Settings every stack shares; their defaults live in Pulumi.yaml. */
 export const meshSettings = z
   .object({
-    istioVersion: z.string().regex(exactVersionPattern, "must be an Istio release version x.y.z, such as 1.30.3"),
+    istioVersion: z
+      .string()
+      .regex(exactVersionPattern, `must be an Istio release version x.y.z, such as ${istioReleases[0]}`)
+      .refine((version) => (istioReleases as readonly string[]).includes(version), {
+        message: `must be an Istio release whose charts burstmesh pins and checks: ${istioReleases.join(" or ")}`,
+      }),
     meshId: dns1123Label,
     trustDomain: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS name such as cluster.local"),
     members: z

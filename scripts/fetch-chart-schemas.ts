@@ -7,8 +7,9 @@ import { parse as parseYaml } from "yaml";
 import { istioChartRepo, observabilityCharts, PinnedChart } from "../components/charts/pinned";
 import type { ChartName } from "../config/charts";
 import { projectDefaults, projectName } from "../config/projectFile";
+import { loadPins, toolchainStatus } from "../rehearsal/toolchain/build";
 
-const USAGE = `Usage: npm run fetch-chart-schemas [-- --help]
+const USAGE = `Usage: npm run fetch-chart-schemas [-- --from-toolchain | --help]
 
 Downloads the pinned charts (components/charts/pinned.ts, and Istio's at burstmesh:istioVersion)
 from their Helm repositories into .chart-schemas/ (git-ignored), where npm test checks against them:
@@ -16,7 +17,11 @@ from their Helm repositories into .chart-schemas/ (git-ignored), where npm test 
   - Istio's CRD schemas (base/files/crd-all.gen.yaml), the default values of base, istiod and
     gateway, and the gateway chart's values schema, in .chart-schemas/istio-<version>/.
 Needs network access to the chart repositories. Without a file the tests that need it skip, and
-npm test names them at its end. Exits 1 when a download failed, naming its URL.`;
+npm test names them at its end. Exits 1 when a download failed, naming its URL.
+
+--from-toolchain: offline, Istio's files only, from the rehearsal toolchain's charts (exported from
+  the Istio Go module it pins; npm run rehearse -- --build) into .chart-schemas/istio-<its version>/.
+  The reference tests use them when the pinned release's own files are absent, and say which.`;
 
 const outputDirectory = path.join(__dirname, "..", ".chart-schemas");
 
@@ -79,11 +84,14 @@ const istioFiles: [ChartName, Record<string, string>][] = [
   ["gateway", { "gateway/values.yaml": "gateway.values.yaml", "gateway/values.schema.json": "gateway.values.schema.json" }],
 ];
 
-async function fetchIstio(version: string): Promise<string[]> {
+async function fetchIstio(
+  version: string,
+  archiveOf: (chart: ChartName) => Promise<Buffer> = (chart) => chartArchive({ chart, version, repo: istioChartRepo }),
+): Promise<string[]> {
   const directory = path.join(outputDirectory, `istio-${version}`);
   const kept: string[] = [];
   for (const [chart, files] of istioFiles) {
-    const archive = await chartArchive({ chart, version, repo: istioChartRepo });
+    const archive = await archiveOf(chart);
     for (const [inArchive, keptAs] of Object.entries(files)) {
       const content = tarFile(archive, inArchive);
       if (!content) throw new Error(`${chart} ${version} has no ${inArchive}`);
@@ -103,15 +111,18 @@ interface Job {
 }
 
 async function main(argv: string[]): Promise<number> {
+  let options: { help?: boolean; "from-toolchain"?: boolean };
   try {
-    if (parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } } }).values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    options = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, "from-toolchain": { type: "boolean" } } }).values;
   } catch (error) {
     console.error(`fetch-chart-schemas: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (options["from-toolchain"]) return fromToolchain();
   const istioVersion = String(projectDefaults()[`${projectName}:istioVersion`]);
   const jobs: Job[] = [
     ...Object.values(observabilityCharts).map((chart) => ({
@@ -136,6 +147,21 @@ async function main(argv: string[]): Promise<number> {
       failed.map((job) => `  - ${job.withoutIt}`).join("\n"),
   );
   return 1;
+}
+
+/** Istio's reference files from the rehearsal toolchain's charts, which come from the Istio Go module. */
+async function fromToolchain(): Promise<number> {
+  const pins = loadPins();
+  const status = toolchainStatus(pins);
+  const version = pins.pins.tools.istio?.stampedAs;
+  const charts = path.join(status.dir, "charts");
+  if (!version || !fs.existsSync(charts)) {
+    console.error(`fetch-chart-schemas: the rehearsal toolchain has no charts in ${charts}; build it with npm run rehearse -- --build`);
+    return 1;
+  }
+  const kept = await fetchIstio(version, async (chart) => gunzipSync(fs.readFileSync(path.join(charts, `${chart}-${version}.tgz`))));
+  console.log(kept.join("\n"));
+  return 0;
 }
 
 void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

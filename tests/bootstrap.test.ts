@@ -192,7 +192,7 @@ describe("bootstrap of the whole mesh under mocks", function () {
           reveal<Record<string, unknown>>(helmRelease(run.second[stack], name).inputs),
         );
         for (const release of releases) {
-          assert.equal(release.version, "1.30.3");
+          assert.equal(release.version, "1.30.8");
           assert.equal((release.repositoryOpts as { repo: string }).repo, "https://istio-release.storage.googleapis.com/charts");
           assert.equal(release.namespace, "istio-system");
         }

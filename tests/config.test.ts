@@ -8,7 +8,7 @@ describe("config", () => {
       const trust = loadConfig(stackFileConfig("trust"));
       assert.equal(trust.role, "trust");
       assert.deepEqual(trust.mesh, {
-        istioVersion: "1.30.3",
+        istioVersion: "1.30.8",
         meshId: "burstmesh",
         trustDomain: "cluster.local",
         members: ["eks", "aks"],
@@ -47,7 +47,7 @@ describe("config", () => {
 
     it("takes its defaults from Pulumi.yaml, the one place they are written", () => {
       const { defaults } = readProjectFile(repoRoot);
-      assert.equal(defaults["burstmesh:istioVersion"], "1.30.3");
+      assert.equal(defaults["burstmesh:istioVersion"], "1.30.8");
       assert.deepEqual(defaults["burstmesh:members"], ["eks", "aks"]);
       const otherDefaults = { ...defaults, "burstmesh:meshId": "other-mesh" };
       assert.equal(loadConfig(stackFileConfig("trust"), otherDefaults).mesh.meshId, "other-mesh");
@@ -120,6 +120,12 @@ describe("config", () => {
         "eks",
         { "burstmesh:istioVersion": "1.30" },
         /burstmesh:istioVersion: must be an Istio release version x\.y\.z/,
+      ],
+      [
+        "an Istio release whose charts burstmesh does not pin",
+        "eks",
+        { "burstmesh:istioVersion": "1.29.2" },
+        /burstmesh:istioVersion: must be an Istio release whose charts burstmesh pins and checks: 1\.30\.8 or 1\.30\.4/,
       ],
       [
         "a certificate validity of zero",

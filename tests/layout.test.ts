@@ -81,7 +81,7 @@ const layers: readonly (readonly string[])[] = [
 const apart: Record<string, readonly string[]> = {
   orchestrator: ["config", "model"],
   policy: [],
-  scripts: layers.slice(0, -1).flat(),
+  scripts: [...layers.slice(0, -1).flat(), "rehearsal"],
   rehearsal: ["config", "model", "orchestrator"],
 };
 

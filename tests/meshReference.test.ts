@@ -1,6 +1,6 @@
 /**
  * The mesh components' Istio objects against Istio's CRD schemas in every clone (the models of
- * @kubernetes-models/istio); and, where a checkout has Istio 1.30.3's own files beside it, the
+ * @kubernetes-models/istio); and, where a checkout has the pinned Istio minor's own files, the
  * objects with unknown fields rejected, the gateway values against the chart's values schema and the
  * istiod and base values against the charts' defaults. Those extra checks skip, saying so, elsewhere.
  */
@@ -11,7 +11,13 @@ import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
 import { crossNetworkGateway, meshPeerAuthentication } from "../components/mesh/objects";
 import { baseValues, eastWestGatewayValues, istiodValues } from "../components/mesh/values";
-import { gatewayChartTopLevelKeys, istioSchemaErrors, referenceDir, skipWithoutReference } from "./support/istioReference";
+import {
+  gatewayChartTopLevelKeys,
+  istioSchemaErrors,
+  referenceDir,
+  referenceVersion,
+  skipWithoutReference,
+} from "./support/istioReference";
 import { validateIstio } from "./support/schemas";
 
 /** Every Istio object the mesh components create (the components build them with these functions only). */
@@ -89,12 +95,12 @@ describe("mesh: Istio objects against the CRD schemas of @kubernetes-models/isti
   });
 });
 
-describe("mesh: against the Istio 1.30.3 reference", function () {
+describe(`mesh: against the Istio ${referenceVersion} reference`, function () {
   before(function () {
     skipWithoutReference(this);
   });
 
-  it("every Istio object passes its 1.30.3 CRD schema, unknown fields rejected", () => {
+  it(`every Istio object passes its ${referenceVersion} CRD schema, unknown fields rejected`, () => {
     for (const object of istioObjects()) {
       assert.deepEqual(istioSchemaErrors(object), [], `${object.kind} ${object.metadata.name}`);
     }

@@ -242,7 +242,7 @@ describe("least exposure", function () {
         const releases = ofType(bootstrap.second[stack], "kubernetes:helm.sh/v3:Release");
         const byName = (name: string) => releases.find((r) => reveal<{ name: string }>(r.inputs).name === name)!;
         const cni = reveal<Record<string, unknown>>(byName("istio-cni").inputs);
-        assert.deepEqual([cni.chart, cni.version, cni.namespace], ["cni", "1.30.3", "istio-system"]);
+        assert.deepEqual([cni.chart, cni.version, cni.namespace], ["cni", "1.30.8", "istio-system"]);
         assert.ok(byName("istiod").dependencies.includes(byName("istio-cni").urn));
         assert.deepEqual(reveal<{ values: { cni: unknown } }>(byName("istiod").inputs).values.cni, { enabled: true });
       });

@@ -8,15 +8,28 @@ import { repoRoot } from "./stackFiles";
 
 /**
  * The pinned Istio release's own CRD schemas and chart values: those `npm run fetch-chart-schemas`
- * keeps in `.chart-schemas/istio-<version>/`, else a copy of Istio 1.30.3's beside the checkout
- * (`../shared/reference/istio-1.30.3`). They are a second opinion on top of the typed models the
- * components are written against: tests that use them skip, saying so, where the files are absent.
+ * keeps in `.chart-schemas/istio-<version>/`, else those of the newest patch of the same minor there
+ * (such as the rehearsal toolchain's, from the Istio Go module: `fetch-chart-schemas --from-toolchain`).
+ * They are a second opinion on top of the typed models the components are written against: tests that
+ * use them skip, saying so, where the files are absent.
  */
 const istioVersion = String(projectDefaults()[`${projectName}:istioVersion`]);
-export const referenceDir =
-  [path.join(repoRoot, ".chart-schemas", `istio-${istioVersion}`), path.join(repoRoot, "..", "shared", "reference", "istio-1.30.3")].find(
-    (directory) => fs.existsSync(path.join(directory, "crd-all.gen.yaml")),
-  ) ?? path.join(repoRoot, ".chart-schemas", `istio-${istioVersion}`);
+const schemasDir = path.join(repoRoot, ".chart-schemas");
+
+function sameMinorPatches(): string[] {
+  const minor = istioVersion.split(".").slice(0, 2).join(".");
+  if (!fs.existsSync(schemasDir)) return [];
+  return fs
+    .readdirSync(schemasDir)
+    .map((entry) => /^istio-(\d+\.\d+\.\d+)$/.exec(entry)?.[1])
+    .filter((version): version is string => version !== undefined && version.startsWith(`${minor}.`))
+    .filter((version) => fs.existsSync(path.join(schemasDir, `istio-${version}`, "crd-all.gen.yaml")))
+    .sort((a, b) => Number(b.split(".")[2]) - Number(a.split(".")[2]));
+}
+
+/** The Istio release the reference files are of: the pinned one, or the newest patch of its minor at hand. */
+export const referenceVersion = sameMinorPatches().includes(istioVersion) ? istioVersion : (sameMinorPatches()[0] ?? istioVersion);
+export const referenceDir = path.join(schemasDir, `istio-${referenceVersion}`);
 
 export function hasReference(): boolean {
   return fs.existsSync(path.join(referenceDir, "crd-all.gen.yaml"));
