@@ -1,8 +1,10 @@
 import * as net from "node:net";
 import { z } from "zod";
+import { formatIpv4Cidr, networkOf, parseIpv4Cidr } from "../model/cidr";
 import { noDuplicates, repeatedIndexes } from "./fields";
 import { istioReleases } from "./charts";
 import { checkAdminKubeconfig, isHttpsUrl, isLoopbackUrl } from "./kubeconfig";
+import { kubernetesVersionsAsOf, standardSupportVersions } from "./kubernetesVersions";
 
 /** A Kubernetes DNS-1123 label: what cluster names, network names and namespaces must be. */
 export const dns1123LabelPattern = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -10,15 +12,50 @@ export const dns1123LabelPattern = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** An exact release version `x.y.z` (no ranges): what chart versions are pinned to. */
 const exactVersionPattern = /^\d+\.\d+\.\d+$/;
 
-export const dns1123Label = z
-  .string()
-  .regex(dns1123LabelPattern, "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
+const dns1123LabelMessage = "must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)";
 
-/** An IPv4 CIDR block such as 10.20.0.0/16. */
-const ipv4Cidr = z.string().refine((value) => {
-  const [address, prefix, ...rest] = value.split("/");
-  return rest.length === 0 && net.isIPv4(address ?? "") && /^\d{1,2}$/.test(prefix ?? "") && Number(prefix) <= 32;
-}, "must be an IPv4 CIDR block such as 10.20.0.0/16");
+export const dns1123Label = z.string().regex(dns1123LabelPattern, dns1123LabelMessage);
+
+/**
+ * The longest member name. A member's name is its cluster's name and starts the names of the
+ * cluster's cloud resources; the tightest of them are AWS's 64 characters for an IAM role and an
+ * EventBridge rule: `<name>-karpenter-node` plus Pulumi's 8-character auto-name suffix, and
+ * `<name>-karpenter-state-change`. tests/nameLimits.test.ts builds the mesh at this length.
+ */
+export const memberNameMaxLength = 40;
+
+/** A member cluster's name: a DNS-1123 label short enough for every name built from it. */
+const memberName = z.string().superRefine((name, ctx) => {
+  if (!dns1123LabelPattern.test(name)) ctx.addIssue({ code: "custom", message: dns1123LabelMessage });
+  else if (name.length > memberNameMaxLength) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        `must be at most ${memberNameMaxLength} characters (got ${name.length}): it starts the names of the cluster's cloud ` +
+        "resources, and AWS takes at most 64 for an IAM role or EventBridge rule such as '<name>-karpenter-node-<suffix>'",
+    });
+  }
+});
+
+/**
+ * An IPv4 CIDR block such as 10.20.0.0/16, written as its network address: clouds and Kubernetes
+ * would silently read `10.20.1.0/16` as `10.20.0.0/16`, or refuse it, so the normalised block is suggested.
+ */
+const ipv4Cidr = z.string().superRefine((text, ctx) => {
+  const block = parseIpv4Cidr(text);
+  if (!block) ctx.addIssue({ code: "custom", message: "must be an IPv4 CIDR block such as 10.20.0.0/16" });
+  else if (networkOf(block).address !== block.address) {
+    ctx.addIssue({ code: "custom", message: `has host bits set; use ${formatIpv4Cidr(networkOf(block))}` });
+  }
+});
+
+/** The VPC's block: what the subnet plan can carve (see `carveSubnets`), /16 to /24. */
+const vpcCidr = ipv4Cidr.superRefine((text, ctx) => {
+  const block = parseIpv4Cidr(text);
+  if (block && (block.prefix < 16 || block.prefix > 24)) {
+    ctx.addIssue({ code: "custom", message: `must be a /16 to /24 block (got /${block.prefix}), such as 10.20.0.0/16` });
+  }
+});
 
 const positiveInt = z.number().int("must be a whole number").positive("must be a positive whole number");
 
@@ -73,7 +110,7 @@ export const meshSettings = z
     meshId: dns1123Label,
     trustDomain: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS name such as cluster.local"),
     members: z
-      .array(dns1123Label)
+      .array(memberName)
       .min(1, "must list at least one member cluster")
       .superRefine((members, ctx) => {
         for (const index of repeatedIndexes(members)) {
@@ -88,6 +125,15 @@ export const meshSettings = z
     intermediateCertValidityHours: positiveInt,
   })
   .superRefine((mesh, ctx) => {
+    if (mesh.members.includes(mesh.trustStack)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["trustStack"],
+        message:
+          `must not be a member's name: '${mesh.trustStack}' is in burstmesh:members, and each member's stack is named after it; ` +
+          "the trust stack needs a stack of its own",
+      });
+    }
     if (mesh.intermediateCertValidityHours > mesh.rootCertValidityHours) {
       ctx.addIssue({
         code: "custom",
@@ -116,7 +162,7 @@ function checkNodeCounts(pool: { minCount: number; desiredCount: number; maxCoun
 
 /** What every member has, whoever created its cluster. */
 const memberIdentity = {
-  clusterName: dns1123Label,
+  clusterName: memberName,
   network: dns1123Label,
   peers: z.array(dns1123Label),
   /** CIDRs admitted to the east-west gateway besides the peers' egress CIDRs. */
@@ -126,10 +172,26 @@ const memberIdentity = {
 /** What a member whose cluster burstmesh creates has besides. */
 const clusterCommon = {
   ...memberIdentity,
-  kubernetesVersion: z.string().regex(/^\d+\.\d+$/, "must be a Kubernetes minor version such as 1.34"),
   /** CIDRs allowed to reach the public Kubernetes API endpoint; empty means unrestricted. */
   apiAllowedCidrs: z.array(ipv4Cidr),
 };
+
+/** A Kubernetes minor version that `cloud` offers in standard support (config/kubernetesVersions.ts). */
+function kubernetesVersion(cloud: keyof typeof standardSupportVersions) {
+  const offered = standardSupportVersions[cloud];
+  const service = cloud === "aws" ? "EKS" : "AKS";
+  return z.string().superRefine((version, ctx) => {
+    if (!/^\d+\.\d+$/.test(version)) ctx.addIssue({ code: "custom", message: "must be a Kubernetes minor version such as 1.34" });
+    else if (!offered.includes(version)) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `must be a version ${service} offers in standard support: ${offered.join(", ")} ` +
+          `(as of ${kubernetesVersionsAsOf}; the list is in config/kubernetesVersions.ts)`,
+      });
+    }
+  });
+}
 
 /**
  * EC2 instance families Karpenter may launch (`karpenter.k8s.aws/instance-family`), such as `m6i`
@@ -204,9 +266,16 @@ export const awsClusterSettings = z.object({
   cloud: z.literal("aws"),
   region: z.string("is required when burstmesh:cloud is aws (the AWS region, such as eu-central-1)").min(1),
   ...clusterCommon,
-  vpcCidr: ipv4Cidr,
+  kubernetesVersion: kubernetesVersion("aws"),
+  vpcCidr,
   availabilityZoneCount: z.number().int().min(2, "must be at least 2 (EKS needs subnets in two availability zones)"),
-  natGateways: z.enum(["single", "perZone"]),
+  // An empty value (`burstmesh:natGateways:` with nothing after it) reaches the program as "": as good as missing.
+  natGateways: z.enum(["single", "perZone"], {
+    error: (issue) =>
+      issue.input === undefined || issue.input === ""
+        ? "is required ('single' or 'perZone')"
+        : `must be 'single' or 'perZone' (got '${String(issue.input)}')`,
+  }),
   /** IAM roles or users, besides whoever creates the cluster, that get cluster-admin access (access entries). */
   clusterAdminPrincipals: z
     .array(
@@ -233,12 +302,31 @@ export const awsClusterSettings = z.object({
 });
 type AwsClusterSettings = z.infer<typeof awsClusterSettings>;
 
+/** The most nodes an AKS node pool (a virtual machine scale set) holds, and so the autoscaler's `maxCount`. */
+const aksNodePoolMaxNodes = 1000;
+
+/**
+ * The node resource group is the cluster's resource group name with this suffix (`nodeResourceGroup`),
+ * rather than AKS's default `MC_<group>_<cluster>_<location>`, which outgrows AKS's 80 characters
+ * with long names; hence the resource group's own limit.
+ */
+export const aksNodeResourceGroupSuffix = "-nodes";
+const aksResourceGroupMaxLength = 80 - aksNodeResourceGroupSuffix.length;
+
 export const azureClusterSettings = z
   .object({
     cloud: z.literal("azure"),
     location: z.string("is required when burstmesh:cloud is azure (the Azure location, such as westeurope)").min(1),
     ...clusterCommon,
-    resourceGroupName: z.string().regex(/^[-\w.()]{1,89}[-\w()]$/, "must be an Azure resource group name"),
+    kubernetesVersion: kubernetesVersion("azure"),
+    resourceGroupName: z
+      .string()
+      .regex(/^[-\w.()]*[-\w()]$/, "must be an Azure resource group name (letters, digits and - _ . ( ), not ending in '.')")
+      .max(
+        aksResourceGroupMaxLength,
+        `must be at most ${aksResourceGroupMaxLength} characters: the cluster's nodes go in resource group '<name>${aksNodeResourceGroupSuffix}', ` +
+          "and AKS takes a node resource group name of at most 80",
+      ),
     /**
      * How people and Pulumi sign in to the API server: `local` (Kubernetes RBAC, the static cluster-user
      * credential) or `entra` (Microsoft Entra ID with Azure RBAC, local accounts disabled, kubelogin).
@@ -256,7 +344,16 @@ export const azureClusterSettings = z
         }),
       )
       .default([]),
-    nodePool: z.strictObject({ vmSize: z.string().min(1), ...nodeCounts }).superRefine(checkNodeCounts),
+    nodePool: z
+      .strictObject({
+        vmSize: z.string().min(1),
+        ...nodeCounts,
+        maxCount: nodeCounts.maxCount.max(
+          aksNodePoolMaxNodes,
+          `must be at most ${aksNodePoolMaxNodes}: an AKS node pool holds at most that many nodes`,
+        ),
+      })
+      .superRefine(checkNodeCounts),
     autoscaling: azureAutoscaling,
   })
   .superRefine((cluster, ctx) => {

@@ -310,7 +310,7 @@ describe("capacity", function () {
 
     it("gives the controller its role through EKS Pod Identity: a pods.eks.amazonaws.com trust, no key", () => {
       const association = inputsOf(one("aws:eks/podIdentityAssociation:PodIdentityAssociation"));
-      const role = one("aws:iam/role:Role", "eks-karpenter-controller-role");
+      const role = one("aws:iam/role:Role", "eks-karpenter");
       assert.equal(association.roleArn, role.state.arn);
       assert.deepEqual(JSON.parse(inputsOf(role).assumeRolePolicy).Statement, [
         { Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] },
@@ -343,7 +343,7 @@ describe("capacity", function () {
     });
 
     it("gives Karpenter's nodes their own role, its three node policies and an EC2_LINUX access entry", () => {
-      const role = one("aws:iam/role:Role", "eks-karpenter-node-role");
+      const role = one("aws:iam/role:Role", "eks-karpenter-node");
       assert.match(inputsOf(role).assumeRolePolicy, /ec2\.amazonaws\.com/);
       const policies = ofType(eks, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         .filter((a) => a.dependencies.includes(role.urn))
@@ -411,7 +411,7 @@ describe("capacity", function () {
         { id: (cluster.state.vpcConfig as Record<string, string>).clusterSecurityGroupId },
       ]);
       assert.match(String((cluster.state.vpcConfig as Record<string, string>).clusterSecurityGroupId), /^sg-/);
-      assert.equal(spec.role, one("aws:iam/role:Role", "eks-karpenter-node-role").state.name);
+      assert.equal(spec.role, one("aws:iam/role:Role", "eks-karpenter-node").state.name);
       assert.deepEqual(spec.amiSelectorTerms, [{ alias: "al2023@latest" }]);
       const [term] = spec.subnetSelectorTerms as { tags: Record<string, string> }[];
       const selects = (subnet: RecordedResource) =>

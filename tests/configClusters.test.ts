@@ -3,7 +3,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
-import { cloudWatchRetentionDays, clusterRegion, knownKeys, loadConfig, type RawConfig, secretsInClearText } from "../config";
+import {
+  cloudWatchRetentionDays,
+  clusterRegion,
+  knownKeys,
+  loadConfig,
+  memberNameMaxLength,
+  type RawConfig,
+  secretsInClearText,
+} from "../config";
+import { kubernetesVersionsAsOf, standardSupportVersions } from "../config/kubernetesVersions";
 import { configErrorOf, encodeConfig, stackFileConfig, withConfig } from "./support/stackFiles";
 
 /** The issues of a rejected config, one per line of the error, without the heading. */
@@ -115,6 +124,37 @@ describe("config: cluster settings", () => {
     assert.equal(Object.keys(edges.mesh.tags).length, 4);
   });
 
+  it("takes member names, resource group names and AKS pools up to the longest every cloud accepts", () => {
+    const longest = (prefix: string) => `${prefix}-${"x".repeat(memberNameMaxLength)}`.slice(0, memberNameMaxLength);
+    const [aws, azure] = [longest("eks"), longest("aks")];
+    const services = [{ name: "podinfo", homeCluster: aws, capacity: { maxConcurrentRequests: 32 } }];
+    const mesh = { "burstmesh:members": [aws, azure], "burstmesh:services": services };
+    const eks = loadConfig(withConfig("eks", { ...mesh, "burstmesh:clusterName": aws, "burstmesh:peers": [azure] }));
+    assert.ok(eks.role === "cluster" && eks.cluster.clusterName === aws);
+    const aks = loadConfig(
+      withConfig("aks", {
+        ...mesh,
+        "burstmesh:clusterName": azure,
+        "burstmesh:peers": [aws],
+        "burstmesh:resourceGroupName": "r".repeat(74),
+        "burstmesh:nodePool": { vmSize: "Standard_D4s_v5", minCount: 1, desiredCount: 1000, maxCount: 1000, diskSizeGb: 64 },
+      }),
+    );
+    assert.ok(aks.role === "cluster" && aks.cluster.cloud === "azure" && aks.cluster.nodePool.maxCount === 1000);
+  });
+
+  it("takes every Kubernetes version the dated list has for the cluster's cloud", () => {
+    for (const [stack, cloud] of [
+      ["eks", "aws"],
+      ["aks", "azure"],
+    ] as const) {
+      for (const version of standardSupportVersions[cloud]) {
+        const config = loadConfig(withConfig(stack, { "burstmesh:kubernetesVersion": version }));
+        assert.ok(config.role === "cluster" && config.cluster.cloud === cloud && config.cluster.kubernetesVersion === version);
+      }
+    }
+  });
+
   it("names the type a key expects", () => {
     assert.deepEqual(
       issuesOf(withConfig("eks", { "burstmesh:nodePool": [], "burstmesh:availabilityZoneCount": '"two"', "burstmesh:vpcCidr": undefined })),
@@ -210,6 +250,92 @@ describe("config: cluster settings", () => {
       ],
     ],
     [
+      "Kubernetes versions out of the clouds' standard support",
+      withConfig("eks", { "burstmesh:kubernetesVersion": "1.33" }),
+      [
+        `burstmesh:kubernetesVersion: must be a version EKS offers in standard support: ${standardSupportVersions.aws.join(", ")} ` +
+          `(as of ${kubernetesVersionsAsOf}; the list is in config/kubernetesVersions.ts)`,
+      ],
+    ],
+    [
+      "a Kubernetes version AKS does not offer",
+      withConfig("aks", { "burstmesh:kubernetesVersion": "1.29" }),
+      [
+        `burstmesh:kubernetesVersion: must be a version AKS offers in standard support: ${standardSupportVersions.azure.join(", ")} ` +
+          `(as of ${kubernetesVersionsAsOf}; the list is in config/kubernetesVersions.ts)`,
+      ],
+    ],
+    [
+      "member and cluster names longer than the clouds' names built from them allow",
+      withConfig("eks", {
+        "burstmesh:members": ["eks", "aks", "a".repeat(memberNameMaxLength + 1), "b".repeat(64)],
+        "burstmesh:clusterName": "e".repeat(memberNameMaxLength + 1),
+      }),
+      [
+        `burstmesh:members[2]: must be at most ${memberNameMaxLength} characters (got ${memberNameMaxLength + 1}): it starts the names of ` +
+          "the cluster's cloud resources, and AWS takes at most 64 for an IAM role or EventBridge rule such as '<name>-karpenter-node-<suffix>'",
+        "burstmesh:members[3]: must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)",
+        `burstmesh:clusterName: must be at most ${memberNameMaxLength} characters (got ${memberNameMaxLength + 1}): it starts the names of ` +
+          "the cluster's cloud resources, and AWS takes at most 64 for an IAM role or EventBridge rule such as '<name>-karpenter-node-<suffix>'",
+      ],
+    ],
+    [
+      "a trust stack named like a member",
+      withConfig("trust", { "burstmesh:trustStack": "aks" }),
+      [
+        "burstmesh:trustStack: must not be a member's name: 'aks' is in burstmesh:members, and each member's stack is named after it; " +
+          "the trust stack needs a stack of its own",
+      ],
+    ],
+    [
+      "CIDRs with host bits set, each with the block it means",
+      withConfig("eks", {
+        "burstmesh:vpcCidr": "10.20.1.0/16",
+        "burstmesh:apiAllowedCidrs": ["203.0.113.7/24", "0.0.0.0/0"],
+        "burstmesh:gatewayAllowedCidrs": ["198.51.100.130/25"],
+      }),
+      [
+        "burstmesh:gatewayAllowedCidrs[0]: has host bits set; use 198.51.100.128/25",
+        "burstmesh:apiAllowedCidrs[0]: has host bits set; use 203.0.113.0/24",
+        "burstmesh:vpcCidr: has host bits set; use 10.20.0.0/16",
+      ],
+    ],
+    [
+      "an existing member's egress CIDR with host bits set",
+      existing({ "burstmesh:egressCidrs": ["198.51.100.1/24"] }),
+      ["burstmesh:egressCidrs[0]: has host bits set; use 198.51.100.0/24"],
+    ],
+    [
+      "a VPC the subnet plan cannot carve",
+      withConfig("eks", { "burstmesh:vpcCidr": "10.0.0.0/8" }),
+      ["burstmesh:vpcCidr: must be a /16 to /24 block (got /8), such as 10.20.0.0/16"],
+    ],
+    [
+      "a NAT gateway choice written without a value",
+      withConfig("eks", { "burstmesh:natGateways": "" }),
+      ["burstmesh:natGateways: is required ('single' or 'perZone')"],
+    ],
+    [
+      "a NAT gateway choice it does not offer",
+      withConfig("eks", { "burstmesh:natGateways": "none" }),
+      ["burstmesh:natGateways: must be 'single' or 'perZone' (got 'none')"],
+    ],
+    [
+      "an AKS node pool larger than AKS allows",
+      withConfig("aks", {
+        "burstmesh:nodePool": { vmSize: "Standard_D4s_v5", minCount: 2, desiredCount: 3, maxCount: 5000, diskSizeGb: 64 },
+      }),
+      ["burstmesh:nodePool.maxCount: must be at most 1000: an AKS node pool holds at most that many nodes"],
+    ],
+    [
+      "a resource group name too long for its node resource group",
+      withConfig("aks", { "burstmesh:resourceGroupName": "r".repeat(75) }),
+      [
+        "burstmesh:resourceGroupName: must be at most 74 characters: the cluster's nodes go in resource group '<name>-nodes', " +
+          "and AKS takes a node resource group name of at most 80",
+      ],
+    ],
+    [
       "a Kubernetes patch version",
       withConfig("eks", { "burstmesh:kubernetesVersion": "1.34.1" }),
       ["burstmesh:kubernetesVersion: must be a Kubernetes minor version such as 1.34"],
@@ -254,7 +380,7 @@ describe("config: cluster settings", () => {
     [
       "a resource group name Azure refuses",
       withConfig("aks", { "burstmesh:resourceGroupName": "rg." }),
-      ["burstmesh:resourceGroupName: must be an Azure resource group name"],
+      ["burstmesh:resourceGroupName: must be an Azure resource group name (letters, digits and - _ . ( ), not ending in '.')"],
     ],
     [
       "a mesh id and trust domain that are not DNS names",

@@ -2,6 +2,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { aksNodeResourceGroupSuffix } from "../../config/schema";
 import { checkedFor } from "../invariant";
 import { apiAllowlist } from "../kube/allowlists";
 import * as authorization from "@pulumi/azure-native/authorization";
@@ -23,7 +24,7 @@ export interface AksClusterArgs {
   tags: Record<string, string>;
   /** Azure location of the resource group and the cluster, such as `westeurope`. */
   location: pulumi.Input<string>;
-  /** Name of the resource group this component creates for the cluster. */
+  /** Name of the resource group this component creates for the cluster; AKS creates `<name>-nodes` for the nodes. */
   resourceGroupName: pulumi.Input<string>;
   /** Kubernetes version of the control plane and the node pool, such as `1.34`. */
   kubernetesVersion: pulumi.Input<string>;
@@ -75,7 +76,7 @@ export function decodeCredential(credentials: { kubeconfigs?: { name: string; va
 }
 
 /**
- * An AKS cluster on @pulumi/azure-native: a resource group, a managed cluster with a system-assigned
+ * An AKS cluster on @pulumi/azure-native: a resource group, a managed cluster with a user-assigned
  * identity, Kubernetes RBAC and an autoscaled system node pool, its user kubeconfig (secret), and a
  * Kubernetes provider that depends on the cluster (whose node pool is part of it).
  */
@@ -106,6 +107,9 @@ export class AksCluster extends MemberClusterComponent {
         resourceGroupName: this.resourceGroup.name,
         location: args.location,
         dnsPrefix: clusterName,
+        // Named after the cluster's group rather than AKS's `MC_<group>_<cluster>_<location>`, which
+        // outgrows the 80 characters AKS takes for it when the names are long.
+        nodeResourceGroup: pulumi.interpolate`${args.resourceGroupName}${aksNodeResourceGroupSuffix}`,
         kubernetesVersion: args.kubernetesVersion,
         identity: egress.clusterIdentity,
         enableRBAC: true,

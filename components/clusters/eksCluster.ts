@@ -8,6 +8,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartSources } from "../../config";
+import { formatIpv4Cidr, networkOf, parseIpv4Cidr } from "../../model/cidr";
 import { checkedFor } from "../invariant";
 import { hostCidr } from "../kube/allowlists";
 import { eksControlPlaneSecurity } from "./eksControlPlane";
@@ -123,17 +124,14 @@ interface SubnetLayout {
  * aligned, or too small for subnets of at least /28 (the smallest AWS allows).
  */
 export function carveSubnets(vpcCidr: string, zones: number): SubnetLayout {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(vpcCidr);
-  const octets = match ? match.slice(1, 5).map(Number) : [];
-  const prefix = match ? Number(match[5]) : NaN;
-  if (!match || octets.some((o) => o > 255) || prefix > 32) throw new Error(`vpcCidr '${vpcCidr}' is not an IPv4 CIDR block`);
-  if (prefix < 16 || prefix > 24) throw new Error(`vpcCidr '${vpcCidr}' must be between /16 and /24`);
+  const vpc = parseIpv4Cidr(vpcCidr);
+  if (!vpc) throw new Error(`vpcCidr '${vpcCidr}' is not an IPv4 CIDR block`);
+  if (vpc.prefix < 16 || vpc.prefix > 24) throw new Error(`vpcCidr '${vpcCidr}' must be between /16 and /24`);
   if (!Number.isInteger(zones) || zones < 1) throw new Error(`zone count must be a positive whole number (got ${zones})`);
-  const base = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const vpcSize = 2 ** (32 - prefix);
-  if (base % vpcSize !== 0) throw new Error(`vpcCidr '${vpcCidr}' has host bits set; use ${formatCidr(base - (base % vpcSize), prefix)}`);
+  const network = networkOf(vpc);
+  if (network.address !== vpc.address) throw new Error(`vpcCidr '${vpcCidr}' has host bits set; use ${formatIpv4Cidr(network)}`);
 
-  const privatePrefix = prefix + Math.ceil(Math.log2(zones + 1));
+  const privatePrefix = vpc.prefix + Math.ceil(Math.log2(zones + 1));
   const publicPrefix = privatePrefix + Math.ceil(Math.log2(zones));
   if (publicPrefix > 28)
     throw new Error(
@@ -141,16 +139,11 @@ export function carveSubnets(vpcCidr: string, zones: number): SubnetLayout {
     );
   const privateSize = 2 ** (32 - privatePrefix);
   const publicSize = 2 ** (32 - publicPrefix);
-  const publicBase = base + vpcSize - privateSize;
+  const publicBase = vpc.address + 2 ** (32 - vpc.prefix) - privateSize;
   return {
-    private: Array.from({ length: zones }, (_, i) => formatCidr(base + i * privateSize, privatePrefix)),
-    public: Array.from({ length: zones }, (_, i) => formatCidr(publicBase + i * publicSize, publicPrefix)),
+    private: Array.from({ length: zones }, (_, i) => formatIpv4Cidr({ address: vpc.address + i * privateSize, prefix: privatePrefix })),
+    public: Array.from({ length: zones }, (_, i) => formatIpv4Cidr({ address: publicBase + i * publicSize, prefix: publicPrefix })),
   };
-}
-
-function formatCidr(address: number, prefix: number): string {
-  const octets = [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256);
-  return `${octets.join(".")}/${prefix}`;
 }
 
 /**

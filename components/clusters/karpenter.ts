@@ -256,14 +256,15 @@ function interruptionQueuePolicy(queueArn: string): string {
 /**
  * The EventBridge rules Karpenter documents, each sending its events to the interruption queue:
  * AWS Health scheduled changes, spot interruption warnings, rebalance recommendations, instance
- * state changes and capacity-reservation interruptions. Key: a short name for the rule.
+ * state changes and capacity-reservation interruptions. Key: the rule's short name, which ends its
+ * name `<cluster>-karpenter-<key>`; EventBridge takes at most 64 characters, so keys stay short.
  */
 export const interruptionEventRules: Record<string, { source: string; detailType: string }> = {
-  "scheduled-change": { source: "aws.health", detailType: "AWS Health Event" },
-  "spot-interruption": { source: "aws.ec2", detailType: "EC2 Spot Instance Interruption Warning" },
+  health: { source: "aws.health", detailType: "AWS Health Event" },
+  spot: { source: "aws.ec2", detailType: "EC2 Spot Instance Interruption Warning" },
   rebalance: { source: "aws.ec2", detailType: "EC2 Instance Rebalance Recommendation" },
-  "instance-state-change": { source: "aws.ec2", detailType: "EC2 Instance State-change Notification" },
-  "capacity-reservation-interruption": { source: "aws.ec2", detailType: "EC2 Capacity Reservation Instance Interruption Warning" },
+  "state-change": { source: "aws.ec2", detailType: "EC2 Instance State-change Notification" },
+  reservation: { source: "aws.ec2", detailType: "EC2 Capacity Reservation Instance Interruption Warning" },
 };
 
 /** An EventBridge event pattern that matches one source and detail type. */
@@ -415,9 +416,12 @@ export class Karpenter extends pulumi.ComponentResource {
     const partition = pulumi.output(args.partition);
     const clusterName = cluster.name;
 
+    // IAM names are global to the account, so the roles keep Pulumi's random suffix, after logical
+    // names short enough for IAM's 64 characters: `<cluster>-karpenter-node`, `<cluster>-karpenter`.
+
     // The nodes' role, and their permission to join the cluster.
     this.nodeRole = new iam.Role(
-      `${name}-node-role`,
+      `${name}-node`,
       { assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"), description: pulumi.interpolate`Karpenter nodes of ${clusterName}` },
       parent,
     );
@@ -436,7 +440,8 @@ export class Karpenter extends pulumi.ComponentResource {
     );
 
     // Interruptions: EventBridge sends spot warnings, rebalances, health events and state changes to
-    // the queue; Karpenter drains the affected nodes ahead of time.
+    // the queue; Karpenter drains the affected nodes ahead of time. The queue and the rules are
+    // regional and named after the cluster, which EKS keeps unique per account and region.
     this.queue = new sqs.Queue(
       `${name}-interruptions`,
       { region, name: pulumi.interpolate`${clusterName}-karpenter`, messageRetentionSeconds: 300, sqsManagedSseEnabled: true },
@@ -450,7 +455,12 @@ export class Karpenter extends pulumi.ComponentResource {
     for (const [ruleName, match] of Object.entries(interruptionEventRules)) {
       const rule = new cloudwatch.EventRule(
         `${name}-${ruleName}`,
-        { region, description: pulumi.interpolate`${match.detailType} to Karpenter of ${clusterName}`, eventPattern: eventPattern(match) },
+        {
+          region,
+          name: pulumi.interpolate`${clusterName}-karpenter-${ruleName}`,
+          description: pulumi.interpolate`${match.detailType} to Karpenter of ${clusterName}`,
+          eventPattern: eventPattern(match),
+        },
         parent,
       );
       new cloudwatch.EventTarget(
@@ -462,7 +472,7 @@ export class Karpenter extends pulumi.ComponentResource {
 
     // The controller's identity: a role EKS Pod Identity hands to the karpenter service account.
     this.controllerRole = new iam.Role(
-      `${name}-controller-role`,
+      name,
       { assumeRolePolicy: podIdentityTrustPolicy(), description: pulumi.interpolate`Karpenter controller of ${clusterName}` },
       parent,
     );

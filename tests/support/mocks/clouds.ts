@@ -237,7 +237,7 @@ export const resourceMocks: Record<string, ResourceMock> = {
       fqdn,
       azurePortalFQDN: `${dnsPrefix}-${hash(8, "portal", resourceGroupName, clusterName)}.portal.hcp.${location}.azmk8s.io`,
       provisioningState: "Succeeded",
-      nodeResourceGroup: `MC_${resourceGroupName}_${clusterName}_${location}`,
+      nodeResourceGroup: (inputs.nodeResourceGroup as string | undefined) ?? `MC_${resourceGroupName}_${clusterName}_${location}`,
       identity: inputs.identity ?? { type: "SystemAssigned", principalId: hash(32, "principal", clusterName), tenantId: subscriptionId },
     };
   },
