@@ -20,11 +20,19 @@ import { OverflowDrill } from "./components/traffic/overflowDrill";
 import { OverflowService } from "./components/traffic/overflowService";
 import { ReaderToken } from "./components/mesh/readerToken";
 import { RemoteSecret } from "./components/mesh/remoteSecret";
-import { SharedCA } from "./components/trust/sharedCa";
-import { clusterStackOutputs, PublishedPeer, readPeers, readTrustBundle, trustStackOutputs } from "./components/stackOutputs";
+import { refuseRootReplacement, SharedCA } from "./components/trust/sharedCa";
+import {
+  clusterStackOutputs,
+  lastRootCertPem,
+  PublishedPeer,
+  readPeers,
+  readTrustBundle,
+  trustStackOutputs,
+} from "./components/stackOutputs";
 
 /** The trust stack: the mesh root CA and one intermediate CA per member cluster. */
-function trustStack(mesh: MeshSettings) {
+async function trustStack(mesh: MeshSettings) {
+  refuseRootReplacement(await lastRootCertPem(), { organization: mesh.certOrganization, validityHours: mesh.rootCertValidityHours });
   const ca = new SharedCA("mesh-ca", {
     organization: mesh.certOrganization,
     clusters: mesh.members,
@@ -122,7 +130,15 @@ function observe(
   const { clusterName, cloud } = cluster;
   const prometheus = new MemberPrometheus(
     "prometheus",
-    { provider, clusterName, members: mesh.members, settings: observability, services, chartSources },
+    {
+      provider,
+      clusterName,
+      members: mesh.members,
+      settings: observability,
+      services,
+      intermediateCertValidityHours: mesh.intermediateCertValidityHours,
+      chartSources,
+    },
     afterIstio,
   );
   const afterPrometheus = { dependsOn: [prometheus] };
@@ -139,6 +155,7 @@ function observe(
       members: mesh.members,
       istioVersion: mesh.istioVersion,
       services: services.map(observedService),
+      intermediateCertValidityHours: mesh.intermediateCertValidityHours,
       cloud,
       internalLoadBalancer: observability.internalLoadBalancer,
       remoteClusters,

@@ -268,10 +268,25 @@ export async function readPeers(peers: readonly string[]): Promise<PublishedPeer
 
 /** The peers this stack linked on its last deployment; none before its first. */
 async function lastLinkedPeers(): Promise<string[]> {
-  const self = new pulumi.StackReference("self", { name: qualifiedStackName(pulumi.getStack()) });
-  const details = await self.getOutputDetails(clusterOutputNames.linkedPeers);
-  const linked = details.value ?? details.secretValue;
+  const linked = await lastOwnOutput(clusterOutputNames.linkedPeers);
   return Array.isArray(linked) ? linked.filter((peer): peer is string => typeof peer === "string") : [];
+}
+
+/** The root certificate this trust stack published on its last deployment; none before its first. */
+export async function lastRootCertPem(): Promise<string | undefined> {
+  const published = await lastOwnOutput(trustOutputNames.rootCertPem);
+  return typeof published === "string" ? published : undefined;
+}
+
+/**
+ * One of this stack's own outputs as its last deployment left it (a stack reference to itself reads
+ * the outputs of its last update, the one running now has not written them yet); undefined before
+ * its first. A stack reads one output of its own at most: the reference's name is fixed.
+ */
+async function lastOwnOutput(name: string): Promise<unknown> {
+  const self = new pulumi.StackReference("self", { name: qualifiedStackName(pulumi.getStack()) });
+  const details = await self.getOutputDetails(name);
+  return details.value ?? details.secretValue;
 }
 
 function isPublished(details: pulumi.StackReferenceOutputDetails): boolean {

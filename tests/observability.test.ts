@@ -5,7 +5,7 @@ import { parser } from "@prometheus-io/lezer-promql";
 import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, loadConfig, parseObservabilityConfig, parseServiceConfig, ServiceSettings } from "../config";
-import { alertNames, alertRuleGroups, RuleGroup } from "../components/observability/alerts";
+import { alertNames, alertRuleGroups, intermediateCaThresholds, RuleGroup } from "../components/observability/alerts";
 import { observabilityCharts } from "../components/charts/pinned";
 import { observabilityNamespace } from "../model/namespaces";
 import {
@@ -66,8 +66,14 @@ function services(): ServiceSettings[] {
 }
 
 const observed: ObservedService[] = services().map(observedService);
-const ruleGroups = alertRuleGroups({ services: observed.filter((s) => s.mode === "overflow"), sustainedOverflowFor: "15m" });
-const dashboards = observed.map((service) => overflowDashboard(service, members));
+/** `burstmesh:intermediateCertValidityHours` as Pulumi.yaml sets it: two years. */
+const intermediateCertValidityHours = 17520;
+const ruleGroups = alertRuleGroups({
+  services: observed.filter((s) => s.mode === "overflow"),
+  sustainedOverflowFor: "15m",
+  intermediateCertValidityHours,
+});
+const dashboards = observed.map((service) => overflowDashboard(service, members, intermediateCertValidityHours));
 
 function settings(overrides: Record<string, unknown> = {}) {
   const result = parseObservabilityConfig({ ...overrides }, { members });
@@ -85,8 +91,9 @@ function issuesOf(raw: unknown): string[] {
 
 /**
  * The labels of Istio's standard metrics (istio.io, "Istio Standard Metrics"), of `istio_build`
- * (`component`, `tag`) and of istiod's `istiod_remote_cluster_sync_status` (Istio 1.30
- * pkg/kube/multicluster/secretcontroller.go: `cluster`, `cluster_type`, `status`).
+ * (`component`, `tag`), of istiod's `istiod_remote_cluster_sync_status` (Istio 1.30
+ * pkg/kube/multicluster/secretcontroller.go: `cluster`, `cluster_type`, `status`) and of istiod's
+ * `citadel_server_cert_chain_expiry_timestamp` (security/pkg/server/ca/monitoring.go: a gauge without labels).
  */
 const istioStandardLabels = [
   "reporter",
@@ -122,6 +129,7 @@ const emitted: Record<string, string[]> = {
   istio_request_duration_milliseconds_bucket: [...istioStandardLabels, "le"],
   istio_build: ["component", "tag"],
   istiod_remote_cluster_sync_status: ["cluster_type", "status"],
+  citadel_server_cert_chain_expiry_timestamp: [],
   // Prometheus's own series: the scrape health of a target, and the alerts it evaluates.
   up: [],
   ALERTS: ["alertname", "alertstate", "severity", "service", "destination_service", "home_cluster"],
@@ -303,6 +311,14 @@ describe("observability", () => {
       }
     });
 
+    it("federates every metric an alert reads, so that the observer alerts on every member and not on its own only", () => {
+      const names = federatedSeries.map((match) => new RegExp(`^(?:${/__name__=~"([^"]+)"/.exec(match)![1]})$`));
+      const alertMetrics = ruleGroups.flatMap((group) => group.rules.flatMap((rule) => parsePromQL(rule.expr).metrics.map((m) => m.name)));
+      assert.ok(alertMetrics.includes("citadel_server_cert_chain_expiry_timestamp"), "control: the CA alert is among them");
+      const local = alertMetrics.filter((metric) => !names.some((name) => name.test(metric)));
+      assert.deepEqual([...new Set(local)], []);
+    });
+
     it("measures the split by source_cluster and destination_cluster on client-reported istio_requests_total", () => {
       const crossing = dashboards[0]!.panels.find((p) => p.title === overflowPanels.crossCluster)!;
       assert.equal(crossing.targets.length, members.length);
@@ -339,7 +355,7 @@ describe("observability", () => {
         assert.equal(new Set(ids).size, ids.length, "unique panel ids");
         const cells = new Set<string>();
         for (const panel of d.panels) {
-          assert.ok(["timeseries", "table"].includes(panel.type), `core panel type ${panel.type}`);
+          assert.ok(["timeseries", "table", "stat"].includes(panel.type), `core panel type ${panel.type}`);
           const { x, y, w, h } = panel.gridPos;
           assert.ok(x >= 0 && w > 0 && x + w <= 24 && h > 0 && y >= 0, `${panel.title} fits the 24-column grid`);
           for (let col = x; col < x + w; col++) {
@@ -370,6 +386,24 @@ describe("observability", () => {
       assert.equal(dashboard.title, "burstmesh Overflow: podinfo");
       assert.equal(dashboard.panels[0]!.title, "Requests served per cluster");
       assert.match(fs.readFileSync(path.join(repoRoot, "components/traffic/drill-report.sh"), "utf8"), /^echo "LIVE: .*\$LIVE_PANEL/m);
+    });
+
+    it("shows each cluster's intermediate CA time left, orange once due for renewal, red once the alert calls it overdue", () => {
+      const stat = dashboard.panels.find((p) => p.title === overflowPanels.intermediateCa)!;
+      assert.equal(stat.type, "stat");
+      assert.equal(stat.targets[0]!.instant, true);
+      assert.equal(stat.fieldConfig.defaults.unit, "s");
+      const overdue = ruleGroups.flatMap((g) => g.rules).find((rule) => rule.alert === alertNames.intermediateCaRenewalOverdue)!;
+      assert.equal(`${stat.targets[0]!.expr} < ${intermediateCaThresholds(intermediateCertValidityHours).overdueSeconds}`, overdue.expr);
+      // A third of two years is 5840 hours; three quarters of that, 4380 hours.
+      assert.deepEqual(stat.fieldConfig.defaults.thresholds, {
+        mode: "absolute",
+        steps: [
+          { color: "red", value: null },
+          { color: "orange", value: 4380 * 3600 },
+          { color: "green", value: 5840 * 3600 },
+        ],
+      });
     });
 
     it("shows the burstmesh alerts", () => {
@@ -404,6 +438,24 @@ describe("observability", () => {
       );
       assert.match(byName.get(`${alertNames.eastWestGatewayDown}/`)!.expr, /istio="eastwestgateway"/);
       assert.ok(!byName.has(`${alertNames.sustainedOverflow}/checkout`), "no overflow alert for a failover service");
+    });
+
+    it("call an intermediate CA overdue once a quarter of its renewal window (a third of its validity) has passed", () => {
+      const rule = ruleGroups.flatMap((g) => g.rules).find((r) => r.alert === alertNames.intermediateCaRenewalOverdue)!;
+      assert.equal(
+        rule.expr,
+        'min by (cluster) (citadel_server_cert_chain_expiry_timestamp{job="istio-pods", app="istiod"}) - time() < 15768000',
+      );
+      assert.equal(rule.labels.severity, "warning");
+      assert.match(rule.annotations.description, /due for renewal when 5840 hours were left\. Run 'npm run mesh -- up'/);
+      assert.match(rule.annotations.description, /rollout restart deployment\/istiod/);
+      // The window scales with the validity; a validity too short for a window alerts only on expiry.
+      assert.deepEqual(intermediateCaThresholds(720), { dueSeconds: 240 * 3600, overdueSeconds: 180 * 3600 });
+      assert.deepEqual(intermediateCaThresholds(2), { dueSeconds: 0, overdueSeconds: 0 });
+      for (const hours of [1, 2, 3, 100, 720, 17520, 87600]) {
+        const { dueSeconds, overdueSeconds } = intermediateCaThresholds(hours);
+        assert.ok(overdueSeconds <= dueSeconds && dueSeconds < hours * 3600, `${hours} hours`);
+      }
     });
   });
 
@@ -480,6 +532,7 @@ describe("observability", () => {
       members,
       istioVersion: "1.30.3",
       services: observed,
+      intermediateCertValidityHours,
       cloud: "aws",
       internalLoadBalancer: false,
     }) as any;
@@ -649,6 +702,25 @@ describe("observability", () => {
       const values = reveal<{ values: any }>(kiali.inputs).values;
       assert.deepEqual(values.clustering.clusters, [{ name: "aks", secret_name: "kiali-remote-cluster-secret-aks" }]);
       assert.deepEqual(reveal<{ values: any }>(helmRelease(eks, "kiali").inputs).values.clustering.clusters, [], "first pass: no peer yet");
+    });
+
+    it("reckon the CA alert and the dashboard with the mesh's burstmesh:intermediateCertValidityHours", async () => {
+      const run = await runStack({
+        stack: "eks",
+        config: withConfig("eks", { "burstmesh:intermediateCertValidityHours": 720 }),
+        published: { [stackRef("trust")]: published((await sharedBootstrap()).trust) },
+      });
+      const values = reveal<Record<string, any>>(helmRelease(run, "prometheus").inputs).values;
+      const rules = values.serverFiles["alerting_rules.yml"].groups.flatMap((group: RuleGroup) => group.rules);
+      // 720 hours: due with 240 left, overdue with 180 left.
+      assert.match(rules.find((rule: { alert: string }) => rule.alert === alertNames.intermediateCaRenewalOverdue).expr, / < 648000$/);
+      const grafana = reveal<Record<string, any>>(helmRelease(run, "grafana").inputs).values;
+      const overflow = JSON.parse(grafana.dashboards.burstmesh["overflow-podinfo"].json) as Dashboard;
+      const stat = overflow.panels.find((panel) => panel.title === overflowPanels.intermediateCa)!;
+      assert.deepEqual(
+        (stat.fieldConfig.defaults.thresholds as { steps: { value: number | null }[] }).steps.map((step) => step.value),
+        [null, 180 * 3600, 240 * 3600],
+      );
     });
 
     it("install nothing of it when burstmesh:observability.enabled is false", async () => {

@@ -4,12 +4,35 @@ import type { AddressInfo } from "node:net";
 import * as nodeTls from "node:tls";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
-import { buildCaBundle, intermediateSubject, joinPem, rootSubject, SharedCA, SharedCAArgs } from "../components/trust/sharedCa";
+import { ConfigError } from "../config";
+import {
+  buildCaBundle,
+  earlyRenewalHours,
+  intermediateSubject,
+  joinPem,
+  refuseRootReplacement,
+  rootSubject,
+  SharedCA,
+  SharedCAArgs,
+} from "../components/trust/sharedCa";
 import type { CaBundle } from "../components/stackOutputs";
-import { isSecret, RecordedResource, resolve, reveal, settle, startMockedRun, stateOf } from "./support/harness";
+import { published } from "./support/bootstrap";
+import {
+  isSecret,
+  RecordedResource,
+  resolve,
+  reveal,
+  runStack,
+  settle,
+  stackRef,
+  startMockedRun,
+  stateOf,
+  StackRun,
+} from "./support/harness";
 import type { ResourceMock } from "./support/mocks";
-import { resourceMocks, x509 } from "./support/mocks/tls";
+import { planRenewalsAt, resourceMocks, x509 } from "./support/mocks/tls";
 import { wireSecret } from "./support/sdkInternals";
+import { stackFileConfig, withConfig } from "./support/stackFiles";
 
 const fakeCert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
 
@@ -192,6 +215,16 @@ describe("SharedCA", () => {
         "root-cert.pem": `${fakeCert("RRRR")}\n`,
         "cert-chain.pem": `${fakeCert("IIII")}\n${fakeCert("RRRR")}\n`,
       });
+    });
+
+    it("earlyRenewalHours is a third of the validity, whole hours, always less than the validity", () => {
+      assert.equal(earlyRenewalHours(17520), 5840);
+      assert.equal(earlyRenewalHours(87600), 29200);
+      assert.equal(earlyRenewalHours(100), 33);
+      for (const hours of [1, 2, 3, 4, 720, 17520, 87600]) {
+        const early = earlyRenewalHours(hours);
+        assert.ok(Number.isInteger(early) && early >= 0 && early < hours, `${hours} hours: ${early}`);
+      }
     });
 
     it("subjects: O and CN for the root; O, CN=Intermediate CA and L=<cluster> for an intermediate", () => {
@@ -382,6 +415,192 @@ describe("SharedCA", () => {
         assert.ok(!contains(await resolve(output as pulumi.Output<unknown>)), `output ${name} holds the root key`);
       assert.ok(!contains(run.registeredOutputs), "registered outputs hold the root key");
     });
+
+    it("asks the provider to renew the root and every intermediate when a third of its validity remains", () => {
+      const inputsOf = (name: string) => reveal<Record<string, unknown>>(run.registered.get(name)!.inputs);
+      assert.equal(inputsOf("root-cert").earlyRenewalHours, rootHours / 3);
+      for (const cluster of clusters) assert.equal(inputsOf(`${cluster}-intermediate-cert`).earlyRenewalHours, intermediateHours / 3);
+      // The keys are resources of their own, with nothing a renewal changes among their inputs.
+      for (const key of ["root-key", ...clusters.map((c) => `${c}-intermediate-key`)]) {
+        assert.deepEqual(inputsOf(key), { algorithm: "RSA", rsaBits: 4096 }, key);
+      }
+    });
+
+    describe("renewal: the first up inside a certificate's renewal window replaces it", () => {
+      const args = (): SharedCAArgs => ({
+        organization,
+        clusters,
+        rootValidityHours: rootHours,
+        intermediateValidityHours: intermediateHours,
+      });
+      /** The time `hours` after a certificate's start. */
+      const after = (cert: crypto.X509Certificate, hours: number) => new Date(Date.parse(cert.validFrom) + hours * hour);
+      const intermediateOf = (ca: CaRun, cluster: string) => onlyCert(ca.bundles[cluster]!["ca-cert.pem"]);
+      const samePublicKey = (a: crypto.X509Certificate, b: crypto.X509Certificate) =>
+        a.publicKey.export({ format: "der", type: "spki" }).equals(b.publicKey.export({ format: "der", type: "spki" }));
+      const keysOf = (ca: CaRun) =>
+        Object.fromEntries(
+          [...ca.registered.values()]
+            .filter((r) => r.type === "tls:index/privateKey:PrivateKey")
+            .map((r) => [r.name, reveal<{ privateKeyPem: string }>(r.state).privateKeyPem]),
+        );
+      afterEach(() => planRenewalsAt(undefined));
+
+      it("replaces nothing an hour before the intermediates' window opens", async () => {
+        planRenewalsAt(after(intermediateOf(run, "eks"), intermediateHours - intermediateHours / 3 - 1));
+        const again = await runSharedCa(args());
+        assert.deepEqual(again.bundles, run.bundles);
+      });
+
+      it("an hour into it, replaces each intermediate by one for the same key under the same root, and nothing else", async () => {
+        planRenewalsAt(after(intermediateOf(run, "eks"), intermediateHours - intermediateHours / 3 + 1));
+        const renewed = await runSharedCa(args());
+        assert.equal(renewed.rootCertPem, run.rootCertPem, "the root is not due");
+        assert.deepEqual(keysOf(renewed), keysOf(run), "every key stays");
+        for (const cluster of clusters) {
+          const [before, now] = [intermediateOf(run, cluster), intermediateOf(renewed, cluster)];
+          assert.ok(!now.raw.equals(before.raw), `${cluster}: a new certificate`);
+          assert.ok(samePublicKey(now, before), `${cluster}: for the same key`);
+          assert.equal(renewed.bundles[cluster]!["ca-key.pem"], run.bundles[cluster]!["ca-key.pem"]);
+          assert.ok(now.checkIssued(root) && now.verify(root.publicKey), `${cluster}: signed by the unchanged root`);
+          assert.equal(now.subject, before.subject);
+          assert.ok(Date.parse(now.validFrom) > Date.parse(before.validFrom) - 1000, `${cluster}: valid from the renewal on`);
+          assert.equal(renewed.bundles[cluster]!["cert-chain.pem"], renewed.bundles[cluster]!["ca-cert.pem"] + run.rootCertPem);
+        }
+      });
+
+      it("once a third of the root's validity remains, re-issues the root for the same key and subject, and chains from either root verify against the other (OpenSSL)", async () => {
+        const old = run.bundles["eks"]!;
+        const underOldRoot = await issueBelow(old["ca-cert.pem"], old["ca-key.pem"], "workload", false);
+
+        planRenewalsAt(after(root, rootHours - rootHours / 3 + 1));
+        const renewed = await runSharedCa(args());
+        const newRoot = onlyCert(renewed.rootCertPem);
+        assert.ok(!newRoot.raw.equals(root.raw), "a new root certificate");
+        assert.ok(samePublicKey(newRoot, root), "for the same key");
+        assert.equal(newRoot.subject, root.subject);
+        assert.equal(extensionsOf(newRoot).ski?.keyId, extensionsOf(root).ski?.keyId, "with the same subject key identifier");
+        assert.deepEqual(keysOf(renewed), keysOf(run), "every key stays");
+        for (const cluster of clusters) {
+          assert.ok(
+            !intermediateOf(renewed, cluster).raw.equals(intermediateOf(run, cluster).raw),
+            `${cluster}: re-issued under the new root`,
+          );
+        }
+        // A workload of a cluster that still runs the old chain, checked by one that trusts the new root, and the other way round.
+        assert.equal(await handshake(underOldRoot.certPem + old["cert-chain.pem"], underOldRoot.keyPem, renewed.rootCertPem), undefined);
+        const fresh = renewed.bundles["aks"]!;
+        const underNewRoot = await issueBelow(fresh["ca-cert.pem"], fresh["ca-key.pem"], "workload", false);
+        assert.equal(await handshake(underNewRoot.certPem + fresh["cert-chain.pem"], underNewRoot.keyPem, run.rootCertPem), undefined);
+        // A renewal is not a change the trust stack refuses.
+        assert.doesNotThrow(() => refuseRootReplacement(renewed.rootCertPem, { organization, validityHours: rootHours }));
+      });
+    });
+
+    describe("refuseRootReplacement, against the deployed root certificate", () => {
+      const refusal = (wanted: { organization: string; validityHours: number }): string => {
+        try {
+          refuseRootReplacement(run.rootCertPem, wanted);
+        } catch (error) {
+          assert.ok(error instanceof ConfigError, String(error));
+          return error.message;
+        }
+        assert.fail("expected a refusal");
+      };
+
+      it("passes a first deployment (no root yet) and a root issued with the same settings, whatever the organization's punctuation", () => {
+        assert.doesNotThrow(() => refuseRootReplacement(undefined, { organization: "anything", validityHours: 1 }));
+        assert.doesNotThrow(() => refuseRootReplacement(run.rootCertPem, { organization, validityHours: rootHours }));
+      });
+
+      it("refuses another organization, naming the key, the deployed and the new value, and the way back", () => {
+        const message = refusal({ organization: "Acme", validityHours: rootHours });
+        assert.match(
+          message,
+          /^Refusing to replace the mesh's root CA \(burstmesh has no trust-rotation path yet\); nothing has been changed:\n/,
+        );
+        assert.match(
+          message,
+          /burstmesh:certOrganization: the deployed root CA was issued for 'Burstmesh Test, Inc\.'; this run asks for 'Acme'\./,
+        );
+        assert.match(message, /mTLS between workloads would fail across the mesh/);
+        assert.match(message, /Set burstmesh:certOrganization back to 'Burstmesh Test, Inc\.'\.$/);
+        assert.doesNotMatch(message, /rootCertValidityHours/);
+      });
+
+      it("refuses another root validity the same way, and lists both when both change", () => {
+        const message = refusal({ organization, validityHours: 43800 });
+        assert.match(message, /burstmesh:rootCertValidityHours: the deployed root CA is valid for 87600 hours; this run asks for 43800\./);
+        assert.match(message, /every istiod would have to be restarted/);
+        assert.match(message, /Set burstmesh:rootCertValidityHours back to 87600\.$/);
+        assert.doesNotMatch(message, /certOrganization/);
+        assert.equal(refusal({ organization: "Acme", validityHours: 43800 }).split("\n  - ").length, 3);
+      });
+    });
+  });
+
+  describe("the trust stack under mocks, against its own last deployment", function () {
+    this.timeout(60_000);
+    let first: StackRun;
+    before(async () => {
+      first = await runStack({ stack: "trust", config: stackFileConfig("trust") });
+    });
+    const itself = () => ({ [stackRef("trust")]: published(first) });
+
+    it("reads its own outputs, and deploys again unchanged with the same root", async () => {
+      const again = await runStack({ stack: "trust", config: stackFileConfig("trust"), published: itself() });
+      const self = again.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
+      assert.deepEqual(
+        self.map((r) => reveal<{ name: string }>(r.inputs).name),
+        [stackRef("trust")],
+      );
+      assert.equal(again.outputs.rootCertPem!.value, first.outputs.rootCertPem!.value);
+    });
+
+    it("takes a new intermediate validity: the intermediates are re-issued under the same root", async () => {
+      const longer = await runStack({
+        stack: "trust",
+        config: withConfig("trust", { "burstmesh:intermediateCertValidityHours": 8760 }),
+        published: itself(),
+      });
+      assert.equal(longer.outputs.rootCertPem!.value, first.outputs.rootCertPem!.value);
+      const bundles = (run: StackRun) => run.outputs.cacerts!.value as Record<string, CaBundle>;
+      assert.notEqual(bundles(longer)["eks"]!["ca-cert.pem"], bundles(first)["eks"]!["ca-cert.pem"]);
+    });
+
+    it("refuses a new certOrganization and rootCertValidityHours before it creates anything", async () => {
+      await assert.rejects(
+        runStack({
+          stack: "trust",
+          config: withConfig("trust", { "burstmesh:certOrganization": "acme", "burstmesh:rootCertValidityHours": 43800 }),
+          published: itself(),
+        }),
+        (error: Error & { resources?: RecordedResource[] }) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(
+            error.message,
+            /burstmesh:certOrganization: the deployed root CA was issued for 'burstmesh'; this run asks for 'acme'\./,
+          );
+          assert.match(
+            error.message,
+            /burstmesh:rootCertValidityHours: the deployed root CA is valid for 87600 hours; this run asks for 43800\./,
+          );
+          assert.deepEqual(
+            error.resources!.filter((r) => r.type.startsWith("tls:")),
+            [],
+          );
+          return true;
+        },
+      );
+    });
+
+    it("takes any organization and validity on its first deployment", async () => {
+      const fresh = await runStack({
+        stack: "trust",
+        config: withConfig("trust", { "burstmesh:certOrganization": "acme", "burstmesh:rootCertValidityHours": 43800 }),
+      });
+      assert.match(onlyCert(String(fresh.outputs.rootCertPem!.value)).subject, /^O=acme$/m);
+    });
   });
 
   describe("tls mocks", () => {
@@ -450,6 +669,38 @@ describe("SharedCA", () => {
       assert.deepEqual([...(extensionsOf(leaf).eku?.usages ?? [])], [x509.ExtendedKeyUsage.serverAuth]);
 
       await assert.rejects(selfSigned("mock-camel", { ...base, allowedUses: ["certSigning"] }), /unknown value "certSigning"/);
+    });
+
+    it("SelfSignedCert is kept until earlyRenewalHours before its end, then re-issued for the same key, as the provider plans", async () => {
+      const key = await newKey("mock-renewing-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+      const inputs = {
+        privateKeyPem: wireSecret(key.privateKeyPem),
+        subject: { commonName: "x" },
+        validityPeriodHours: 10,
+        earlyRenewalHours: 4,
+      };
+      const first = await selfSigned("mock-renewing", inputs);
+      assert.equal(first.readyForRenewal, false);
+      assert.equal(Number(first.earlyRenewalHours), 4);
+      try {
+        planRenewalsAt(new Date(Date.parse(first.validityStartTime!) + 6 * hour - 60_000));
+        assert.equal((await selfSigned("mock-renewing", inputs)).certPem, first.certPem, "a minute before the window: kept");
+        planRenewalsAt(new Date(Date.parse(first.validityStartTime!) + 6 * hour + 60_000));
+        const renewed = await selfSigned("mock-renewing", inputs);
+        assert.notEqual(renewed.certPem, first.certPem, "a minute into it: replaced");
+        assert.ok(new crypto.X509Certificate(renewed.certPem!).publicKey.equals(new crypto.X509Certificate(first.certPem!).publicKey));
+      } finally {
+        planRenewalsAt(undefined);
+      }
+      assert.equal(
+        (await selfSigned("mock-early", { ...inputs, earlyRenewalHours: 10 })).readyForRenewal,
+        true,
+        "a window as long as the validity",
+      );
+      await assert.rejects(
+        selfSigned("mock-negative", { ...inputs, earlyRenewalHours: -1 }),
+        /earlyRenewalHours must be a whole number >= 0/,
+      );
     });
   });
 });

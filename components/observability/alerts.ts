@@ -1,5 +1,7 @@
+import { earlyRenewalHours } from "../trust/sharedCa";
 import {
   eastWestGatewayDown,
+  intermediateCaSecondsLeft,
   ObservedService,
   overflowErrorShare,
   overflowShare,
@@ -33,6 +35,7 @@ export const alertNames = {
   remoteClusterUnreachable: "BurstmeshRemoteClusterUnreachable",
   eastWestGatewayDown: "BurstmeshEastWestGatewayDown",
   peerPrometheusUnreachable: "BurstmeshPeerPrometheusUnreachable",
+  intermediateCaRenewalOverdue: "BurstmeshIntermediateCaRenewalOverdue",
 } as const;
 
 /** Share of a service's requests answered away from home above which it counts as overflowing. */
@@ -46,6 +49,21 @@ interface AlertSettings {
   services: readonly ObservedService[];
   /** How long overflow must last before the sustained-overflow alert fires (a Prometheus duration). */
   sustainedOverflowFor: string;
+  /** `burstmesh:intermediateCertValidityHours`: when the intermediates renew, and so when a renewal is overdue. */
+  intermediateCertValidityHours: number;
+}
+
+/**
+ * Seconds left on an intermediate CA at which its renewal is due, and at which it is overdue. Due:
+ * the trust stack's first `up` once a third of the validity remains replaces it (earlyRenewalHours).
+ * Overdue: a quarter of that window has passed and istiod still signs with it, so no `up` has renewed
+ * it, or the cluster stack has not written the new `cacerts`, or istiod has not loaded them. Not
+ * earlier, since nothing renews between deploys and a team may deploy monthly; not later, since three
+ * quarters of the window are left to act (182 days of the default two-year validity).
+ */
+export function intermediateCaThresholds(validityHours: number): { dueSeconds: number; overdueSeconds: number } {
+  const renewalHours = earlyRenewalHours(validityHours);
+  return { dueSeconds: renewalHours * 3600, overdueSeconds: Math.floor((renewalHours * 3) / 4) * 3600 };
 }
 
 /** The burstmesh rule groups: one per overflow service, and one for the mesh itself. */
@@ -107,6 +125,7 @@ export function alertRuleGroups(settings: AlertSettings): RuleGroup[] {
           description: "Cross-network traffic into {{ $labels.cluster }} has no way in: nothing can overflow to it.",
         },
       },
+      intermediateCaRenewalOverdue(settings.intermediateCertValidityHours),
       {
         alert: alertNames.peerPrometheusUnreachable,
         expr: peerPrometheusUnreachable(federationJob),
@@ -120,6 +139,26 @@ export function alertRuleGroups(settings: AlertSettings): RuleGroup[] {
     ],
   };
   return [...serviceGroups, mesh];
+}
+
+/** The rule for an intermediate CA whose renewal is overdue (see {@link intermediateCaThresholds}). */
+function intermediateCaRenewalOverdue(validityHours: number): AlertRule {
+  const { dueSeconds, overdueSeconds } = intermediateCaThresholds(validityHours);
+  return {
+    alert: alertNames.intermediateCaRenewalOverdue,
+    expr: `${intermediateCaSecondsLeft(istioScrapeJob)} < ${overdueSeconds}`,
+    for: "1h",
+    labels: { severity: "warning" },
+    annotations: {
+      summary:
+        "The intermediate CA istiod signs with in {{ $labels.cluster }} expires in {{ $value | humanizeDuration }}: its renewal is overdue",
+      description:
+        `It was due for renewal when ${dueSeconds / 3600} hours were left. Run 'npm run mesh -- up': the trust stack renews the ` +
+        "intermediate (same key, same root), then the cluster stack writes the new cacerts Secret, which istiod reloads by itself. " +
+        "If that has run, check istiod's log for 'Update Istiod cacerts'; after a renewal of the root, istiod loads neither certificate " +
+        "until it restarts (kubectl -n istio-system rollout restart deployment/istiod).",
+    },
+  };
 }
 
 function percent(share: number): string {

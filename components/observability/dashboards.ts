@@ -1,8 +1,10 @@
-import { alertNames } from "./alerts";
+import { alertNames, intermediateCaThresholds } from "./alerts";
+import { istioScrapeJob } from "./prometheus";
 import {
   clientServiceUnavailable,
   crossClusterShare,
   firingAlerts,
+  intermediateCaSecondsLeft,
   latencyQuantile,
   ObservedService,
   podOverflows,
@@ -51,6 +53,7 @@ export const overflowPanels = {
   latency: "Latency p50 / p99: local vs cross-cluster",
   pods: "Pods per cluster",
   alerts: "Firing burstmesh alerts",
+  intermediateCa: "Intermediate CA time left",
 } as const;
 
 interface Target {
@@ -64,7 +67,7 @@ interface Target {
 
 interface Panel {
   id: number;
-  type: "timeseries" | "table";
+  type: "timeseries" | "table" | "stat";
   title: string;
   description: string;
   datasource: typeof prometheusDatasource;
@@ -113,27 +116,50 @@ interface PanelSpec {
   unit?: string;
   /** Stack the series (shares that add up to 100%). */
   stacked?: boolean;
-  /** Query the current value once instead of a range (table). */
+  /** Query the current value once instead of a range (table, stat). */
   instant?: boolean;
+  /** Colours of a stat's values: each from its lower bound up, the first from minus infinity (`null`). */
+  thresholds?: { color: string; value: number | null }[];
   queries: { expr: string; legendFormat: string }[];
 }
 
 const refIds = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const panelSize = { w: 12, h: 9 } as const;
 
-/** A panel in a two-column grid, in reading order. */
-function layOut(spec: PanelSpec, index: number): Panel {
-  const fieldDefaults =
-    spec.type === "timeseries"
-      ? {
+/** Field defaults and options of each panel type. */
+function display(spec: PanelSpec): Pick<Panel, "options"> & { fieldDefaults: Record<string, unknown> } {
+  switch (spec.type) {
+    case "timeseries":
+      return {
+        fieldDefaults: {
           unit: spec.unit,
           custom: { fillOpacity: 10, showPoints: "never", ...(spec.stacked ? { stacking: { mode: "normal", group: "A" } } : {}) },
-        }
-      : {};
-  const options =
-    spec.type === "timeseries"
-      ? { legend: { displayMode: "table", placement: "bottom", calcs: ["lastNotNull", "max"] }, tooltip: { mode: "multi", sort: "desc" } }
-      : { showHeader: true };
+        },
+        options: {
+          legend: { displayMode: "table", placement: "bottom", calcs: ["lastNotNull", "max"] },
+          tooltip: { mode: "multi", sort: "desc" },
+        },
+      };
+    case "stat":
+      return {
+        fieldDefaults: { unit: spec.unit, color: { mode: "thresholds" }, thresholds: { mode: "absolute", steps: spec.thresholds ?? [] } },
+        options: {
+          reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
+          colorMode: "background",
+          graphMode: "none",
+          textMode: "value_and_name",
+          justifyMode: "auto",
+          orientation: "auto",
+        },
+      };
+    case "table":
+      return { fieldDefaults: {}, options: { showHeader: true } };
+  }
+}
+
+/** A panel in a two-column grid, in reading order. */
+function layOut(spec: PanelSpec, index: number): Panel {
+  const { fieldDefaults, options } = display(spec);
   return {
     id: index + 1,
     type: spec.type,
@@ -152,8 +178,13 @@ function layOut(spec: PanelSpec, index: number): Panel {
   };
 }
 
-/** The Overflow dashboard of one service; `members` are the clusters whose clients it breaks down. */
-export function overflowDashboard(service: ObservedService, members: readonly string[]): Dashboard {
+/**
+ * The Overflow dashboard of one service; `members` are the clusters whose clients it breaks down, and
+ * `intermediateCertValidityHours` (`burstmesh:intermediateCertValidityHours`) says when the
+ * intermediate CAs are due for renewal, and when overdue, as the alert reckons it.
+ */
+export function overflowDashboard(service: ObservedService, members: readonly string[], intermediateCertValidityHours: number): Dashboard {
+  const { dueSeconds, overdueSeconds } = intermediateCaThresholds(intermediateCertValidityHours);
   const specs: PanelSpec[] = [
     {
       title: overflowPanels.servedShare,
@@ -211,6 +242,21 @@ export function overflowDashboard(service: ObservedService, members: readonly st
       type: "table",
       instant: true,
       queries: [{ expr: firingAlerts(Object.values(alertNames)), legendFormat: "{{alertname}}" }],
+    },
+    {
+      title: overflowPanels.intermediateCa,
+      description:
+        `Per cluster, how long the intermediate CA its istiod signs with is still valid. Orange once it is due for renewal (${dueSeconds / 3600} hours left: ` +
+        `the trust stack's next up renews it); red once the renewal is overdue (${alertNames.intermediateCaRenewalOverdue}).`,
+      type: "stat",
+      unit: "s",
+      instant: true,
+      thresholds: [
+        { color: "red", value: null },
+        { color: "orange", value: overdueSeconds },
+        { color: "green", value: dueSeconds },
+      ],
+      queries: [{ expr: intermediateCaSecondsLeft(istioScrapeJob), legendFormat: "{{cluster}}" }],
     },
   ];
 

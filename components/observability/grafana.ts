@@ -30,6 +30,8 @@ export interface GrafanaSettings {
   istioVersion: string;
   /** One Overflow dashboard per service. */
   services: readonly ObservedService[];
+  /** `burstmesh:intermediateCertValidityHours`: the Overflow dashboards show when the intermediate CAs are due for renewal. */
+  intermediateCertValidityHours: number;
   /** The observer's cloud, for the internal load balancer's annotation. */
   cloud: Cloud;
   /** An internal load balancer in front of Grafana instead of ClusterIP only. */
@@ -81,7 +83,7 @@ export function grafanaValues(settings: GrafanaSettings): Record<string, unknown
       burstmesh: Object.fromEntries(
         settings.services.map((observed) => [
           `overflow-${observed.name}`,
-          { json: JSON.stringify(overflowDashboard(observed, settings.members)) },
+          { json: JSON.stringify(overflowDashboard(observed, settings.members, settings.intermediateCertValidityHours)) },
         ]),
       ),
     },

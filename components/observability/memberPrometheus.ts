@@ -22,6 +22,8 @@ export interface MemberPrometheusArgs {
   settings: ObservabilitySettings;
   /** The services; the observer's alert rules watch those in overflow mode. */
   services: readonly ServiceSettings[];
+  /** `burstmesh:intermediateCertValidityHours`: when the observer's alert counts an intermediate CA's renewal overdue. */
+  intermediateCertValidityHours: number;
   /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
   chartSources?: ChartSources;
 }
@@ -62,7 +64,11 @@ export class MemberPrometheus extends pulumi.ComponentResource {
       observer,
       retention,
       resources,
-      ruleGroups: alertRuleGroups({ services: overflowing, sustainedOverflowFor }),
+      ruleGroups: alertRuleGroups({
+        services: overflowing,
+        sustainedOverflowFor,
+        intermediateCertValidityHours: args.intermediateCertValidityHours,
+      }),
     });
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,

@@ -38,9 +38,10 @@ export const federationJob = "federate";
 
 /**
  * The series the observer federates: everything Istio's proxies and istiod emit (`istio_*`, `istiod_*`,
- * `pilot_*`) and the scrape health (`up`) of the Istio scrape job, which the gateway alert needs.
+ * `pilot_*`, and istiod's CA metrics `citadel_*`, which the intermediate CA's alert needs) and the
+ * scrape health (`up`) of the Istio scrape job, which the gateway alert needs.
  */
-export const federatedSeries = [`{job="${istioScrapeJob}", __name__=~"istio_.*|istiod_.*|pilot_.*|up"}`];
+export const federatedSeries = [`{job="${istioScrapeJob}", __name__=~"istio_.*|istiod_.*|pilot_.*|citadel_.*|up"}`];
 
 /** Name of the Service that reaches the Prometheus of member `clusterName` from any member. */
 function clusterPrometheusServiceName(clusterName: string): string {

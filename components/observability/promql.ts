@@ -9,7 +9,7 @@ import { serviceHost } from "../kube/dns";
  * standard labels (`reporter`, `source_cluster`, `destination_cluster`, `destination_service`,
  * `response_code`, `response_flags`), `istio_build` (one series per proxy), and istiod's
  * `istiod_remote_cluster_sync_status` (pkg/kube/multicluster in Istio 1.30: labels `cluster`,
- * `cluster_type`, `status`). `cluster`, `namespace`, `app`, `istio` and `job` are added by this
+ * `cluster_type`, `status`), and istiod's `citadel_server_cert_chain_expiry_timestamp` (no labels). `cluster`, `namespace`, `app`, `istio` and `job` are added by this
  * project's scrape job (see prometheus.ts); the scrape job's own `cluster` label wins over istiod's,
  * which Prometheus then keeps as `exported_cluster` (the remote cluster's ID).
  */
@@ -142,6 +142,16 @@ export function eastWestGatewayDown(scrapeJob: string): string {
   const istiod = selector("up", { job: scrapeJob, app: "istiod" });
   const gateway = selector("up", { job: scrapeJob, istio: "eastwestgateway" });
   return `count by (cluster) (${istiod}) unless on (cluster) (${gateway} == 1)`;
+}
+
+/**
+ * Seconds left, per cluster, until the intermediate CA its istiod signs with expires (the lowest of
+ * its istiod replicas). `citadel_server_cert_chain_expiry_timestamp` is the end of the first
+ * certificate of istiod's CA chain, the plugged-in `ca-cert.pem`; Istio 1.30 records it when istiod
+ * starts and again whenever it reloads `cacerts` (security/pkg/server/ca RecordCertsExpiry).
+ */
+export function intermediateCaSecondsLeft(scrapeJob: string): string {
+  return `min by (cluster) (${selector("citadel_server_cert_chain_expiry_timestamp", { job: scrapeJob, app: "istiod" })}) - time()`;
 }
 
 /** Peers whose Prometheus the observer cannot federate. */

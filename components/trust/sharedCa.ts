@@ -1,5 +1,7 @@
+import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { ConfigError, projectName } from "../../config";
 import type { CaBundle } from "../stackOutputs";
 
 /** Arguments of {@link SharedCA}. None has a default: all come from the mesh-wide config, validated there. */
@@ -43,6 +45,21 @@ const caAllowedUses = ["cert_signing", "crl_signing", "digital_signature"] as co
  */
 const rootMaxPathLength = 1;
 
+/**
+ * How many hours before its end a CA certificate is renewed: when a third of its validity remains,
+ * cert-manager's default for certificates without `renewBefore` (renewal 2/3 through the lifetime).
+ * The tls provider counts a certificate as ready for renewal from `validity end - earlyRenewalHours`
+ * on, and the next `pulumi up` of the trust stack replaces it; nothing renews without an `up`. A
+ * third leaves two thirds of the lifetime in use and a window for that `up` far longer than teams
+ * go between deploys (243 days for the default two-year intermediates, 3.3 years for the ten-year
+ * root), and it scales with whatever validity config sets. It is always less than the validity: a
+ * window as long as the validity would replace the certificate on every `up`. The keys are separate
+ * PrivateKey resources, which no renewal touches: a renewed certificate certifies the same key.
+ */
+export function earlyRenewalHours(validityHours: number): number {
+  return Math.floor(validityHours / 3);
+}
+
 /** Subject of the root certificate. */
 export function rootSubject(organization: pulumi.Input<string>) {
   return { organization, commonName: "Root CA" };
@@ -51,6 +68,62 @@ export function rootSubject(organization: pulumi.Input<string>) {
 /** Subject of a cluster's intermediate certificate: `O=<organization>, CN=Intermediate CA, L=<cluster>`. */
 export function intermediateSubject(organization: pulumi.Input<string>, cluster: string) {
   return { organization, commonName: "Intermediate CA", locality: cluster };
+}
+
+/** What a root certificate is issued with, of the settings whose change would replace it. */
+interface RootIssuance {
+  /** The subject's organization: `burstmesh:certOrganization`. */
+  organization: string;
+  /** Hours from its start to its end: `burstmesh:rootCertValidityHours`. */
+  validityHours: number;
+}
+
+/** The settings a root certificate was issued with, read from the certificate itself. */
+function issuanceOf(rootCertPem: string): RootIssuance {
+  const cert = new crypto.X509Certificate(rootCertPem);
+  // The legacy object gives the subject's values unescaped (the `subject` string escapes `,` and `+`).
+  const organization: unknown = cert.toLegacyObject().subject.O;
+  return {
+    organization: Array.isArray(organization) ? organization.join(", ") : String(organization),
+    validityHours: (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 3_600_000,
+  };
+}
+
+/**
+ * Refuses, before anything is created, a config change that would replace the deployed root CA:
+ * `deployedRootCertPem` is the root certificate the trust stack published on its last deployment
+ * (none before the first). A new organization is a new subject, and the tls provider replaces the
+ * root certificate for a new subject or validity (the key stays, a separate resource). Without a
+ * trust-rotation path (the old and the new root trusted side by side until every workload has moved)
+ * a root with another subject breaks mTLS across the mesh, and a re-issued one with the same subject
+ * and key is only picked up by restarting every istiod, so both are refused; the scheduled renewal
+ * re-issues the root the same way, once, with that restart documented (docs/architecture.md).
+ */
+export function refuseRootReplacement(deployedRootCertPem: string | undefined, wanted: RootIssuance): void {
+  if (deployedRootCertPem === undefined) return;
+  const deployed = issuanceOf(deployedRootCertPem);
+  const refused: string[] = [];
+  if (deployed.organization !== wanted.organization) {
+    refused.push(
+      `${projectName}:certOrganization: the deployed root CA was issued for '${deployed.organization}'; this run asks for '${wanted.organization}'. ` +
+        "A root with another subject verifies no certificate issued under the deployed one, and the clusters cannot switch at the same moment: " +
+        "mTLS between workloads would fail across the mesh until every one has a certificate from the new root. " +
+        `Set ${projectName}:certOrganization back to '${deployed.organization}'.`,
+    );
+  }
+  if (deployed.validityHours !== wanted.validityHours) {
+    refused.push(
+      `${projectName}:rootCertValidityHours: the deployed root CA is valid for ${deployed.validityHours} hours; this run asks for ${wanted.validityHours}. ` +
+        "The change would re-issue the root certificate now, and istiod does not load a changed root certificate while it runs: " +
+        "every istiod would have to be restarted. The root renews by itself when a third of its validity remains. " +
+        `Set ${projectName}:rootCertValidityHours back to ${deployed.validityHours}.`,
+    );
+  }
+  if (refused.length > 0) {
+    throw new ConfigError(
+      `Refusing to replace the mesh's root CA (burstmesh has no trust-rotation path yet); nothing has been changed:\n${refused.map((issue) => `  - ${issue}`).join("\n")}`,
+    );
+  }
 }
 
 const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
@@ -109,11 +182,13 @@ export class SharedCA extends pulumi.ComponentResource {
         maxPathLength: rootMaxPathLength,
         allowedUses: [...caAllowedUses],
         validityPeriodHours: args.rootValidityHours,
+        earlyRenewalHours: pulumi.output(args.rootValidityHours).apply(earlyRenewalHours),
         setSubjectKeyId: true,
       },
       parent,
     );
 
+    const intermediateEarlyRenewalHours = pulumi.output(args.intermediateValidityHours).apply(earlyRenewalHours);
     const bundles: Record<string, pulumi.Output<CaBundle>> = {};
     for (const cluster of args.clusters) {
       const key = new tls.PrivateKey(`${cluster}-intermediate-key`, { ...caKey }, parent);
@@ -132,6 +207,7 @@ export class SharedCA extends pulumi.ComponentResource {
           maxPathLength: 0,
           allowedUses: [...caAllowedUses],
           validityPeriodHours: args.intermediateValidityHours,
+          earlyRenewalHours: intermediateEarlyRenewalHours,
           setSubjectKeyId: true,
         },
         parent,

@@ -17,7 +17,8 @@
  *
  * Key generation is slow (RSA-4096 takes about a second), so keys are cached for the whole process
  * by resource name and key parameters, and certificates by resource name and inputs: running the
- * same stack twice gives the same keys and certificates.
+ * same stack twice gives the same keys and certificates, until a certificate is ready for renewal
+ * (`earlyRenewalHours`; {@link planRenewalsAt} moves the time the mocks plan at).
  */
 import * as crypto from "node:crypto";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
@@ -235,6 +236,9 @@ async function issue(request: IssueRequest): Promise<Record<string, unknown>> {
   const hours = inputs.validityPeriodHours;
   if (!Number.isInteger(hours) || hours < 0)
     throw new Error(`${request.resource}: validityPeriodHours must be a whole number >= 0, got ${hours}`);
+  const earlyRenewalHours = inputs.earlyRenewalHours ?? 0;
+  if (!Number.isInteger(earlyRenewalHours) || earlyRenewalHours < 0)
+    throw new Error(`${request.resource}: earlyRenewalHours must be a whole number >= 0, got ${earlyRenewalHours}`);
   const isCa = inputs.isCaCertificate === true;
   const maxPathLength = inputs.maxPathLength ?? -1;
   if (!isCa && maxPathLength > 0) throw new Error(`${request.resource}: x509: only CAs are allowed to specify MaxPathLen`);
@@ -291,8 +295,9 @@ async function issue(request: IssueRequest): Promise<Record<string, unknown>> {
     certPem: pem(cert),
     validityStartTime: notBefore.toISOString(),
     validityEndTime: notAfter.toISOString(),
-    readyForRenewal: false,
-    earlyRenewalHours: inputs.earlyRenewalHours ?? 0,
+    // What the provider plans for a new certificate: ready at once when it is valid for no time or renews that early.
+    readyForRenewal: hours === 0 || earlyRenewalHours >= hours,
+    earlyRenewalHours,
     isCaCertificate: isCa,
     setSubjectKeyId: inputs.setSubjectKeyId ?? false,
   };
@@ -307,9 +312,33 @@ function pem(item: x509.X509Certificate | x509.Pkcs10CertificateRequest): string
 
 const certCache = new Map<string, Promise<Record<string, unknown>>>();
 
-/** Runs `make` once per resource name and inputs. */
-function once(args: MockResourceArgs, inputs: unknown, make: () => Promise<Record<string, unknown>>) {
-  return cached(certCache, `${args.type}|${args.name}|${JSON.stringify(inputs)}`, make);
+/** The time the provider plans at; see {@link planRenewalsAt}. */
+let planningTime: (() => Date) | undefined;
+
+/**
+ * Makes the mocks plan as the provider would at `time` (undefined: now again). A certificate issued
+ * before for the same resource and inputs is kept until `validityEndTime - earlyRenewalHours`, as
+ * the provider keeps it, and replaced from then on, by a certificate for the same key (the key is
+ * another resource, and its inputs have not changed). The replacement is still issued at the real
+ * time, so that it verifies now.
+ */
+export function planRenewalsAt(time: Date | undefined): void {
+  planningTime = time && (() => time);
+}
+
+/** Whether the provider would replace an issued certificate (a CSR never is): within its early-renewal window. */
+function readyForRenewal(state: Record<string, unknown>): boolean {
+  if (typeof state.validityEndTime !== "string") return false;
+  const renewFrom = Date.parse(state.validityEndTime) - Number(state.earlyRenewalHours) * 3_600_000;
+  return renewFrom <= (planningTime?.() ?? new Date()).getTime();
+}
+
+/** Runs `make` once per resource name and inputs, and again when the certificate it made is ready for renewal. */
+async function once(args: MockResourceArgs, inputs: unknown, make: () => Promise<Record<string, unknown>>) {
+  const key = `${args.type}|${args.name}|${JSON.stringify(inputs)}`;
+  const issued = certCache.get(key);
+  if (issued && readyForRenewal(await issued.catch(() => ({})))) certCache.delete(key);
+  return cached(certCache, key, make);
 }
 
 // ---------------------------------------------------------------------------------------------
