@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { formatDuration } from "../orchestrator/summary";
-import { destroyKept, rehearse, type RehearsalReport } from "./lifecycle";
+import { destroyKept, rehearse, type RehearsalReport, stopRunningCommands } from "./lifecycle";
 import { rehearsalNamespaces, removeMemberNetwork, memberNetwork } from "./network";
 import { readProcessRecords, stopProcesses } from "./processes";
 import { buildToolchain } from "./toolchain/build";
@@ -100,6 +100,14 @@ async function main(argv: string[]): Promise<number> {
   if (process.getuid?.() !== 0) {
     console.error("the rehearsal creates network namespaces: run it as root");
     return 1;
+  }
+  // An interrupted rehearsal stops what it started and removes its namespaces, as a failed one does.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`rehearse: ${signal}: stopping the rehearsal's processes`);
+      stopRunningCommands();
+      void down().finally(() => process.exit(130));
+    });
   }
   const report = await rehearse({
     repoRoot,

@@ -63,6 +63,20 @@ export interface RehearsalOptions {
 /** Timeout of one `npm run mesh` command, preview and destroy included: generous, bounded. */
 const meshCommandTimeoutMs = 30 * 60_000;
 
+/** The `npm run mesh` commands running now, each the leader of its own process group (it and the Pulumi CLIs it starts). */
+const runningCommands = new Set<number>();
+
+/** Stops the `npm run mesh` commands under way, with the Pulumi CLIs and plugins they started: for an interrupted rehearsal. */
+export function stopRunningCommands(): void {
+  for (const pid of runningCommands) {
+    try {
+      process.kill(-pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 /** Runs `npm run mesh -- <args>` in the work folder's project, its output in `log`. */
 function mesh(workdir: Workdir, args: string[], log: string): Promise<MeshRun> {
   const started = Date.now();
@@ -73,11 +87,14 @@ function mesh(workdir: Workdir, args: string[], log: string): Promise<MeshRun> {
       cwd: workdir.project,
       env: workdir.env,
       stdio: ["ignore", out, out],
+      detached: true,
     });
     fs.closeSync(out);
-    const timer = setTimeout(() => child.kill("SIGTERM"), meshCommandTimeoutMs);
+    if (child.pid !== undefined) runningCommands.add(child.pid);
+    const timer = setTimeout(() => stopRunningCommands(), meshCommandTimeoutMs);
     child.once("error", reject);
     child.once("exit", (code, signal) => {
+      if (child.pid !== undefined) runningCommands.delete(child.pid);
       clearTimeout(timer);
       const lines = fs.readFileSync(log, "utf8").trim().split("\n");
       let summary: Record<string, unknown> | undefined;
