@@ -42,25 +42,49 @@ export function collectionPath(resource: ApiResource, namespace?: string): strin
   return namespace && resource.namespaced ? `${base}/namespaces/${namespace}/${resource.name}` : `${base}/${resource.name}`;
 }
 
-/** `<groupVersion> <Kind> <namespace>/<name>` of every lasting object. */
-export async function snapshot(api: KubeApi): Promise<string[]> {
-  const keys: string[] = [];
+/** Every lasting object of a member, by key; and those that outlive an uninstall on purpose. */
+export interface Snapshot {
+  /** `<groupVersion> <Kind> <namespace>/<name>` of every lasting object. */
+  objects: string[];
+  /**
+   * Objects a Helm uninstall keeps by design: those annotated `helm.sh/resource-policy: keep` (Istio's
+   * CRDs, whose deletion would delete every Istio object in the cluster), and the API services the
+   * API server registers for their groups.
+   */
+  keptByDesign: string[];
+}
+
+function keptOnUninstall(item: Record<string, unknown>): boolean {
+  const metadata = (item.metadata ?? {}) as { annotations?: Record<string, string>; labels?: Record<string, string> };
+  return (
+    metadata.annotations?.["helm.sh/resource-policy"] === "keep" ||
+    metadata.labels?.["kube-aggregator.kubernetes.io/automanaged"] !== undefined
+  );
+}
+
+export async function snapshot(api: KubeApi): Promise<Snapshot> {
+  const objects: string[] = [];
+  const keptByDesign: string[] = [];
   for (const resource of await apiResources(api)) {
     if (ephemeralKinds.has(resource.kind)) continue;
     for (const item of await api.list(collectionPath(resource))) {
       const metadata = (item.metadata ?? {}) as { name?: string; namespace?: string };
-      keys.push(objectKey(resource.groupVersion, resource.kind, metadata.namespace, metadata.name ?? "?"));
+      const key = objectKey(resource.groupVersion, resource.kind, metadata.namespace, metadata.name ?? "?");
+      objects.push(key);
+      if (keptOnUninstall(item)) keptByDesign.push(key);
     }
   }
-  return keys.sort();
+  return { objects: objects.sort(), keptByDesign: keptByDesign.sort() };
 }
 
 export function objectKey(groupVersion: string, kind: string, namespace: string | undefined, name: string): string {
   return `${groupVersion} ${kind} ${namespace ? `${namespace}/` : ""}${name}`;
 }
 
-/** What `after` holds that `before` did not. */
-export function leftovers(before: readonly string[], after: readonly string[]): string[] {
+/** What `after` holds that `before` did not: left behind, or kept by design (see {@link Snapshot.keptByDesign}). */
+export function leftovers(before: readonly string[], after: Snapshot): { left: string[]; keptByDesign: string[] } {
   const existed = new Set(before);
-  return after.filter((key) => !existed.has(key));
+  const added = after.objects.filter((key) => !existed.has(key));
+  const kept = new Set(after.keptByDesign);
+  return { left: added.filter((key) => !kept.has(key)), keptByDesign: added.filter((key) => kept.has(key)) };
 }

@@ -38,10 +38,13 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-/** True when the counts report no operation other than `same` (unknown counts are not). */
+/** The operations that change nothing: `same`, and `read`, which every run of a stack reference reports. */
+export const unchangingOps: readonly string[] = ["same", "read"];
+
+/** True when the counts report no operation that changes something (unknown counts are not). */
 export function onlySame(changes: OpCounts | undefined): boolean {
   if (!changes) return false;
-  return Object.entries(changes).every(([op, count]) => op === "same" || !count);
+  return Object.entries(changes).every(([op, count]) => unchangingOps.includes(op) || !count);
 }
 
 interface UpOptions {

@@ -350,6 +350,7 @@ describe("up", () => {
     assert.equal(onlySame(undefined), false);
     assert.equal(onlySame({}), true);
     assert.equal(onlySame({ same: 3, update: 0 }), true);
+    assert.equal(onlySame({ same: 3, read: 2 }), true, "a stack reference's read changes nothing");
     assert.equal(onlySame({ same: 3, update: 1 }), false);
   });
 
