@@ -12,7 +12,7 @@ import { formatDuration } from "../orchestrator/summary";
 import { destroyKept, rehearse, type RehearsalReport, stopRunningCommands } from "./lifecycle";
 import { rehearsalNamespaces, removeMemberNetwork, memberNetwork } from "./network";
 import { readProcessRecords, stopProcesses } from "./processes";
-import { buildToolchain } from "./toolchain/build";
+import { buildToolchain, toolchainStatus } from "./toolchain/build";
 
 const usage = `Usage: npm run rehearse -- [options] | --build | destroy | down
 
@@ -43,7 +43,9 @@ function writeEnvFile(report: RehearsalReport): void {
   const project = path.join(workRoot, "project");
   const lines = [
     "# The kept rehearsal: source this file, then run npm run mesh or pulumi in .rehearsal/project.",
-    `export PATH=${JSON.stringify(`${path.join(workRoot, "..", "node_modules", ".bin")}:$PATH`)}`,
+    // The toolchain's pulumi first, so that nothing installs or downloads another.
+    `export PATH=${JSON.stringify(`${path.join(toolchainStatus().dir, "bin")}:${path.join(repoRoot, "node_modules", ".bin")}:$PATH`)}`,
+    "export BURSTMESH_NO_CLI_INSTALL=1",
     `export PULUMI_HOME=${JSON.stringify(path.join(workRoot, "pulumi-home"))}`,
     `export PULUMI_BACKEND_URL=${JSON.stringify(`file://${path.join(workRoot, "state")}`)}`,
     "export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
