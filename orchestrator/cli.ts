@@ -12,6 +12,7 @@ import { COMMANDS } from "./commands";
 import type { CommandOption, Invocation, MeshCommand } from "./commands/command";
 import { DEFAULT_MAX_PASSES } from "./commands/up";
 import { checkSecretsProviders, selectStacks, stackOrder } from "./discovery";
+import { fileEngineLogs } from "./engineLogs";
 import { errorMessage } from "./errors";
 import { providePassphrase } from "./passphrase";
 import type { Log, MeshPlan, MeshWorkspace } from "./ports";
@@ -37,6 +38,7 @@ Options:
   --stacks a,b,c    Only these stacks (default: every Pulumi.<stack>.yaml in the repository root;
                     the one with 'burstmesh:role: trust' is the trust stack, the others are clusters).
   --max-passes N    Most cluster passes 'up' runs before giving up (default ${DEFAULT_MAX_PASSES}).
+  -v, --verbose     Stream the engine's output (by default it goes to .mesh-logs/<stack>.log).
   --json            validate: print the findings as JSON; preview, up: end with a one-line JSON
                     summary (each stack's changes, and for up every update and the passes).
   --yes             Deploy or destroy without asking (required for up and destroy when not run
@@ -72,6 +74,8 @@ export interface CliDeps {
   confirm?(question: string): Promise<boolean>;
   /** Reads a line without echoing it; undefined when there is no terminal to ask on. */
   askHidden?(prompt: string): Promise<string>;
+  /** Where each stack's raw engine output goes (one file per stack); undefined streams it, as `--verbose` does. */
+  engineLogDir?: string;
 }
 
 function defaultDeps(): CliDeps {
@@ -86,6 +90,7 @@ function defaultDeps(): CliDeps {
     workspace: async (options) => new (await import("./workspace")).AutomationWorkspace(options),
     confirm: onTerminal ? confirmOnTerminal : undefined,
     askHidden: onTerminal ? askHiddenOnTerminal : undefined,
+    engineLogDir: path.resolve(__dirname, "..", ".mesh-logs"),
   };
 }
 
@@ -112,6 +117,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
         stacks: { type: "string" },
         "max-passes": { type: "string" },
         json: { type: "boolean" },
+        verbose: { type: "boolean", short: "v" },
         yes: { type: "boolean", short: "y" },
         help: { type: "boolean", short: "h" },
       },
@@ -120,7 +126,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false };
+  if (values.help) return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false, verbose: false };
   if (positionals.length !== 1)
     throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
   const command = commandNamed(positionals[0]);
@@ -145,7 +151,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     if (stacks.length === 0) throw new UsageError("--stacks needs at least one stack name");
   }
   if (values.json) requireAccepted(command, "json");
-  return { command: command.name, help: false, stacks, maxPasses, yes: !!values.yes, json: !!values.json };
+  return { command: command.name, help: false, stacks, maxPasses, yes: !!values.yes, json: !!values.json, verbose: !!values.verbose };
 }
 
 /** Runs one command; resolves with the process exit code. */
@@ -239,7 +245,11 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
       pulumiCommand,
       envVars: { ...backend.envVars, ...passphrase },
     });
-    return await command.run({ workspace, log, plan, confirm: deps.confirm }, invocation);
+    const runLog: Log =
+      deps.engineLogDir && !invocation.verbose
+        ? { out: (line) => log.out(line), err: (line) => log.err(line), engineLog: fileEngineLogs(deps.engineLogDir, log) }
+        : log;
+    return await command.run({ workspace, log: runLog, plan, confirm: deps.confirm }, invocation);
   } catch (err) {
     // LayoutError, StackFailedError, NotConvergedError: the message names the stack(s) and the cause.
     log.err(`error: ${errorMessage(err)}`);

@@ -64,6 +64,17 @@ export interface MeshWorkspace {
 export interface Log {
   out(line: string): void;
   err(line: string): void;
+  /**
+   * Where a stack's raw engine output goes instead of the screen (a log file per stack); without it
+   * the output streams to `out` and `err`, each line prefixed with the stack (`--verbose`).
+   */
+  engineLog?(stack: string): EngineLog;
+}
+
+/** A stack's raw engine output, kept apart from the progress lines. */
+export interface EngineLog {
+  streams: OperationStreams;
+  close(): void;
 }
 
 export interface MeshPlan {

@@ -16,6 +16,7 @@ export interface Invocation {
   maxPasses: number;
   yes: boolean;
   json: boolean;
+  verbose: boolean;
 }
 
 /** What a command runs against, once the CLI, the backend and the passphrase are settled. */

@@ -7,8 +7,16 @@ import { errorMessage, StackFailedError, type StackFailure } from "../errors";
 import type { Log, MeshPlan, MeshWorkspace, OperationStreams, StackHandle } from "../ports";
 import { PrefixedLines } from "../summary";
 
-/** Runs `operation` with its stdout/stderr printed line by line, prefixed `[stack]`. */
+/** Runs `operation` with its stdout/stderr in the stack's engine log, or else printed line by line, prefixed `[stack]`. */
 export async function streamed<T>(log: Log, stack: string, operation: (streams: OperationStreams) => Promise<T>): Promise<T> {
+  const engine = log.engineLog?.(stack);
+  if (engine) {
+    try {
+      return await operation(engine.streams);
+    } finally {
+      engine.close();
+    }
+  }
   const out = new PrefixedLines(`[${stack}]`, (l) => log.out(l));
   const err = new PrefixedLines(`[${stack}]`, (l) => log.err(l));
   try {

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { LOCAL_STATE_DIR } from "../../orchestrator/backend";
 import { CliDeps, main, parseCommandLine, USAGE } from "../../orchestrator/cli";
@@ -100,7 +101,27 @@ describe("cli", () => {
       maxPasses: 6,
       yes: false,
       json: false,
+      verbose: false,
     });
+  });
+
+  it("keeps each stack's engine output in its own log file, printing the path once, and streams it with --verbose", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-engine-logs-"));
+    try {
+      const quiet = deps(twoClusterMesh(), { engineLogDir: dir });
+      assert.equal(await main(["up", "--yes"], quiet), 0);
+      assert.ok(!quiet.log.all.includes("Updating (eks)"), "the engine's output is not on the screen");
+      assert.equal(quiet.log.lines.filter((line) => line.startsWith("[eks] engine output: ")).length, 1);
+      assert.match(
+        fs.readFileSync(path.join(dir, "eks.log"), "utf8"),
+        /Previewing update \(eks\)[\s\S]*Updating \(eks\)[\s\S]*Updating \(eks\)/,
+      );
+      const verbose = deps(twoClusterMesh(), { engineLogDir: dir });
+      assert.equal(await main(["up", "--yes", "--verbose"], verbose), 0);
+      assert.match(verbose.log.all, /\[eks\] Updating \(eks\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reports unknown stacks with the known ones", async () => {
