@@ -170,7 +170,7 @@ function readProjectFileOf(root: string): ReturnType<typeof readProjectFile> {
 }
 
 /** A project config key as written in a stack file (`<project>:key`, or the bare key). */
-function setting(config: Record<string, unknown>, project: string, key: string): unknown {
+export function setting(config: Record<string, unknown>, project: string, key: string): unknown {
   return config[`${project}:${key}`] ?? config[key];
 }
 

@@ -5,7 +5,7 @@
  */
 import { checkConfig, readStackFileConfig, secretsInClearText, type StackConfig } from "../config";
 import { isRecord } from "../config/fields";
-import { discoverStacks, LayoutError, type MeshLayout, type Selection, selectStacks, stackOrder } from "./discovery";
+import { discoverStacks, LayoutError, type MeshLayout, type Selection, selectStacks, setting, stackOrder } from "./discovery";
 
 /** One problem to fix, in the stack file it belongs to (none for the project or the layout). */
 interface Finding {
@@ -71,9 +71,7 @@ function escape(text: string): string {
 
 /** The settings the checks across stacks read, as each stack declares them (its file, else Pulumi.yaml). */
 function declared(layout: MeshLayout, stack: string, key: string): unknown {
-  const config = layout.files[stack]!.config;
-  const fullKey = `${layout.project}:${key}`;
-  return config[fullKey] ?? config[key] ?? layout.defaults[fullKey];
+  return setting(layout.files[stack]!.config, layout.project, key) ?? layout.defaults[`${layout.project}:${key}`];
 }
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : []);

@@ -1,16 +1,12 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { strict as assert } from "node:assert";
-import { ConfigError, loadConfig, type RawConfig } from "../../config";
+import { ConfigError, loadConfig, type RawConfig, readStackFileConfig } from "../../config";
 
 export const repoRoot = path.join(__dirname, "..", "..");
 
 /** The config of `Pulumi.<stack>.yaml`, encoded as the engine hands it to a program. */
 export function stackFileConfig(stack: string): Record<string, string> {
-  const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
-  const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
-  return encodeConfig(config);
+  return readStackFileConfig(path.join(repoRoot, `Pulumi.${stack}.yaml`)).raw;
 }
 
 /** Encodes plain values the way the engine does: strings as they are, everything else as JSON. */
