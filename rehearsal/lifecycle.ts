@@ -20,9 +20,10 @@ import {
   type StateResource,
 } from "./checks";
 import { startMember, type RunningMember } from "./controlPlane";
+import { checkIstiods, startIstiods } from "./istiod";
 import { createMemberNetwork, memberNetwork, removeMemberNetwork } from "./network";
 import { ProcessGroup } from "./processes";
-import { leftovers, snapshot } from "./snapshot";
+import { istiodNamespaceCopies, leftovers, snapshot } from "./snapshot";
 import { memberStackConfig, rehearsalMemberNames, rehearsalTrustStack, type RehearsalSettings, trustStackConfig } from "./stacks";
 import { KubeApi } from "./kubeApi";
 import { createStack, createWorkdir, installPlugin, lockedVersion, openWorkdir, pulumi, type Workdir } from "./workdir";
@@ -261,6 +262,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       }
     });
 
+    const istiods = await timed("istiod for every member", () => startIstiods({ members, bin, workRoot: options.workRoot, processes }));
+
     await timed("checks", async () => {
       const secrets: Record<string, string> = { "the stacks' passphrase": workdir.passphrase };
       for (const member of members) {
@@ -278,12 +281,16 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       }
       const rootCertPem = (await pulumi(workdir, ["stack", "output", "rootCertPem", "--stack", rehearsalTrustStack])).trim();
       report.checks.push(await checkCacerts(members, rootCertPem));
+      const networks = members.map((m) => ({ member: m.name, network: `network-${m.name}`, gatewayAddress: m.network.memberAddress }));
+      report.checks.push(...(await checkIstiods(istiods, members, networks, rootCertPem)));
       report.checks.push(checkStateHoldsNoSecret(workdir.state, secrets));
     });
 
     if (options.keep) {
       options.say(`kept: the control planes run, the state is in ${workdir.state}; 'npm run rehearse -- destroy' tears the mesh down`);
     } else {
+      // istiod writes into the members as it runs; it stops first, as the uninstall of its release would stop it.
+      await processes.stop(istiods.map((istiod) => istiod.process));
       report.leftovers = await tearDown(workdir, members, before, report, timed);
     }
     report.ok = report.checks.every((check) => check.ok);
@@ -355,13 +362,14 @@ async function tearDown(
   }
   const remaining = Object.entries(left).filter(([, keys]) => keys.length > 0);
   const keptCrds = kept.filter((key) => key.includes(" CustomResourceDefinition ")).length;
+  const keptCopies = kept.filter((key) => istiodNamespaceCopies.some((name) => key.endsWith(`/${name}`))).length;
   report.checks.push({
     name: "destroy leaves nothing burstmesh created",
     ok: remaining.length === 0,
     detail:
       remaining.length > 0
         ? remaining.map(([name, keys]) => `${name}: ${keys.join(", ")}`).join("; ")
-        : `every member as before up, but for Istio's ${keptCrds} CRDs, which the base chart keeps on uninstall by design (README, "Teardown")`,
+        : `every member as before up, but for Istio's ${keptCrds} CRDs, which the base chart keeps on uninstall by design (README, "Teardown"), and ${keptCopies} ConfigMaps istiod left in namespaces that outlive the mesh (${istiodNamespaceCopies.join(", ")})`,
   });
   const stacks = [rehearsalTrustStack, ...members.map((m) => m.name)];
   const nonEmpty: string[] = [];

@@ -78,11 +78,16 @@ export class ProcessGroup {
     name: string,
     command: string,
     args: readonly string[],
-    options: { log: string; env?: NodeJS.ProcessEnv; wrapper?: string[] },
+    options: { log: string; env?: NodeJS.ProcessEnv; wrapper?: string[]; cwd?: string },
   ): void {
     const out = fs.openSync(options.log, "a");
     const [program, ...programArgs] = [...(options.wrapper ?? []), command, ...args];
-    const child = spawn(program!, programArgs, { stdio: ["ignore", out, out], env: options.env ?? process.env, detached: true });
+    const child = spawn(program!, programArgs, {
+      stdio: ["ignore", out, out],
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      detached: true,
+    });
     fs.closeSync(out);
     if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
     child.unref();
@@ -97,6 +102,14 @@ export class ProcessGroup {
       const tail = fs.existsSync(record.log) ? fs.readFileSync(record.log, "utf8").trim().split("\n").slice(-8).join("\n") : "";
       throw new Error(`${record.name} (pid ${record.pid}) has stopped; the end of ${record.log}:\n${tail}`);
     }
+  }
+
+  /** Stops the named processes, keeping the others (and their records) running. */
+  async stop(names: readonly string[]): Promise<void> {
+    const stopping = this.records.filter((record) => names.includes(record.name));
+    await stopProcesses(stopping);
+    this.records.splice(0, this.records.length, ...this.records.filter((record) => !stopping.includes(record)));
+    fs.writeFileSync(this.recordFile, JSON.stringify(this.records, null, 2));
   }
 
   async stopAll(): Promise<void> {

@@ -48,16 +48,24 @@ export interface Snapshot {
   objects: string[];
   /**
    * Objects a Helm uninstall keeps by design: those annotated `helm.sh/resource-policy: keep` (Istio's
-   * CRDs, whose deletion would delete every Istio object in the cluster), and the API services the
-   * API server registers for their groups.
+   * CRDs, whose deletion would delete every Istio object in the cluster), the API services the
+   * API server registers for their groups, and the {@link istiodNamespaceCopies} istiod leaves in
+   * namespaces that outlive the mesh.
    */
   keptByDesign: string[];
 }
 
-function keptOnUninstall(item: Record<string, unknown>): boolean {
-  const metadata = (item.metadata ?? {}) as { annotations?: Record<string, string>; labels?: Record<string, string> };
+/**
+ * What istiod writes into every namespace as it runs: its root and its revocation list. No chart owns
+ * these copies, so no uninstall removes those in namespaces that outlive the mesh.
+ */
+export const istiodNamespaceCopies: readonly string[] = ["istio-ca-root-cert", "istio-ca-crl"];
+
+function keptOnUninstall(kind: string, item: Record<string, unknown>): boolean {
+  const metadata = (item.metadata ?? {}) as { name?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
   return (
     metadata.annotations?.["helm.sh/resource-policy"] === "keep" ||
+    (kind === "ConfigMap" && istiodNamespaceCopies.includes(metadata.name ?? "")) ||
     metadata.labels?.["kube-aggregator.kubernetes.io/automanaged"] !== undefined
   );
 }
@@ -71,7 +79,7 @@ export async function snapshot(api: KubeApi): Promise<Snapshot> {
       const metadata = (item.metadata ?? {}) as { name?: string; namespace?: string };
       const key = objectKey(resource.groupVersion, resource.kind, metadata.namespace, metadata.name ?? "?");
       objects.push(key);
-      if (keptOnUninstall(item)) keptByDesign.push(key);
+      if (keptOnUninstall(resource.kind, item)) keptByDesign.push(key);
     }
   }
   return { objects: objects.sort(), keptByDesign: keptByDesign.sort() };
