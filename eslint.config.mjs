@@ -4,6 +4,12 @@ import pulumi from "@pulumi/eslint-plugin";
 import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
+/**
+ * The files the type-aware Pulumi rules lint: the program only (the tests would double the cost and
+ * create no resources). scripts/check.ts hands these files the program its type-check built.
+ */
+export const typeAwareFiles = ["index.ts", "components/**/*.ts", "config/**/*.ts"];
+
 export default defineConfig(
   {
     // ESLint already skips node_modules at every level; bin/ is the tsc output directory.
@@ -25,9 +31,8 @@ export default defineConfig(
   },
   {
     // The Pulumi rules catch an Output interpolated into a string ("Calling [toString] on an
-    // [Output<T>] is not supported"). They need type information, so only the program is linted
-    // with it (the tests would double the cost and create no resources).
-    files: ["index.ts", "components/**/*.ts", "config/**/*.ts"],
+    // [Output<T>] is not supported"). They need type information.
+    files: typeAwareFiles,
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       "@pulumi/no-output-in-template-literal": "error",

@@ -2,7 +2,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import { ChartSources, ClusterSettings, clusterRegion, loadConfig, MeshSettings, StackConfig } from "./config";
-import { AksCluster } from "./components/clusters/aksCluster";
+import { AksCluster, refuseNodePoolChange } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
 import { ExistingCluster } from "./components/clusters/existingCluster";
 import { MemberCluster } from "./components/clusters/memberCluster";
@@ -23,6 +23,7 @@ import { RemoteSecret } from "./components/mesh/remoteSecret";
 import { refuseRootReplacement, SharedCA } from "./components/trust/sharedCa";
 import {
   clusterStackOutputs,
+  lastClusterDeployment,
   lastRootCertPem,
   PublishedPeer,
   readPeers,
@@ -45,8 +46,11 @@ async function trustStack(mesh: MeshSettings) {
 /** A cluster stack: one member cluster, its Istio primary, its links to the peers, its services. */
 async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const { mesh, cluster, services, drill, observability, chartSources } = config;
+  const last = await lastClusterDeployment();
+  const aksNodePool = cluster.cloud === "azure" ? { vmSize: cluster.nodePool.vmSize, diskSizeGb: cluster.nodePool.diskSizeGb } : undefined;
+  if (aksNodePool) refuseNodePoolChange(last.aksNodePool, aksNodePool);
   const cacerts = await readTrustBundle(mesh.trustStack, cluster.clusterName);
-  const peers = await readPeers(cluster.peers);
+  const peers = await readPeers(cluster.peers, last.linkedPeers);
   // Peers' addresses are not secret, though the meshPeer outputs they come from are.
   const peerEgress = pulumi.unsecret(pulumi.all(peers.map(({ peer }) => peer)).apply(peerEgressCidrs));
 
@@ -55,7 +59,6 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const istio = new IstioPrimary("istio", {
     provider,
     apiProvider: member.apiProvider,
-    hpaDependencies: member.hpaDependencies,
     istioVersion: mesh.istioVersion,
     chartSources,
     meshId: mesh.meshId,
@@ -64,9 +67,9 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     network: cluster.network,
     cacerts,
   });
-  const afterIstio = { dependsOn: istio.ready };
-  // What has an HPA comes after the metrics it scales on, too.
-  const withHpa = { dependsOn: [istio.ready, ...member.hpaDependencies] };
+  // Each waits for what it needs of the mesh (docs/architecture.md, "What waits for what"); nothing waits
+  // for metrics-server, since an HPA is created without metrics and scales once they come.
+  const workloads = { dependsOn: istio.readyForWorkloads };
   const gateway = new EastWestGateway(
     "eastwest",
     {
@@ -78,18 +81,18 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
       nodePortAddress: cluster.cloud === "existing" && cluster.gatewayService === "NodePort" ? cluster.gatewayAddress : undefined,
       sourceRanges: peerEgress.apply((egress) => gatewaySourceRanges(egress, cluster.gatewayAllowedCidrs)),
     },
-    withHpa,
+    { dependsOn: istio.ready },
   );
-  const reader = new ReaderToken("reader", { provider }, afterIstio);
+  const reader = new ReaderToken("reader", { provider }, { dependsOn: istio.base });
   for (const { name, peer } of peers) {
-    new RemoteSecret(`peer-${name}`, { provider, peerName: name, peer }, afterIstio);
+    new RemoteSecret(`peer-${name}`, { provider, peerName: name, peer }, { dependsOn: istio.istioSystem });
   }
 
   const region = clusterRegion(cluster);
   const overflow = Object.fromEntries(
     services.map((service) => [
       service.name,
-      new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, withHpa),
+      new OverflowService(service.name, { provider, service, clusterName: cluster.clusterName, region }, workloads),
     ]),
   );
   const drilled = drillTarget(services, drill, cluster.clusterName);
@@ -97,11 +100,13 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     new OverflowDrill(
       `${drilled.name}-drill`,
       { provider, service: drilled, drill, livePanel: livePanel(drilled.name) },
-      { dependsOn: Object.values(overflow) },
+      // It loads the drilled service's running pods; no other service's.
+      { dependsOn: [overflow[drilled.name]!] },
     );
   }
 
-  const kialiToken = observability.enabled ? observe(config, provider, peers, afterIstio) : undefined;
+  // Off the path of the services and the drill: they need nothing of observability.
+  const kialiToken = observability.enabled ? observe(config, provider, peers, workloads) : undefined;
 
   return clusterStackOutputs({
     cluster: { clusterName: cluster.clusterName, cloud: cluster.cloud, region, network: cluster.network },
@@ -112,19 +117,21 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     services: overflow,
     kialiToken,
     linkedPeers: peers.map(({ name }) => name),
+    aksNodePool,
   });
 }
 
 /**
  * Observability: a Prometheus in every member; in the observer, Grafana and Kiali over the federated
  * view; in every other member, the read-only account the observer's Kiali uses (its token is returned
- * for this stack's outputs).
+ * for this stack's outputs). What runs pods comes after `workloads` (the namespace is sidecar-injected);
+ * each waits for the namespace through `prometheus.namespace`, and none for another's release.
  */
 function observe(
   config: Extract<StackConfig, { role: "cluster" }>,
   provider: k8s.Provider,
   peers: PublishedPeer[],
-  afterIstio: pulumi.ComponentResourceOptions,
+  workloads: pulumi.ComponentResourceOptions,
 ): pulumi.Output<string> | undefined {
   const { mesh, cluster, services, observability, chartSources } = config;
   const { clusterName, cloud } = cluster;
@@ -139,11 +146,10 @@ function observe(
       intermediateCertValidityHours: mesh.intermediateCertValidityHours,
       chartSources,
     },
-    afterIstio,
+    workloads,
   );
-  const afterPrometheus = { dependsOn: [prometheus] };
   if (clusterName !== observability.observer) {
-    return new KialiRemoteAccess("kiali-access", { provider, namespace: prometheus.namespace, chartSources }, afterPrometheus).token;
+    return new KialiRemoteAccess("kiali-access", { provider, namespace: prometheus.namespace, chartSources }).token;
   }
   const remoteClusters = peers.flatMap(({ name, peer, kialiToken }) => (kialiToken ? [{ name, peer, kialiToken }] : []));
   new Observer(
@@ -161,7 +167,7 @@ function observe(
       remoteClusters,
       chartSources,
     },
-    afterPrometheus,
+    workloads,
   );
   return undefined;
 }

@@ -94,6 +94,17 @@ interface ClusterStackOutputs {
    * publishing fails the stack rather than losing its remote secret.
    */
   linkedPeers: string[];
+  /**
+   * An AKS member's system node pool as deployed, in what AKS fixes when it creates a pool: its next
+   * run refuses a change of either (see `refuseNodePoolChange`). Only AKS members publish it.
+   */
+  aksNodePool?: AksNodePool;
+}
+
+/** What AKS cannot change on an existing node pool, of what config sets. */
+export interface AksNodePool {
+  vmSize: string;
+  diskSizeGb: number;
 }
 
 /** What a stack program returns for outputs `T`: each output as a value, promise or Output. */
@@ -116,6 +127,7 @@ export const clusterOutputNames = {
   services: "services",
   kialiToken: "kialiToken",
   linkedPeers: "linkedPeers",
+  aksNodePool: "aksNodePool",
 } as const satisfies NamesOf<ClusterStackOutputs>;
 
 /** The outputs each kind of stack publishes as Pulumi secrets; every other output is in the clear. */
@@ -127,7 +139,7 @@ export const secretOutputs = {
 /** The outputs a stack of each kind publishes only in some configurations (the `?` fields above). */
 export const optionalOutputs = {
   trust: [],
-  cluster: ["kialiToken"],
+  cluster: ["kialiToken", "aksNodePool"],
 } as const satisfies { trust: readonly (keyof TrustStackOutputs)[]; cluster: readonly (keyof ClusterStackOutputs)[] };
 
 /** The trust stack's outputs, from its certificate authority. */
@@ -153,6 +165,8 @@ interface ClusterStackParts {
   kialiToken?: pulumi.Input<string>;
   /** The peers this stack links, each with a remote secret. */
   linkedPeers: readonly string[];
+  /** An AKS member's system node pool. */
+  aksNodePool?: AksNodePool;
 }
 
 /** A cluster stack's outputs, from its cluster, gateway, reader token and services. */
@@ -182,6 +196,7 @@ export function clusterStackOutputs(parts: ClusterStackParts) {
     services: pulumi.output(serviceSummaries) as pulumi.Output<Record<string, ServiceSummary>>,
     ...(parts.kialiToken === undefined ? {} : { kialiToken: pulumi.secret(parts.kialiToken) }),
     linkedPeers: [...parts.linkedPeers],
+    ...(parts.aksNodePool === undefined ? {} : { aksNodePool: parts.aksNodePool }),
   } satisfies Published<ClusterStackOutputs>;
 }
 
@@ -228,12 +243,11 @@ export interface PublishedPeer {
 /**
  * The peers that have published their mesh outputs. A peer this stack has never linked is skipped
  * with a log line on the mesh's first bootstrap: this stack deploys without it and picks it up on
- * its next `up`. A peer it has linked before (its last `linkedPeers`) must still publish: skipping it
- * would delete its remote secret and quietly cut the mesh in two, so the run fails instead, before
- * anything changes. Removing a peer is an edit of `burstmesh:peers`.
+ * its next `up`. A peer it has linked before (`linkedBefore`, its last `linkedPeers`) must still
+ * publish: skipping it would delete its remote secret and quietly cut the mesh in two, so the run
+ * fails instead, before anything changes. Removing a peer is an edit of `burstmesh:peers`.
  */
-export async function readPeers(peers: readonly string[]): Promise<PublishedPeer[]> {
-  const linkedBefore = await lastLinkedPeers();
+export async function readPeers(peers: readonly string[], linkedBefore: readonly string[]): Promise<PublishedPeer[]> {
   const published: PublishedPeer[] = [];
   const missing: string[] = [];
   const name = clusterOutputNames.meshPeer;
@@ -266,26 +280,43 @@ export async function readPeers(peers: readonly string[]): Promise<PublishedPeer
   return published;
 }
 
-/** The peers this stack linked on its last deployment; none before its first. */
-async function lastLinkedPeers(): Promise<string[]> {
-  const linked = await lastOwnOutput(clusterOutputNames.linkedPeers);
-  return Array.isArray(linked) ? linked.filter((peer): peer is string => typeof peer === "string") : [];
+/** What a cluster stack's last deployment published for its own next run; nothing before its first. */
+interface LastClusterDeployment {
+  linkedPeers: string[];
+  aksNodePool?: AksNodePool;
+}
+
+/** This cluster stack's {@link LastClusterDeployment}. */
+export async function lastClusterDeployment(): Promise<LastClusterDeployment> {
+  const self = ownLastOutputs();
+  const linked = await lastOutput(self, clusterOutputNames.linkedPeers);
+  const pool = (await lastOutput(self, clusterOutputNames.aksNodePool)) as Partial<AksNodePool> | undefined;
+  return {
+    linkedPeers: Array.isArray(linked) ? linked.filter((peer): peer is string => typeof peer === "string") : [],
+    ...(typeof pool?.vmSize === "string" && typeof pool.diskSizeGb === "number"
+      ? { aksNodePool: { vmSize: pool.vmSize, diskSizeGb: pool.diskSizeGb } }
+      : {}),
+  };
 }
 
 /** The root certificate this trust stack published on its last deployment; none before its first. */
 export async function lastRootCertPem(): Promise<string | undefined> {
-  const published = await lastOwnOutput(trustOutputNames.rootCertPem);
+  const published = await lastOutput(ownLastOutputs(), trustOutputNames.rootCertPem);
   return typeof published === "string" ? published : undefined;
 }
 
 /**
- * One of this stack's own outputs as its last deployment left it (a stack reference to itself reads
- * the outputs of its last update, the one running now has not written them yet); undefined before
- * its first. A stack reads one output of its own at most: the reference's name is fixed.
+ * A stack reference to this stack itself, which reads the outputs of its last update (the one
+ * running now has not written them yet). Its name is fixed, so a run makes one and reads every
+ * output it needs of its own through it.
  */
-async function lastOwnOutput(name: string): Promise<unknown> {
-  const self = new pulumi.StackReference("self", { name: qualifiedStackName(pulumi.getStack()) });
-  const details = await self.getOutputDetails(name);
+function ownLastOutputs(): pulumi.StackReference {
+  return new pulumi.StackReference("self", { name: qualifiedStackName(pulumi.getStack()) });
+}
+
+/** One output of a stack; undefined when the stack has not published it. */
+async function lastOutput(reference: pulumi.StackReference, name: string): Promise<unknown> {
+  const details = await reference.getOutputDetails(name);
   return details.value ?? details.secretValue;
 }
 

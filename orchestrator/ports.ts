@@ -3,6 +3,7 @@
  * tests with an in-memory fake, so the commands run the same against both.
  */
 import type { StackConfig } from "../config";
+import type { LongestChain } from "../model/dependencyChain";
 import type { Selection } from "./discovery";
 
 /** Resource operation counts of an update or preview (`create`, `update`, `same`, ...). */
@@ -26,6 +27,8 @@ export interface UpOutcome {
   /** Undefined when the backend did not report counts. */
   changes?: OpCounts;
   outputs: StackOutputs;
+  /** The update's longest chain of resources that waited for one another, in milliseconds; undefined when unknown. */
+  chain?: LongestChain;
 }
 
 export interface PreviewOutcome {

@@ -2,6 +2,7 @@
  * The text the commands print about stacks and their changes, in one place so that up's progress,
  * its summary, preview's summary and status describe the same changes in the same words.
  */
+import type { LongestChain } from "../model/dependencyChain";
 import { type Selection, stackOrder } from "./discovery";
 import type { LastUpdate, Log, OpCounts } from "./ports";
 
@@ -58,11 +59,20 @@ export interface UpdateRecord {
   changes?: OpCounts;
   failed: boolean;
   durationMs: number;
+  /** The update's longest chain of resources that waited for one another, in milliseconds, when known. */
+  chain?: LongestChain;
+}
+
+/** `eks-eks (Cluster) 9m 41s → eks-nodes (NodeGroup) 2m 12s`: each link's name, the last part of its type, its time. */
+function describeChain(chain: LongestChain): string {
+  return chain.links.map((link) => `${link.name} (${link.type.split(":").pop()}) ${formatDuration(link.duration)}`).join(" → ");
 }
 
 /**
  * The end of `up`: one line per stack with each update's changes and duration (and their total when
- * there were several), then the time from the start to the converged mesh, or that it stopped.
+ * there were several), then each stack's longest chain of resources that waited for one another (of
+ * the update where it was longest, when the updates measured one), then the time from the start to the
+ * converged mesh, or that it stopped.
  */
 export function printUpSummary(
   log: Log,
@@ -83,6 +93,18 @@ export function printUpSummary(
     });
     const total = own.length > 1 ? `; ${formatDuration(own.reduce((sum, u) => sum + u.durationMs, 0))} in all` : "";
     log.out(`  ${stack.padEnd(width)}  ${parts.join("; ")}${total}`);
+  }
+  // Each stack's longest chain, of its update where it was longest (a fresh stack's first pass).
+  const chains = stacks.flatMap((stack) => {
+    const measured = updates.flatMap((u) => (u.stack === stack && u.chain?.links.length ? [{ pass: u.pass, chain: u.chain }] : []));
+    // A stable sort: of equally long chains, the earlier pass's.
+    const longest = measured.sort((a, b) => b.chain.total - a.chain.total)[0];
+    return longest ? [{ stack, ...longest }] : [];
+  });
+  if (chains.length > 0) log.out("longest chain of each stack (what waited for what):");
+  for (const { stack, pass, chain } of chains) {
+    const when = pass === 0 ? "" : `pass ${pass}, `;
+    log.out(`  ${stack.padEnd(width)}  ${when}${formatDuration(chain.total)}: ${describeChain(chain)}`);
   }
   const elapsed = formatDuration(elapsedMs);
   if (passesRun === undefined) log.out(`up stopped ${elapsed} after it started, before the mesh converged`);

@@ -4,8 +4,10 @@
  */
 import * as path from "node:path";
 import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
-import type { LocalWorkspaceOptions, OpMap, OutputMap, PulumiCommand, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { EngineEvent, LocalWorkspaceOptions, OpMap, OutputMap, PulumiCommand, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { LongestChain } from "../model/dependencyChain";
 import type { LastUpdate, MeshWorkspace, OpCounts, OperationStreams, PreviewOutcome, StackHandle, StackOutputs, UpOutcome } from "./ports";
+import { runChain, stepDurations } from "./runChain";
 
 /** What the workspace needs to reach the stacks. */
 export interface WorkspaceOptions {
@@ -51,11 +53,27 @@ class AutomationStack implements StackHandle {
   }
 
   async up(streams: OperationStreams): Promise<UpOutcome> {
+    // Only the step events: when each resource's step began and ended.
+    const steps: EngineEvent[] = [];
+    const onEvent = (event: EngineEvent) => void ((event.resourcePreEvent || event.resOutputsEvent) && steps.push(event));
     try {
-      const result = await this.stack.up({ onOutput: streams.onOutput, onError: streams.onError, policyPacks: [policyPack] });
-      return { changes: counts(result.summary?.resourceChanges), outputs: plainOutputs(result.outputs) };
+      const result = await this.stack.up({ onOutput: streams.onOutput, onError: streams.onError, onEvent, policyPacks: [policyPack] });
+      return { changes: counts(result.summary?.resourceChanges), outputs: plainOutputs(result.outputs), chain: await this.chain(steps) };
     } catch (err) {
       throw conciseError(err);
+    }
+  }
+
+  /**
+   * The update's longest chain, from its step events and the dependencies in the state it left.
+   * Undefined when the state cannot be exported: the chain is a report on an update that succeeded,
+   * and no reason to fail it.
+   */
+  private async chain(steps: readonly EngineEvent[]): Promise<LongestChain | undefined> {
+    try {
+      return runChain((await this.stack.exportStack()).deployment, stepDurations(steps));
+    } catch {
+      return undefined;
     }
   }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Usage: npm test (bash scripts/test.sh [--help])
 #
-# The strict type-check, the lint, the formatting check and the mocha suite, side by side (none needs
-# another's output: the tests run transpile-only). The checks' findings are printed after the test
-# report, which ends with the reasons tests were skipped. To run one test file:
+# The strict type-check and the lint (scripts/check.ts: what tsc --noEmit and eslint . report, from
+# one program), the formatting check and the mocha suite, side by side (none needs another's output:
+# the tests run transpile-only). The checks' findings are printed after the test report, which ends
+# with the reasons tests were skipped. To run one test file:
 #
 #   npx mocha --no-config --require ts-node/register/transpile-only --extension ts tests/<file>.test.ts
 set -uo pipefail
@@ -24,28 +25,22 @@ case "${1:-}" in
     exit 2
     ;;
 esac
-typecheck_log=$(mktemp)
-lint_log=$(mktemp)
+check_log=$(mktemp)
 format_log=$(mktemp)
-trap 'rm -f "$typecheck_log" "$lint_log" "$format_log"' EXIT
+trap 'rm -f "$check_log" "$format_log"' EXIT
 
-tsc --noEmit >"$typecheck_log" 2>&1 &
-typecheck=$!
-eslint . >"$lint_log" 2>&1 &
-lint=$!
+ts-node --transpile-only scripts/check.ts >"$check_log" 2>&1 &
+check=$!
 prettier --check . >"$format_log" 2>&1 &
 format=$!
 mocha
 tests=$?
-wait "$typecheck"
-types=$?
-wait "$lint"
-style=$?
+wait "$check"
+checks=$?
 wait "$format"
 formatting=$?
 
-cat "$typecheck_log" "$lint_log"
-[ "$types" -eq 0 ] || echo "type-check failed (tsc --noEmit)" >&2
-[ "$style" -eq 0 ] || echo "lint failed (eslint .)" >&2
+# check.ts names what failed: the type-check, the lint or both.
+cat "$check_log"
 [ "$formatting" -eq 0 ] || { cat "$format_log"; echo "formatting check failed: run 'npm run format' (prettier)" >&2; }
-exit $((tests != 0 || types != 0 || style != 0 || formatting != 0))
+exit $((tests != 0 || checks != 0 || formatting != 0))

@@ -2,6 +2,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, projectName } from "../../config";
 import { aksNodeResourceGroupSuffix } from "../../config/schema";
 import { checkedFor } from "../invariant";
 import { apiAllowlist } from "../kube/allowlists";
@@ -9,6 +10,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import { AksAdminPrincipal, AksAuth, aksAuthProfile, clusterAdmins, entraKubeconfig } from "./aksAuth";
 import { aksEgress } from "./aksEgress";
 import { apiServerOf } from "../kube/kubeconfig";
+import type { AksNodePool } from "../stackOutputs";
 import { MemberClusterComponent, NodePoolSize } from "./memberCluster";
 
 /** The AKS system node pool, autoscaled by the AKS cluster autoscaler. */
@@ -80,6 +82,35 @@ export function decodeCredential(credentials: { kubeconfigs?: { name: string; va
  * identity, Kubernetes RBAC and an autoscaled system node pool, its user kubeconfig (secret), and a
  * Kubernetes provider that depends on the cluster (whose node pool is part of it).
  */
+/**
+ * Refuses a change to what AKS fixes when it creates a node pool: its VM size and OS disk size. The
+ * update would fail in Azure halfway through a run, after other resources have changed; and a new
+ * pool under the same cluster is not something the cluster's own pool list can express. `deployed`
+ * is the pool the stack's last run published (none before the first).
+ */
+export function refuseNodePoolChange(deployed: AksNodePool | undefined, wanted: AksNodePool): void {
+  if (deployed === undefined) return;
+  const refused: string[] = [];
+  if (deployed.vmSize !== wanted.vmSize) {
+    refused.push(
+      `${projectName}:nodePool.vmSize: the deployed pool runs ${deployed.vmSize}; this run asks for ${wanted.vmSize}. ` +
+        `Set it back to ${deployed.vmSize}. For more capacity raise ${projectName}:nodePool.maxCount; for another size, ` +
+        "add a member cluster with it and retire this one.",
+    );
+  }
+  if (deployed.diskSizeGb !== wanted.diskSizeGb) {
+    refused.push(
+      `${projectName}:nodePool.diskSizeGb: the deployed pool's OS disks have ${deployed.diskSizeGb} GB; this run asks for ${wanted.diskSizeGb}. ` +
+        `Set it back to ${deployed.diskSizeGb}; another disk size takes a new member cluster.`,
+    );
+  }
+  if (refused.length > 0) {
+    throw new ConfigError(
+      `Refusing to change the AKS system node pool: AKS cannot change a pool's VM size or OS disk in place; nothing has been changed:\n${refused.map((issue) => `  - ${issue}`).join("\n")}`,
+    );
+  }
+}
+
 export class AksCluster extends MemberClusterComponent {
   readonly cloud = "azure" as const;
 
@@ -151,6 +182,7 @@ export class AksCluster extends MemberClusterComponent {
           : {}),
       },
       // The autoscaler owns the node count after creation; without this every update would reset it.
+      // The identity's Network Contributor on the outbound IP comes first: AKS uses that IP as it starts.
       { parent: this, ignoreChanges: ["agentPoolProfiles[0].count"], dependsOn: [egress.networkAccess] },
     );
 
@@ -173,6 +205,7 @@ export class AksCluster extends MemberClusterComponent {
     const certificateAuthorityData = pulumi.unsecret(
       kubeconfig.apply((k) => checkedFor(this, () => apiServerOf(k).certificateAuthorityData)),
     );
+    // After the Entra admins' role assignments: a listed principal that runs Pulumi (CI) reaches the API only through its own.
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this, dependsOn: [this.cluster, ...admins] });
     this.publishMember({
       clusterName: this.cluster.name,
@@ -184,8 +217,6 @@ export class AksCluster extends MemberClusterComponent {
       egressCidrs: egress.egressCidrs,
       // The managed cluster resource includes its node pool, so nothing can start before the nodes.
       apiProvider: provider,
-      // None: AKS ships metrics-server.
-      hpaDependencies: [],
     });
   }
 }

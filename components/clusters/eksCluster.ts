@@ -264,6 +264,7 @@ export class EksCluster extends MemberClusterComponent {
       return new ec2.NatGateway(
         `${name}-nat-${i}`,
         { region, allocationId: eip.allocationId, subnetId: this.publicSubnets[i]!.id, tags: { Name: `${clusterName}-nat-${i}` } },
+        // A public NAT gateway routes through the internet gateway, which must be attached first.
         { parent: this, dependsOn: [igw] },
       );
     });
@@ -339,6 +340,8 @@ export class EksCluster extends MemberClusterComponent {
         enabledClusterLogTypes: hardening.enabledClusterLogTypes,
         tags: { Name: clusterName },
       },
+      // The role's policy exists before the cluster and goes after it: without it EKS can neither build
+      // nor clean up the network interfaces and security groups it manages for the cluster.
       { parent: this, dependsOn: [...clusterAttachments, hardening.logGroup] },
     );
 
@@ -384,11 +387,14 @@ export class EksCluster extends MemberClusterComponent {
         .all([this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority.data, region])
         .apply(([n, endpoint, ca, r]) => eksKubeconfig({ name: n, endpoint, certificateAuthorityData: ca, region: r })),
     );
+    // Both wait for the admin access entries: a listed principal that runs Pulumi (CI) reaches the
+    // API only through its entry. The first also waits for the nodes: it is for what runs pods.
     const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] });
     const apiProvider = new k8s.Provider(`${name}-k8s-api`, { kubeconfig }, { parent: this, dependsOn: adminAccess });
 
     // Capacity: resource metrics for the HPAs, and Karpenter for nodes beyond the node group. Off
-    // the path to istiod and the gateway, except the metrics their HPAs need.
+    // the path to istiod and the gateway: an HPA is created without metrics, holds its minimum and
+    // scales from the first sync after metrics-server answers, which is before this update ends.
     const afterNodes = { parent: this, dependsOn: [this.nodeGroup] };
     this.metricsServer = eksAddon(`${name}-metrics-server`, eksAddonNames.metricsServer, this.cluster, region, afterNodes);
     if (args.autoscaling?.enabled) {
@@ -417,7 +423,6 @@ export class EksCluster extends MemberClusterComponent {
       provider,
       egressCidrs,
       apiProvider,
-      hpaDependencies: [this.metricsServer],
     });
   }
 }

@@ -55,8 +55,6 @@ export class ExistingCluster extends MemberClusterComponent {
       egressCidrs: pulumi.output(args.egressCidrs),
       // The same provider: the cluster's nodes exist before burstmesh runs.
       apiProvider: provider,
-      // None that burstmesh creates: an existing cluster brings its own metrics-server, or its HPAs stay at their minimum.
-      hpaDependencies: [],
     });
   }
 }

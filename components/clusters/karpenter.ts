@@ -466,6 +466,7 @@ export class Karpenter extends pulumi.ComponentResource {
       new cloudwatch.EventTarget(
         `${name}-${ruleName}`,
         { region, rule: rule.name, arn: this.queue.arn, targetId: "KarpenterInterruptionQueueTarget" },
+        // EventBridge may send to the queue only once its policy allows it.
         { parent: this, dependsOn: [queuePolicy] },
       );
     }
@@ -530,6 +531,9 @@ export class Karpenter extends pulumi.ComponentResource {
       {
         parent: this,
         provider: args.provider,
+        // Its pods watch the CRDs, call AWS with the attached policies, and get their credentials from
+        // the association (read as they are created) through the node's pod identity agent. The queue
+        // policy goes only after it, so that interruption warnings still reach it while a destroy drains.
         dependsOn: [this.crds, identity, args.podIdentityAgent, queuePolicy, ...controllerAttachments],
       },
     );
@@ -548,6 +552,8 @@ export class Karpenter extends pulumi.ComponentResource {
       {
         parent: this,
         provider: args.provider,
+        // An instance of the CRD; the nodes it launches join only with their access entry and policies;
+        // and deleted before the controller, which drains them and removes the finalizers.
         dependsOn: [this.crds, this.controller, nodeAccess, ...nodeAttachments],
         customTimeouts: drainTimeouts,
       },
@@ -555,6 +561,7 @@ export class Karpenter extends pulumi.ComponentResource {
     this.nodePool = new k8s.apiextensions.CustomResource(`${name}-node-pool`, nodePoolManifest(args.settings), {
       parent: this,
       provider: args.provider,
+      // Like the EC2NodeClass; and deleted before the class it launches nodes of, whose finalizer waits for those nodes.
       dependsOn: [this.crds, this.controller, this.nodeClass],
       customTimeouts: drainTimeouts,
     });

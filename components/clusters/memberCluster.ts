@@ -26,8 +26,6 @@ export interface MemberCluster {
    * `provider` where the cluster and its nodes come up as one resource (AKS).
    */
   readonly apiProvider: k8s.Provider;
-  /** What every HorizontalPodAutoscaler must come after: the cluster's metrics pipeline (none where it is built in). */
-  readonly hpaDependencies: pulumi.Resource[];
 }
 
 /** How many nodes a cluster's node pool runs and how big their disks are; the same on every cloud. */
@@ -56,7 +54,6 @@ export abstract class MemberClusterComponent extends pulumi.ComponentResource im
   declare readonly provider: k8s.Provider;
   declare readonly egressCidrs: pulumi.Output<string[]>;
   declare readonly apiProvider: k8s.Provider;
-  declare readonly hpaDependencies: pulumi.Resource[];
 
   /** Sets the member fields and registers them as the component's outputs (the providers aside). */
   protected publishMember(member: Omit<MemberCluster, "cloud">): void {

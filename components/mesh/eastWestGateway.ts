@@ -48,7 +48,8 @@ export interface EastWestGatewayArgs {
  * passes mTLS from other networks through to this network's services.
  *
  * Create it after istiod (`dependsOn: [primary.ready]`): the gateway's pods get their proxy image
- * from istiod's injection webhook.
+ * from istiod's injection webhook, and the Gateway is checked by its validating webhook. Not after the
+ * CNI agent: the gateway injection template adds no init container and redirects no traffic.
  */
 export class EastWestGateway extends pulumi.ComponentResource {
   /** The gateway release. */
@@ -81,7 +82,8 @@ export class EastWestGateway extends pulumi.ComponentResource {
       { ...child, dependsOn: opts?.dependsOn },
     );
 
-    new k8s.apiextensions.CustomResource(`${name}-cross-network-gateway`, crossNetworkGateway(), { ...child, dependsOn: [this.release] });
+    // Beside the release, not after it: istiod pushes the Gateway to the gateway's pods whenever they come.
+    new k8s.apiextensions.CustomResource(`${name}-cross-network-gateway`, crossNetworkGateway(), { ...child, dependsOn: opts?.dependsOn });
 
     this.address =
       args.nodePortAddress !== undefined ? pulumi.output(args.nodePortAddress) : readLoadBalancerAddress(name, this.release, child);

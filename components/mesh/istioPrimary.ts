@@ -36,7 +36,7 @@ export function cacertsStringData(bundle: CaBundle): Record<(typeof cacertsKeys)
   return Object.fromEntries(cacertsKeys.map((key) => [key, bundle[key]])) as Record<(typeof cacertsKeys)[number], string>;
 }
 
-/** Arguments of {@link IstioPrimary}. Only `apiProvider`, `hpaDependencies` and `chartSources` are optional. */
+/** Arguments of {@link IstioPrimary}. Only `apiProvider` and `chartSources` are optional. */
 export interface IstioPrimaryArgs {
   /** Provider of the cluster Istio is installed in, for what runs pods (istiod) and what istiod validates. */
   provider: k8s.Provider;
@@ -46,8 +46,6 @@ export interface IstioPrimaryArgs {
    * nodes boot. Default: `provider`.
    */
   apiProvider?: k8s.Provider;
-  /** What istiod's HPA needs first: the cluster's metrics pipeline (`MemberCluster.hpaDependencies`). Default: none. */
-  hpaDependencies?: pulumi.Resource[];
   /** Istio release `x.y.z`: the exact version of the `base` and `istiod` charts (no ranges). */
   istioVersion: string;
   /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
@@ -72,14 +70,25 @@ export interface IstioPrimaryArgs {
 export class IstioPrimary extends pulumi.ComponentResource {
   /** Name of the control-plane namespace (`istio-system`), once it exists. */
   public readonly namespace: pulumi.Output<string>;
+  /** The `istio-system` Namespace, for what else goes there (the remote secrets). */
+  public readonly istioSystem: k8s.core.v1.Namespace;
   /** The `base` release (CRDs and the istio-reader service account). */
   public readonly base: k8s.helm.v3.Release;
   /** The `cni` release: the Istio CNI node agent, a DaemonSet in `istio-system`. */
   public readonly cni: k8s.helm.v3.Release;
   /** The `istiod` release. */
   public readonly istiod: k8s.helm.v3.Release;
-  /** What later resources depend on so that they come after a running istiod (the istiod release). */
+  /**
+   * A running istiod (the istiod release): what the Istio objects (its validation webhook) and the
+   * gateways (their proxy image comes from its injection webhook) wait for.
+   */
   public readonly ready: pulumi.Resource;
+  /**
+   * What the pods of sidecar-injected namespaces wait for: istiod, which injects their sidecar, and
+   * the CNI node agent, which sets up the traffic redirection that the injected pods (without
+   * istio-init) rely on.
+   */
+  public readonly readyForWorkloads: pulumi.Resource[];
 
   constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:mesh:IstioPrimary", name, {}, opts);
@@ -116,6 +125,8 @@ export class IstioPrimary extends pulumi.ComponentResource {
       dependsOn: [namespace],
     });
 
+    // Beside istiod, not before it: the agent needs nothing of istiod (its pods are not injected and
+    // it talks to no control plane in sidecar mode), and istiod's own pods are not injected either.
     this.cni = new k8s.helm.v3.Release(`${name}-cni`, chart("cni", releaseNames.cni, cniValues()), { ...child, dependsOn: [namespace] });
 
     this.istiod = new k8s.helm.v3.Release(
@@ -126,16 +137,20 @@ export class IstioPrimary extends pulumi.ComponentResource {
         istiodValues({ meshId: args.meshId, trustDomain: args.trustDomain, clusterName: args.clusterName, network: args.network }),
       ),
       // cacerts before istiod: an istiod that starts without it generates a self-signed CA and keeps it.
-      // The CNI agent before istiod: once istiod injects pods without istio-init, a pod that starts
-      // on a node without the agent would run with no traffic redirection.
-      { ...child, dependsOn: [namespace, cacerts, this.base, this.cni, ...(args.hpaDependencies ?? [])] },
+      // base before istiod: istiod watches the CRDs it installs. Not the CNI agent: the injected pods
+      // need it (readyForWorkloads), istiod does not. Not metrics-server either: an HPA needs no
+      // metrics to be created (it holds its minimum and scales from the first sync that has them).
+      { ...child, dependsOn: [namespace, cacerts, this.base] },
     );
 
     const peerAuthentication = meshPeerAuthentication();
+    // After istiod: its validating webhook checks Istio objects (the CRD comes with base, before istiod).
     new k8s.apiextensions.CustomResource(`${name}-peer-authentication`, peerAuthentication, { ...child, dependsOn: [this.istiod] });
 
     this.namespace = namespace.metadata.name;
+    this.istioSystem = namespace;
     this.ready = this.istiod;
+    this.readyForWorkloads = [this.istiod, this.cni];
     this.registerOutputs({ namespace: this.namespace });
   }
 }

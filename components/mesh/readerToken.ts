@@ -38,8 +38,9 @@ export interface ReaderTokenArgs {
  * this cluster's services and endpoints (the half of the remote-secret mechanism that lives in the
  * cluster being read). Since Kubernetes 1.24 no chart creates this token Secret, so this does.
  *
- * The service account comes from the `base` chart: pass `dependsOn` (the IstioPrimary's `ready` or
- * `base`). How the token is issued and read back: {@link issueServiceAccountToken}.
+ * The service account comes from the `base` chart: pass `dependsOn` the IstioPrimary's `base` (the
+ * token controller deletes a token Secret whose service account does not exist). How the token is
+ * issued and read back: {@link issueServiceAccountToken}.
  */
 export class ReaderToken extends pulumi.ComponentResource {
   /** The reader service account's token, decoded (a JWT); a Pulumi secret. */

@@ -101,6 +101,9 @@ export interface RemoteSecretArgs {
  * `istio-remote-secret-<peer>` in `istio-system`, labelled for istiod's multicluster controller, that
  * holds a token-only kubeconfig for the peer's API server. With it, this cluster's istiod discovers the
  * peer's services and endpoints. The whole Secret data is a Pulumi secret.
+ *
+ * Create it after the `istio-system` namespace (`dependsOn: [primary.istioSystem]`). It needs no
+ * running istiod: istiod watches for labelled Secrets and picks it up whenever it starts.
  */
 export class RemoteSecret extends pulumi.ComponentResource {
   /** The Secret's name, `istio-remote-secret-<peer>`. */

@@ -20,7 +20,8 @@ export interface KialiRemoteAccessArgs {
 /**
  * What the observer's Kiali reads this member with: the kiali-server chart's remote-cluster resources
  * (service account `kiali-remote-access` bound to the view-only ClusterRole) and a long-lived token
- * for it, published (secret) as this stack's `kialiToken` output.
+ * for it, published (secret) as this stack's `kialiToken` output. It runs no pods, so it waits for
+ * nothing but its namespace (through `namespace`).
  */
 export class KialiRemoteAccess extends pulumi.ComponentResource {
   /** The service account's token (a JWT); a Pulumi secret. */
@@ -43,6 +44,7 @@ export class KialiRemoteAccess extends pulumi.ComponentResource {
       parent: this,
       component: "KialiRemoteAccess",
       provider: args.provider,
+      // The service account comes from the release.
       dependsOn: [release],
     });
     this.registerOutputs({ token: this.token });

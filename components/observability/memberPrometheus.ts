@@ -32,8 +32,8 @@ export interface MemberPrometheusArgs {
  * A member's Prometheus: the sidecar-injected `observability` namespace, the `prometheus` release that
  * scrapes Istio's merged metrics (and, in the observer, federates the other members and evaluates the
  * alert rules), and one `prometheus-<member>` Service per member, through which the observer reaches
- * each member's Prometheus across the mesh (see prometheus.ts). Create it after Istio (`dependsOn`):
- * the namespace's pods need the injector running.
+ * each member's Prometheus across the mesh (see prometheus.ts). Create it after the IstioPrimary's
+ * `readyForWorkloads` (`dependsOn`): the namespace's pods need the injector and the CNI node agent.
  */
 export class MemberPrometheus extends pulumi.ComponentResource {
   /** The observability namespace's name, once it exists. */

@@ -33,6 +33,11 @@ export interface ObserverArgs extends GrafanaSettings {
  * burstmesh Overflow dashboards, and Kiali with one remote Secret (a Pulumi secret) per member it
  * reads. Nothing is published on a public load balancer: the Services are
  * ClusterIP (kubectl port-forward), or internal load balancers when asked for.
+ *
+ * Create it after the IstioPrimary's `readyForWorkloads` (`dependsOn`), for its pods' sidecars; it
+ * waits for its namespace through `namespace`, the MemberPrometheus output. Not after Prometheus, and
+ * Kiali not after Grafana: Grafana only provisions the data source's URL, Kiali only its links to
+ * Grafana, and both query them when someone looks.
  */
 export class Observer extends pulumi.ComponentResource {
   /** The Grafana release. */
@@ -61,7 +66,8 @@ export class Observer extends pulumi.ComponentResource {
         new k8s.core.v1.Secret(
           `${name}-kiali-${remote.name}`,
           {
-            metadata: kialiRemoteSecretMetadata(remote.name),
+            // The namespace as its component outputs it, so that the Secret waits for the namespace.
+            metadata: { ...kialiRemoteSecretMetadata(remote.name), namespace: args.namespace },
             type: "Opaque",
             stringData: pulumi.secret(
               pulumi
@@ -82,7 +88,7 @@ export class Observer extends pulumi.ComponentResource {
         values: kialiValues({ ...args, remoteClusters: args.remoteClusters.map((remote) => remote.name) }),
       }),
       // The Deployment mounts the remote Secrets: they must exist first.
-      { ...child, dependsOn: [this.grafana, ...remoteSecrets] },
+      { ...child, dependsOn: remoteSecrets },
     );
 
     this.registerOutputs({});

@@ -22,7 +22,9 @@ export interface OverflowDrillArgs {
  * cluster, with the report script from a ConfigMap beside it. `pulumi up` does not wait for it; read the report with
  * `kubectl logs job/overflow-drill -n <namespace> -c report` (the {@link logsCommand} output).
  *
- * Create it after the service (`opts.dependsOn: [overflowService]`), which also puts it after istiod.
+ * Create it after the service (`opts.dependsOn: [overflowService]`): it loads the service's running
+ * pods, and its own pod, injected in the service's namespace, comes after what the service's pods wait
+ * for (istiod and the CNI agent) that way. It needs nothing of observability.
  * The Job is replaced (the drill runs again) when any drill setting changes; Kubernetes deletes the
  * finished Job after a day.
  */

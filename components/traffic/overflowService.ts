@@ -31,7 +31,8 @@ export interface OverflowServiceArgs {
  * and what it does not do). The Service and the traffic policy are the
  * same in every cluster; only the HPA bounds and the pods' answer differ.
  *
- * Pass istiod via `opts.dependsOn`: the pods need the injection webhook, the Istio objects the CRDs.
+ * Pass the IstioPrimary's `readyForWorkloads` via `opts.dependsOn`: the pods need the injection
+ * webhook and the CNI node agent, the Istio objects istiod's validating webhook.
  */
 export class OverflowService extends pulumi.ComponentResource {
   /** The service's mesh host, `<name>.<namespace>.svc.cluster.local`. */

@@ -11,11 +11,11 @@ import { allStacks, openAll, streamed } from "./steps";
 export const DEFAULT_MAX_PASSES = 4;
 
 /**
- * The cluster-stack outputs that only the stack itself reads, on its next run (the peers it links,
- * `clusterOutputNames.linkedPeers`): no other stack's program depends on them, so a change in them
- * cannot make another pass change anything.
+ * The cluster-stack outputs that only the stack itself reads, on its next run (the peers it links
+ * and an AKS member's node pool, `clusterOutputNames.linkedPeers` and `.aksNodePool`): no other
+ * stack's program depends on them, so a change in them cannot make another pass change anything.
  */
-export const ownBookkeepingOutputs: readonly string[] = ["linkedPeers"];
+export const ownBookkeepingOutputs: readonly string[] = ["linkedPeers", "aksNodePool"];
 
 /**
  * A digest of the outputs other stacks read, values (secret ones included) and secretness,
@@ -78,7 +78,14 @@ export async function meshUp(workspace: MeshWorkspace, log: Log, plan: MeshPlan,
   const update = async (handle: StackHandle, pass: number): Promise<UpOutcome> => {
     const updateStarted = now();
     const record = (outcome?: UpOutcome) =>
-      updates.push({ stack: handle.name, pass, changes: outcome?.changes, failed: !outcome, durationMs: now() - updateStarted });
+      updates.push({
+        stack: handle.name,
+        pass,
+        changes: outcome?.changes,
+        failed: !outcome,
+        durationMs: now() - updateStarted,
+        ...(outcome?.chain && { chain: outcome.chain }),
+      });
     try {
       const outcome = await streamed(log, handle.name, (s) => handle.up(s));
       record(outcome);

@@ -1,4 +1,4 @@
-import { PublishedStack, runStack, stackRef, StackRun } from "./harness";
+import { PublishedStack, runScenario, runStack, stackRef, StackRun } from "./harness";
 import type { RawConfig } from "../../config";
 import { stackFileConfig } from "./stackFiles";
 import { ownBookkeepingOutputs } from "../../orchestrator/commands/up";
@@ -39,7 +39,7 @@ export async function simulateMesh<Cluster extends string>(
   trust: RawConfig | StackRun,
   clusters: Record<Cluster, RawConfig>,
 ): Promise<MeshRuns<Cluster>> {
-  const trustRun = Array.isArray(trust.resources) ? (trust as StackRun) : await runStack({ stack: "trust", config: trust as RawConfig });
+  const trustRun = Array.isArray(trust.resources) ? (trust as StackRun) : await runScenario({ stack: "trust", config: trust as RawConfig });
   const trustOutputs = { [stackRef("trust")]: published(trustRun) };
   const names = Object.keys(clusters) as Cluster[];
   // Every stack of the previous pass, this one included: a stack reads its own last outputs too.
@@ -49,7 +49,7 @@ export async function simulateMesh<Cluster extends string>(
     );
     const runs = {} as Record<Cluster, StackRun>;
     for (const stack of names) {
-      runs[stack] = await runStack({ stack, config: clusters[stack], published: { ...trustOutputs, ...lastOutputs } });
+      runs[stack] = await runScenario({ stack, config: clusters[stack], published: { ...trustOutputs, ...lastOutputs } });
     }
     return runs;
   };
@@ -81,7 +81,10 @@ export function rerunSecondPass(
   { peerPublished = true, selfPublished = true } = {},
 ): Promise<StackRun> {
   const peer = stack === "eks" ? "aks" : "eks";
-  return runStack({
+  // With its own outputs it must execute again, or a determinism check could be handed the run it
+  // repeats; without them (nor its peer's) it is the first pass, which is shared.
+  const run = selfPublished ? runStack : runScenario;
+  return run({
     stack,
     config: stackFileConfig(stack),
     published: {

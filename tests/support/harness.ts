@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { RawConfig } from "../../config";
 import { callMocks, ResourceMock, resourceMocks } from "./mocks";
 import { projectName } from "../../config/projectFile";
-import { deserializeState, mockMonitor, RegistrationRequest, responseUrn, waitForRPCs } from "./sdkInternals";
+import { deserializeState, mockMonitor, RegistrationRequest, responseUrn, skipPromiseStacks, waitForRPCs } from "./sdkInternals";
 import { repoRoot } from "./stackFiles";
 
 /** What a mocked run registered for one resource. */
@@ -89,6 +90,48 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
   }
 }
 
+/** What decides a scenario's run; per-run `mocks` are functions, which no key could tell apart. */
+type ScenarioOptions = Omit<RunOptions, "mocks">;
+
+const scenarioRuns = new Map<string, Promise<StackRun>>();
+
+/**
+ * {@link runStack}, run once per test process for each distinct set of options: every later caller
+ * with the same stack, config, published outputs and preview flag shares the first run. The shared
+ * run is frozen, so a caller that mutates it fails instead of changing what the others see. A run
+ * that fails is not kept: each caller of a failing scenario sees its own failure.
+ */
+export function runScenario(options: ScenarioOptions): Promise<StackRun> {
+  const key = scenarioKey(options);
+  let run = scenarioRuns.get(key);
+  if (!run) {
+    run = runStack(options).then(deepFreeze);
+    scenarioRuns.set(key, run);
+    run.catch(() => scenarioRuns.delete(key));
+  }
+  return run;
+}
+
+/** A digest of the options that does not depend on the order their objects' keys were written in. */
+function scenarioKey({ stack, config, published, preview = false }: ScenarioOptions): string {
+  const sortedKeys = (_key: string, value: unknown) =>
+    value && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value;
+  return createHash("sha256")
+    .update(JSON.stringify({ stack, config, published: published ?? {}, preview }, sortedKeys))
+    .digest("hex");
+}
+
+function deepFreeze<T>(value: T): T {
+  // Typed arrays cannot be frozen while they hold elements.
+  if (value && typeof value === "object" && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 /** A mocked run in progress: what it has registered and logged so far. */
 interface MockedRun {
   resources: RecordedResource[];
@@ -107,6 +150,7 @@ export async function startMockedRun(options: Partial<RunOptions> & { stack: str
   const logs: StackRun["logs"] = [];
   const published = options.published ?? {};
   const mocks = { ...resourceMocks, ...options.mocks };
+  skipPromiseStacks();
 
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(options.config ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>,

@@ -1,7 +1,7 @@
 /**
  * Every place the test support leans on the Pulumi SDK beyond its documented API, in one module:
- * the mock monitor's registrations and state, the wait for outstanding RPCs, and the wire format of
- * secrets. tests/sdkInternals.test.ts checks each of them and, when a Pulumi upgrade breaks one,
+ * the mock monitor's registrations and state, the wait for outstanding RPCs, the wire format of
+ * secrets, and the promise bookkeeping that mocked runs skip. tests/sdkInternals.test.ts checks each of them and, when a Pulumi upgrade breaks one,
  * fails naming what changed, instead of letting the stack tests fail obscurely.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -68,6 +68,41 @@ export function mockMonitor(): MockMonitor {
     throw new Error(`${sdk()}: pulumi.runtime.getMonitor() under setMocks has no ${missing.join(", ")} (tests/support/sdkInternals.ts)`);
   }
   return monitor as MockMonitor;
+}
+
+/** The SDK's module that tags every promise it makes with a context and a stack trace, for its leak report. */
+interface DebuggableModule {
+  debuggablePromise<T>(promise: Promise<T>, context: unknown): Promise<T>;
+}
+
+let promiseStacksSkipped = false;
+
+/**
+ * Makes the SDK tag its promises without a stack trace. It formats one for every promise it makes,
+ * only to print it should the process exit with the promise unsettled; under ts-node every frame of it
+ * goes through the source maps, which cost about a third of the test suite's time. Errors the program
+ * throws keep their stacks: only the SDK's own bookkeeping loses its frames. Idempotent.
+ */
+export function skipPromiseStacks(): void {
+  if (promiseStacksSkipped) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const debuggable = require("@pulumi/pulumi/runtime/debuggable") as Partial<DebuggableModule>;
+  const tag = debuggable.debuggablePromise;
+  if (typeof tag !== "function") {
+    throw new Error(
+      `${sdk()}: @pulumi/pulumi/runtime/debuggable has no debuggablePromise(promise, context) (tests/support/sdkInternals.ts)`,
+    );
+  }
+  debuggable.debuggablePromise = <T>(promise: Promise<T>, context: unknown) => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return tag(promise, context);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
+  promiseStacksSkipped = true;
 }
 
 /** Resolves once every registration and read under way has been answered (the SDK's internal `waitForRPCs`). */

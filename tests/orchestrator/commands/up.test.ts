@@ -342,8 +342,8 @@ describe("up", () => {
 
   it("leaves out of the digest the outputs only the stack itself reads, and they are the contract's", () => {
     const a = { meshPeer: secret("peer") };
-    assert.equal(outputsDigest(a), outputsDigest({ ...a, linkedPeers: plain(["aks"]) }));
-    assert.deepEqual(ownBookkeepingOutputs, [clusterOutputNames.linkedPeers]);
+    assert.equal(outputsDigest(a), outputsDigest({ ...a, linkedPeers: plain(["aks"]), aksNodePool: plain({ vmSize: "Standard_D4s_v5" }) }));
+    assert.deepEqual(ownBookkeepingOutputs, [clusterOutputNames.linkedPeers, clusterOutputNames.aksNodePool]);
   });
 
   it("counts an update as unchanged only when it reported nothing but 'same'", () => {

@@ -1,0 +1,76 @@
+import { strict as assert } from "node:assert";
+import { ConfigError } from "../../config";
+import type { CaBundle } from "../../components/stackOutputs";
+import { published } from "../support/bootstrap";
+import { RecordedResource, reveal, runScenario, runStack, stackRef, StackRun } from "../support/harness";
+import { stackFileConfig, withConfig } from "../support/stackFiles";
+import { onlyCert } from "../support/sharedCa";
+
+// -----------------------------------------------------------------------------------------------
+// Helpers for the TLS handshake test: issue certificates below an intermediate, verify with OpenSSL.
+
+describe("the trust stack under mocks", () => {
+  describe("the trust stack under mocks, against its own last deployment", function () {
+    this.timeout(60_000);
+    let first: StackRun;
+    before(async () => {
+      first = await runScenario({ stack: "trust", config: stackFileConfig("trust") });
+    });
+    const itself = () => ({ [stackRef("trust")]: published(first) });
+
+    it("reads its own outputs, and deploys again unchanged with the same root", async () => {
+      const again = await runStack({ stack: "trust", config: stackFileConfig("trust"), published: itself() });
+      const self = again.resources.filter((r) => r.type === "pulumi:pulumi:StackReference");
+      assert.deepEqual(
+        self.map((r) => reveal<{ name: string }>(r.inputs).name),
+        [stackRef("trust")],
+      );
+      assert.equal(again.outputs.rootCertPem!.value, first.outputs.rootCertPem!.value);
+    });
+
+    it("takes a new intermediate validity: the intermediates are re-issued under the same root", async () => {
+      const longer = await runStack({
+        stack: "trust",
+        config: withConfig("trust", { "burstmesh:intermediateCertValidityHours": 8760 }),
+        published: itself(),
+      });
+      assert.equal(longer.outputs.rootCertPem!.value, first.outputs.rootCertPem!.value);
+      const bundles = (run: StackRun) => run.outputs.cacerts!.value as Record<string, CaBundle>;
+      assert.notEqual(bundles(longer)["eks"]!["ca-cert.pem"], bundles(first)["eks"]!["ca-cert.pem"]);
+    });
+
+    it("refuses a new certOrganization and rootCertValidityHours before it creates anything", async () => {
+      await assert.rejects(
+        runStack({
+          stack: "trust",
+          config: withConfig("trust", { "burstmesh:certOrganization": "acme", "burstmesh:rootCertValidityHours": 43800 }),
+          published: itself(),
+        }),
+        (error: Error & { resources?: RecordedResource[] }) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(
+            error.message,
+            /burstmesh:certOrganization: the deployed root CA was issued for 'burstmesh'; this run asks for 'acme'\./,
+          );
+          assert.match(
+            error.message,
+            /burstmesh:rootCertValidityHours: the deployed root CA is valid for 87600 hours; this run asks for 43800\./,
+          );
+          assert.deepEqual(
+            error.resources!.filter((r) => r.type.startsWith("tls:")),
+            [],
+          );
+          return true;
+        },
+      );
+    });
+
+    it("takes any organization and validity on its first deployment", async () => {
+      const fresh = await runStack({
+        stack: "trust",
+        config: withConfig("trust", { "burstmesh:certOrganization": "acme", "burstmesh:rootCertValidityHours": 43800 }),
+      });
+      assert.match(onlyCert(String(fresh.outputs.rootCertPem!.value)).subject, /^O=acme$/m);
+    });
+  });
+});
