@@ -167,6 +167,24 @@ describe("layout: what the comments cite exists", () => {
     assert.deepEqual(missing, []);
   });
 
+  it("names only files and folders of the repository that exist, in code, docs and the README", () => {
+    const cited = [...sources, ...workTreeFiles.filter((file) => file.endsWith(".md"))].flatMap((file) =>
+      [
+        ...fs
+          .readFileSync(path.join(repoRoot, file), "utf8")
+          .matchAll(/`((?:tests|components|config|model|orchestrator|policy|rehearsal|scripts)\/[\w./-]*)`/g),
+      ]
+        .map(([, cited]) => cited!)
+        .filter((cited) => !cited.includes("<") && !/[*]/.test(cited))
+        .map((cited) => ({ file, cited })),
+    );
+    assert.ok(cited.length >= 20, `${cited.length} paths found`);
+    assert.deepEqual(
+      cited.filter(({ cited }) => !fs.existsSync(path.join(repoRoot, cited))).map(({ file, cited }) => `${file}: ${cited}`),
+      [],
+    );
+  });
+
   it('names only sections that exist, cited as (README, "Section") or (docs/<page>.md, "Section")', () => {
     const citations = sources.flatMap((file) =>
       [...fs.readFileSync(path.join(repoRoot, file), "utf8").matchAll(/\b(README|docs\/[\w-]+\.md), \\?"([^"\\]+)\\?"/g)].map(
