@@ -186,7 +186,15 @@ Options:
 /** Bad input: the entry prints the message with the usage. */
 class UsageError extends Error {}
 
-function main(argv: string[]): number {
+/** Where the commands write: the process's streams, or a test's capture. */
+export interface LocalMeshIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const processIo: LocalMeshIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+function main(argv: string[], io: LocalMeshIo): number {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -197,17 +205,17 @@ function main(argv: string[]): number {
     },
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    io.out(`${USAGE}\n`);
     return 0;
   }
   const [command, ...rest] = positionals;
   const project = readProjectServices();
   if (command === "stack-file" && rest.length === 2) {
-    process.stdout.write(kindStackFile(rest[0]!, rest[1]!, project));
+    io.out(kindStackFile(rest[0]!, rest[1]!, project));
     return 0;
   }
   if (command === "members" && rest.length === 0) {
-    process.stdout.write(`${localMembers(project).join("\n")}\n`);
+    io.out(`${localMembers(project).join("\n")}\n`);
     return 0;
   }
   if (command === "check" && rest.length === 0) {
@@ -221,7 +229,7 @@ function main(argv: string[]): number {
     const config = (parseYaml(fs.readFileSync(stackFile, "utf8")) as { config: Record<string, unknown> }).config;
     const { service, load } = drillLoad(config);
     const verdict = compareShares(parseDrillShares(fs.readFileSync(values.report, "utf8")), predict(service, load), tolerance);
-    process.stdout.write(`${verdict.lines.join("\n")}\n`);
+    io.out(`${verdict.lines.join("\n")}\n`);
     return verdict.ok ? 0 : 1;
   }
   throw new UsageError(
@@ -234,12 +242,15 @@ function isUsageError(error: unknown): error is Error {
   return error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"));
 }
 
-if (require.main === module) {
+/** The script's entry: runs one command and returns its exit code; bad input gets 2, with the usage. */
+export function runLocalMesh(argv: string[], io: LocalMeshIo = processIo): number {
   try {
-    process.exitCode = main(process.argv.slice(2));
+    return main(argv, io);
   } catch (error) {
     if (!isUsageError(error)) throw error;
-    process.stderr.write(`localMesh: ${error.message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
+    io.err(`localMesh: ${error.message}\n\n${USAGE}\n`);
+    return 2;
   }
 }
+
+if (require.main === module) process.exitCode = runLocalMesh(process.argv.slice(2));

@@ -4,27 +4,36 @@
  */
 import * as fs from "node:fs";
 import { parseServiceConfig, projectDefaults } from "../config";
-import { runOverflowCli, USAGE, UsageError } from "./overflowCli";
+import { CliIo, runOverflowCli, USAGE, UsageError } from "./overflowCli";
 
-function main(): number {
+/** The CLI's output, and where bad input is reported. */
+export interface OverflowIo extends CliIo {
+  err: (text: string) => void;
+}
+
+const processIo: OverflowIo = {
+  out: (text) => console.log(text),
+  err: (text) => console.error(text),
+  writeFile: (file, content) => fs.writeFileSync(file, content),
+};
+
+/** Runs one command over Pulumi.yaml's services and returns the exit code: 2 for bad input, with the usage. */
+export function runOverflow(argv: string[], io: OverflowIo = processIo): number {
   const defaults = projectDefaults();
   const members = Array.isArray(defaults["burstmesh:members"]) ? (defaults["burstmesh:members"] as string[]) : [];
   const parsed = parseServiceConfig(defaults["burstmesh:services"], undefined, { members });
   if (!parsed.ok) {
-    console.error(`Pulumi.yaml:\n  ${parsed.issues.join("\n  ")}`);
+    io.err(`Pulumi.yaml:\n  ${parsed.issues.join("\n  ")}`);
     return 2;
   }
   try {
-    runOverflowCli(process.argv.slice(2), parsed.services, members, {
-      out: (text) => console.log(text),
-      writeFile: (file, content) => fs.writeFileSync(file, content),
-    });
+    runOverflowCli(argv, parsed.services, members, io);
     return 0;
   } catch (error) {
     if (!(error instanceof UsageError) && !(error instanceof TypeError && "code" in error)) throw error;
-    console.error(`${error.message}\n\n${USAGE}`);
+    io.err(`${error.message}\n\n${USAGE}`);
     return 2;
   }
 }
 
-process.exitCode = main();
+if (require.main === module) process.exitCode = runOverflow(process.argv.slice(2));

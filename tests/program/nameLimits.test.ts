@@ -11,6 +11,7 @@ import { aksNodeResourceGroupSuffix, memberNameMaxLength, RawConfig } from "../.
 import { MeshRuns, simulateMesh } from "../support/bootstrap";
 import { RecordedResource, reveal } from "../support/harness";
 import { fakeCaData } from "../support/mocks/clouds";
+import { reuseKeys } from "../support/mocks/tls";
 import { encodeConfig, withConfig } from "../support/stackFiles";
 
 /** How a provider names a resource the program gives no name: the logical name, a separator, random characters; or a GUID. */
@@ -295,6 +296,12 @@ describe("names the clouds accept, at the longest names config allows", function
   let mesh: MeshRuns<string>;
 
   before(async () => {
+    // The names are long; the intermediates' keys need not be new (the trust tests check them).
+    reuseKeys({
+      [`${aws}-intermediate-key`]: "eks-intermediate-key",
+      [`${azure}-intermediate-key`]: "aks-intermediate-key",
+      [`${existing}-intermediate-key`]: "onprem-intermediate-key",
+    });
     mesh = await simulateMesh(
       { ...withConfig("trust", {}), ...meshWide },
       {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync, SpawnSyncReturns } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { loadConfig } from "../../config";
@@ -14,8 +14,10 @@ import {
   localMembers,
   parseDrillShares,
   readProjectServices,
+  runLocalMesh,
 } from "../../scripts/localMesh";
 import { fakeCaData } from "../support/mocks/clouds";
+import { stackTrace, tsScript } from "../support/scripts";
 import { skipBecause } from "../support/skip";
 import { encodeConfig, repoRoot } from "../support/stackFiles";
 
@@ -43,19 +45,6 @@ RESULT: overflow observed: 260 of 812 sampled answers came from outside kind-hom
 
 /** What kind-up.sh sets with `pulumi config set` besides the kubeconfig: the API server URL and kind's network. */
 const kindUpSettings = { "burstmesh:apiServerUrl": "https://172.18.0.3:6443", "burstmesh:egressCidrs": JSON.stringify(["172.18.0.0/16"]) };
-
-/** A node process's stack trace, which bad input must never print. */
-const stackTrace = /\n\s+at .+:\d+:\d+\)?\n/;
-
-/** Runs one of the TypeScript scripts as its npm script does (ts-node, transpile-only), preloading `preloads`. */
-function tsScript(script: string, args: string[], preloads: string[] = [], env: Record<string, string> = {}): SpawnSyncReturns<string> {
-  const required = ["ts-node/register/transpile-only", ...preloads].flatMap((module) => ["--require", module]);
-  return spawnSync(process.execPath, [...required, path.join(repoRoot, "scripts", script), ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-  });
-}
 
 describe("the local kind mesh", () => {
   describe("the stack files kind-up.sh writes", () => {
@@ -177,12 +166,22 @@ describe("the local kind mesh", () => {
         [["stack-file", "kind-home"], /^localMesh: unknown command or wrong arguments: 'stack-file kind-home'/],
         [[], /^localMesh: a command is required/],
       ] as const) {
-        const run = tsScript("localMesh.ts", [...args]);
-        assert.equal(run.status, 2, args.join(" "));
-        assert.match(run.stderr, problem);
-        assert.match(run.stderr, /\n\nUsage: /);
-        assert.doesNotMatch(run.stderr, stackTrace);
+        let stdout = "";
+        let stderr = "";
+        const status = runLocalMesh([...args], { out: (text) => (stdout += text), err: (text) => (stderr += text) });
+        assert.equal(status, 2, args.join(" "));
+        assert.equal(stdout, "", args.join(" "));
+        assert.match(stderr, problem);
+        assert.match(stderr, /\n\nUsage: /);
+        assert.doesNotMatch(stderr, stackTrace);
       }
+    });
+
+    it("run as a script, exits with that code and prints no stack trace", () => {
+      const run = tsScript("localMesh.ts", ["--bogus"]);
+      assert.equal(run.status, 2);
+      assert.match(run.stderr, /^localMesh: Unknown option '--bogus'.*\n\nUsage: /);
+      assert.doesNotMatch(run.stderr, stackTrace);
     });
   });
 });

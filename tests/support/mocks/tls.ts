@@ -58,8 +58,19 @@ const curves: Record<string, string> = { P224: "secp224r1", P256: "prime256v1", 
 
 const keyCache = new Map<string, Promise<crypto.KeyObject>>();
 
+/** Key resource names that get another name's key: see {@link reuseKeys}. */
+const keyAliases = new Map<string, string>();
+
+/**
+ * Gives each key resource named by `aliases` the key of the name it maps to, for scenarios that
+ * check names rather than cryptography: each RSA-4096 key these spare costs seconds of CPU.
+ */
+export function reuseKeys(aliases: Record<string, string>): void {
+  for (const [name, keyOf] of Object.entries(aliases)) keyAliases.set(name, keyOf);
+}
+
 function generateKey(name: string, algorithm: KeyAlgorithm, rsaBits: number, ecdsaCurve: string): Promise<crypto.KeyObject> {
-  return cached(keyCache, `${name}|${algorithm}|${rsaBits}|${ecdsaCurve}`, () => {
+  return cached(keyCache, `${keyAliases.get(name) ?? name}|${algorithm}|${rsaBits}|${ecdsaCurve}`, () => {
     const done =
       (resolve: (key: crypto.KeyObject) => void, reject: (error: Error) => void) =>
       (error: Error | null, _publicKey: crypto.KeyObject, privateKey: crypto.KeyObject) => (error ? reject(error) : resolve(privateKey));
