@@ -174,6 +174,103 @@ export function networkzCheck(
   };
 }
 
+/**
+ * The label the sidecar injector gives every pod it injects. istiod sends a proxy the endpoints of
+ * another network only for pods that carry it (they can take mTLS through the east-west gateway),
+ * and the injection webhook cannot run here: the rehearsal labels the pods as injection would.
+ */
+export const injectedPodLabels = { "security.istio.io/tlsMode": "istio" } as const;
+
+/** The namespaces the program labelled for injection. */
+const injectedNamespaces = "/api/v1/namespaces?labelSelector=istio-injection%3Denabled";
+
+const metadataName = (object: Record<string, unknown>) => (object.metadata as { name: string }).name;
+
+/** Labels every pod of the injected namespaces as the injector would have ({@link injectedPodLabels}); returns how many. */
+export async function markInjectedPods(member: RunningMember): Promise<number> {
+  let marked = 0;
+  for (const namespace of (await member.api.list(injectedNamespaces)).map(metadataName)) {
+    for (const pod of (await member.api.list(`/api/v1/namespaces/${namespace}/pods`)).map(metadataName)) {
+      await member.api.mergePatch(`/api/v1/namespaces/${namespace}/pods/${pod}`, { metadata: { labels: injectedPodLabels } });
+      marked += 1;
+    }
+  }
+  return marked;
+}
+
+/** The ready addresses of one Service in one member, as its EndpointSlices list them. */
+export interface ServiceEndpoints {
+  hostname: string;
+  cluster: string;
+  network: string;
+  addresses: string[];
+}
+
+interface EndpointSlice {
+  metadata: { labels?: Record<string, string> };
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
+}
+
+/** The ready endpoints of every Service in the member's injected namespaces. */
+export async function serviceEndpoints(member: RunningMember, network: string): Promise<ServiceEndpoints[]> {
+  const found: ServiceEndpoints[] = [];
+  for (const namespace of (await member.api.list(injectedNamespaces)).map(metadataName)) {
+    const slices = (await member.api.list(
+      `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+    )) as unknown as EndpointSlice[];
+    const byService = new Map<string, string[]>();
+    for (const slice of slices) {
+      const service = slice.metadata.labels?.["kubernetes.io/service-name"];
+      if (!service) continue;
+      const ready = (slice.endpoints ?? []).filter((endpoint) => endpoint.conditions?.ready !== false).flatMap((e) => e.addresses);
+      byService.set(service, [...(byService.get(service) ?? []), ...ready]);
+    }
+    for (const [service, addresses] of byService) {
+      if (addresses.length > 0)
+        found.push({ hostname: `${service}.${namespace}.svc.cluster.local`, cluster: member.name, network, addresses: addresses.sort() });
+    }
+  }
+  return found;
+}
+
+/** `/debug/endpointShardz`: per service hostname and namespace, the endpoints istiod holds from each registry ("<provider>/<cluster>"). */
+type EndpointShardz = Record<
+  string,
+  Record<string, { Shards?: Record<string, { Addresses?: string[]; Network?: string; TLSMode?: string }[]> }>
+>;
+
+/**
+ * `/debug/endpointShardz`: istiod holds every member's endpoints of every service, each on its
+ * member's network and able to take mTLS. This is what it builds a proxy's load assignment from:
+ * the peers' pods, reached through their network's gateway.
+ */
+export function endpointShardzCheck(member: string, expected: readonly ServiceEndpoints[], shardz: EndpointShardz): CheckResult {
+  const problems: string[] = [];
+  for (const { hostname, cluster, network, addresses } of expected) {
+    const shards = Object.values(shardz[hostname] ?? {}).map((namespace) => namespace.Shards?.[`Kubernetes/${cluster}`]);
+    const endpoints = shards.find((shard) => shard !== undefined) ?? [];
+    const held = endpoints.flatMap((endpoint) => endpoint.Addresses ?? []).sort();
+    if (held.join(",") !== addresses.join(","))
+      problems.push(`${hostname} from ${cluster}: holds [${held.join(", ")}], the EndpointSlices list [${addresses.join(", ")}]`);
+    for (const endpoint of endpoints) {
+      if (endpoint.Network !== network)
+        problems.push(`${hostname} from ${cluster}: ${endpoint.Addresses?.[0]} on network '${endpoint.Network}', not ${network}`);
+      if (endpoint.TLSMode !== "istio")
+        problems.push(`${hostname} from ${cluster}: ${endpoint.Addresses?.[0]} has tlsMode '${endpoint.TLSMode}', not istio`);
+    }
+  }
+  const peers = expected.filter((endpoints) => endpoints.cluster !== member);
+  if (peers.length === 0) problems.push("no peer has a ready endpoint to look for");
+  return {
+    name: `${member}: istiod holds every member's endpoints of each service, on its network and mTLS-capable (/debug/endpointShardz)`,
+    ok: problems.length === 0,
+    detail:
+      problems.length > 0
+        ? problems.join("; ")
+        : expected.map((e) => `${e.hostname} from ${e.cluster} (${e.network}): ${e.addresses.length}`).join(", "),
+  };
+}
+
 /** The root istiod distributes is the trust stack's, and istiod made no self-signed CA of its own. */
 async function rootCertCheck(member: RunningMember, rootCertPem: string): Promise<CheckResult> {
   const root = new X509Certificate(rootCertPem);
@@ -202,6 +299,9 @@ export async function checkIstiods(
   rootCertPem: string,
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
+  const endpoints: ServiceEndpoints[] = [];
+  for (const member of members)
+    endpoints.push(...(await serviceEndpoints(member, networks.find((n) => n.member === member.name)!.network)));
   for (const istiod of istiods) {
     const member = members.find((m) => m.name === istiod.member)!;
     const peers = members.filter((m) => m !== member).map((m) => m.name);
@@ -209,6 +309,7 @@ export async function checkIstiods(
     const peerNetworks = networks.filter((n) => n.member !== member.name).map((n) => ({ network: n.network, address: n.gatewayAddress }));
     results.push(networkzCheck(member.name, peerNetworks, await debugJson<NetworkGateway[]>(istiod, "networkz")));
     results.push(await rootCertCheck(member, rootCertPem));
+    results.push(endpointShardzCheck(member.name, endpoints, await debugJson<EndpointShardz>(istiod, "endpointShardz")));
   }
   return results;
 }

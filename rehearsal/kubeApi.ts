@@ -34,7 +34,7 @@ export class KubeApi {
     return new KubeApi(cluster.server, Buffer.from(cluster["certificate-authority-data"], "base64").toString("utf8"), user.token);
   }
 
-  request(method: string, apiPath: string, body?: unknown): Promise<Response> {
+  request(method: string, apiPath: string, body?: unknown, contentType = "application/json"): Promise<Response> {
     const url = new URL(apiPath, this.server);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
@@ -46,7 +46,7 @@ export class KubeApi {
           headers: {
             authorization: `Bearer ${this.token}`,
             accept: "application/json",
-            ...(payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
+            ...(payload ? { "content-type": contentType, "content-length": Buffer.byteLength(payload) } : {}),
           },
           timeout: requestTimeoutMs,
         },
@@ -79,5 +79,11 @@ export class KubeApi {
     if (response.status !== 201 && response.status !== 200)
       throw new Error(`POST ${apiPath}: ${response.status} ${response.body.slice(0, 300)}`);
     return JSON.parse(response.body) as Record<string, unknown>;
+  }
+
+  /** A JSON merge patch (RFC 7386) of an object. */
+  async mergePatch(apiPath: string, patch: unknown): Promise<void> {
+    const response = await this.request("PATCH", apiPath, patch, "application/merge-patch+json");
+    if (response.status !== 200) throw new Error(`PATCH ${apiPath}: ${response.status} ${response.body.slice(0, 300)}`);
   }
 }

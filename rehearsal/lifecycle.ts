@@ -20,7 +20,7 @@ import {
   type StateResource,
 } from "./checks";
 import { startMember, type RunningMember } from "./controlPlane";
-import { checkIstiods, startIstiods } from "./istiod";
+import { checkIstiods, markInjectedPods, startIstiods } from "./istiod";
 import { createMemberNetwork, memberNetwork, removeMemberNetwork } from "./network";
 import { ProcessGroup } from "./processes";
 import { istiodNamespaceCopies, leftovers, snapshot } from "./snapshot";
@@ -262,7 +262,10 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       }
     });
 
-    const istiods = await timed("istiod for every member", () => startIstiods({ members, bin, workRoot: options.workRoot, processes }));
+    const istiods = await timed("istiod for every member", async () => {
+      for (const member of members) await markInjectedPods(member);
+      return startIstiods({ members, bin, workRoot: options.workRoot, processes });
+    });
 
     await timed("checks", async () => {
       const secrets: Record<string, string> = { "the stacks' passphrase": workdir.passphrase };
