@@ -1,10 +1,3 @@
-/**
- * The scripts in scripts/ as a person runs them: each answers --help with its usage, exit 0 and
- * nothing else; bad arguments get a message, not a stack trace; kind-down asks before it tears
- * anything down. The bash scripts run from a copy of scripts/ against fake tools first on PATH
- * that record every call, so a test sees what a script would have run: nothing here runs kind,
- * docker, pulumi or a download.
- */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
