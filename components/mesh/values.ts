@@ -2,9 +2,10 @@ import { burstHpaBehavior } from "../kube/burstScaling";
 
 /**
  * Helm values for Istio's `base`, `istiod` and `gateway` charts, as plain functions that tests call
- * without mocks. Every key set here exists in Istio 1.30.3's chart values (istiod and base nest their
- * defaults under `_internal_defaults_do_not_set`, but values are still set at the top level), and the
- * gateway values pass the gateway chart's values schema, whose top level is strict.
+ * without mocks. Every key set here exists in the pinned Istio release's chart values (istiod and
+ * base nest their defaults under `_internal_defaults_do_not_set`, but values are still set at the
+ * top level), and the gateway values pass the gateway chart's values schema, whose top level is
+ * strict.
  */
 import type { Cloud } from "../../config/schema";
 
