@@ -181,21 +181,20 @@ export function networkzCheck(
  */
 export const injectedPodLabels = { "security.istio.io/tlsMode": "istio" } as const;
 
-/** The namespaces the program labelled for injection. */
-const injectedNamespaces = "/api/v1/namespaces?labelSelector=istio-injection%3Denabled";
-
 const metadataName = (object: Record<string, unknown>) => (object.metadata as { name: string }).name;
 
-/** Labels every pod of the injected namespaces as the injector would have ({@link injectedPodLabels}); returns how many. */
-export async function markInjectedPods(member: RunningMember): Promise<number> {
-  let marked = 0;
-  for (const namespace of (await member.api.list(injectedNamespaces)).map(metadataName)) {
+/** The namespaces the program labelled for injection. */
+async function injectedNamespaces(member: RunningMember): Promise<string[]> {
+  return (await member.api.list("/api/v1/namespaces?labelSelector=istio-injection%3Denabled")).map(metadataName);
+}
+
+/** Labels every pod of the injected namespaces as the injector would have ({@link injectedPodLabels}). */
+export async function markInjectedPods(member: RunningMember): Promise<void> {
+  for (const namespace of await injectedNamespaces(member)) {
     for (const pod of (await member.api.list(`/api/v1/namespaces/${namespace}/pods`)).map(metadataName)) {
       await member.api.mergePatch(`/api/v1/namespaces/${namespace}/pods/${pod}`, { metadata: { labels: injectedPodLabels } });
-      marked += 1;
     }
   }
-  return marked;
 }
 
 /** The ready addresses of one Service in one member, as its EndpointSlices list them. */
@@ -214,7 +213,7 @@ interface EndpointSlice {
 /** The ready endpoints of every Service in the member's injected namespaces. */
 export async function serviceEndpoints(member: RunningMember, network: string): Promise<ServiceEndpoints[]> {
   const found: ServiceEndpoints[] = [];
-  for (const namespace of (await member.api.list(injectedNamespaces)).map(metadataName)) {
+  for (const namespace of await injectedNamespaces(member)) {
     const slices = (await member.api.list(
       `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
     )) as unknown as EndpointSlice[];
@@ -255,7 +254,7 @@ export function endpointShardzCheck(member: string, expected: readonly ServiceEn
     for (const endpoint of endpoints) {
       if (endpoint.Network !== network)
         problems.push(`${hostname} from ${cluster}: ${endpoint.Addresses?.[0]} on network '${endpoint.Network}', not ${network}`);
-      if (endpoint.TLSMode !== "istio")
+      if (endpoint.TLSMode !== injectedPodLabels["security.istio.io/tlsMode"])
         problems.push(`${hostname} from ${cluster}: ${endpoint.Addresses?.[0]} has tlsMode '${endpoint.TLSMode}', not istio`);
     }
   }
