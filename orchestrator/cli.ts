@@ -14,6 +14,7 @@ import { DEFAULT_MAX_PASSES } from "./commands/up";
 import { checkSecretsProviders, selectStacks, stackOrder } from "./discovery";
 import { fileEngineLogs } from "./engineLogs";
 import { errorMessage } from "./errors";
+import { LiveStatus, type StatusTerminal } from "./liveStatus";
 import { providePassphrase } from "./passphrase";
 import type { Log, MeshPlan, MeshWorkspace } from "./ports";
 import { checkPulumiCli, installWithAutomationApi, NO_CLI_INSTALL_VARIABLE, PULUMI_VERSION_FILE, resolvePulumiCli } from "./pulumiCli";
@@ -76,6 +77,8 @@ export interface CliDeps {
   askHidden?(prompt: string): Promise<string>;
   /** Where each stack's raw engine output goes (one file per stack); undefined streams it, as `--verbose` does. */
   engineLogDir?: string;
+  /** Where each running stack's live status line is drawn; undefined when the output is no terminal. */
+  statusTerminal?: StatusTerminal;
 }
 
 function defaultDeps(): CliDeps {
@@ -91,6 +94,7 @@ function defaultDeps(): CliDeps {
     confirm: onTerminal ? confirmOnTerminal : undefined,
     askHidden: onTerminal ? askHiddenOnTerminal : undefined,
     engineLogDir: path.resolve(__dirname, "..", ".mesh-logs"),
+    statusTerminal: process.stdout.isTTY ? process.stdout : undefined,
   };
 }
 
@@ -245,16 +249,24 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
       pulumiCommand,
       envVars: { ...backend.envVars, ...passphrase },
     });
-    const runLog: Log =
-      deps.engineLogDir && !invocation.verbose
-        ? { out: (line) => log.out(line), err: (line) => log.err(line), engineLog: fileEngineLogs(deps.engineLogDir, log) }
-        : log;
-    return await command.run({ workspace, log: runLog, plan, confirm: deps.confirm }, invocation);
+    return await command.run({ workspace, log: runLog(deps, log, invocation.verbose), plan, confirm: deps.confirm }, invocation);
   } catch (err) {
     // LayoutError, StackFailedError, NotConvergedError: the message names the stack(s) and the cause.
     log.err(`error: ${errorMessage(err)}`);
     return 1;
   }
+}
+
+/**
+ * Where a command prints: by default the engine's output goes to a file per stack and, on a terminal,
+ * each running stack has a live status line; `--verbose` streams the engine's output instead.
+ */
+function runLog(deps: CliDeps, log: Log, verbose: boolean): Log {
+  if (!deps.engineLogDir || verbose) return log;
+  const status = deps.statusTerminal && new LiveStatus(deps.statusTerminal);
+  const screen = status?.screen(log) ?? log;
+  const files = fileEngineLogs(deps.engineLogDir, screen);
+  return { out: (line) => screen.out(line), err: (line) => screen.err(line), engineLog: status ? status.follow(files) : files };
 }
 
 if (require.main === module) {

@@ -21,6 +21,16 @@ export type StackOutputs = Record<string, StackOutput>;
 export interface OperationStreams {
   onOutput(chunk: string): void;
   onError(chunk: string): void;
+  /** Each resource step as it starts and ends; undefined when no one follows them. */
+  onStep?(step: ResourceStep): void;
+}
+
+/** One resource's step in a running operation, as the engine reports it. */
+export interface ResourceStep {
+  urn: string;
+  /** The engine's operation: `create`, `update`, `replace`, `delete`, `same`, ... */
+  op: string;
+  phase: "started" | "done" | "failed";
 }
 
 export interface UpOutcome {

@@ -7,6 +7,7 @@ import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automa
 import type { EngineEvent, LocalWorkspaceOptions, OpMap, OutputMap, PulumiCommand, UpdateSummary } from "@pulumi/pulumi/automation";
 import type { LongestChain } from "../model/dependencyChain";
 import type { LastUpdate, MeshWorkspace, OpCounts, OperationStreams, PreviewOutcome, StackHandle, StackOutputs, UpOutcome } from "./ports";
+import { resourceStep } from "./liveStatus";
 import { runChain, stepDurations } from "./runChain";
 
 /** What the workspace needs to reach the stacks. */
@@ -55,7 +56,7 @@ class AutomationStack implements StackHandle {
   async up(streams: OperationStreams): Promise<UpOutcome> {
     // Only the step events: when each resource's step began and ended.
     const steps: EngineEvent[] = [];
-    const onEvent = (event: EngineEvent) => void ((event.resourcePreEvent || event.resOutputsEvent) && steps.push(event));
+    const onEvent = followSteps(streams, (event) => void ((event.resourcePreEvent || event.resOutputsEvent) && steps.push(event)));
     try {
       const result = await this.stack.up({ onOutput: streams.onOutput, onError: streams.onError, onEvent, policyPacks: [policyPack] });
       return { changes: counts(result.summary?.resourceChanges), outputs: plainOutputs(result.outputs), chain: await this.chain(steps) };
@@ -79,7 +80,12 @@ class AutomationStack implements StackHandle {
 
   async preview(streams: OperationStreams): Promise<PreviewOutcome> {
     try {
-      const result = await this.stack.preview({ onOutput: streams.onOutput, onError: streams.onError, policyPacks: [policyPack] });
+      const result = await this.stack.preview({
+        onOutput: streams.onOutput,
+        onError: streams.onError,
+        onEvent: followSteps(streams),
+        policyPacks: [policyPack],
+      });
       return { changes: counts(result.changeSummary) };
     } catch (err) {
       throw conciseError(err);
@@ -88,7 +94,7 @@ class AutomationStack implements StackHandle {
 
   async destroy(streams: OperationStreams): Promise<void> {
     try {
-      await this.stack.destroy({ onOutput: streams.onOutput, onError: streams.onError });
+      await this.stack.destroy({ onOutput: streams.onOutput, onError: streams.onError, onEvent: followSteps(streams) });
     } catch (err) {
       throw conciseError(err);
     }
@@ -119,6 +125,15 @@ class AutomationStack implements StackHandle {
       changes: counts(summary.resourceChanges),
     };
   }
+}
+
+/** The engine's events, handed to `also` and, as resource steps, to whoever follows them. */
+function followSteps(streams: OperationStreams, also?: (event: EngineEvent) => void): (event: EngineEvent) => void {
+  return (event) => {
+    also?.(event);
+    const step = resourceStep(event);
+    if (step) streams.onStep?.(step);
+  };
 }
 
 function counts(map: OpMap | undefined): OpCounts | undefined {

@@ -2,6 +2,7 @@
 import { stackOrder } from "../discovery";
 import { errorMessage, StackFailedError } from "../errors";
 import type { Log, MeshPlan, MeshWorkspace, StackHandle } from "../ports";
+import { formatDuration } from "../summary";
 import type { StackCommand } from "./command";
 import { allStacks, streamed } from "./steps";
 
@@ -10,8 +11,16 @@ interface DestroyReport {
   missing: string[];
 }
 
-/** `destroy`: the selected cluster stacks in parallel, then the trust stack. Missing stacks are skipped, not created. */
-export async function meshDestroy(workspace: MeshWorkspace, log: Log, plan: MeshPlan): Promise<DestroyReport> {
+/**
+ * `destroy`: the selected cluster stacks in parallel, then the trust stack. Missing stacks are
+ * skipped, not created. `now` is a monotonic clock in milliseconds, for each stack's duration.
+ */
+export async function meshDestroy(
+  workspace: MeshWorkspace,
+  log: Log,
+  plan: MeshPlan,
+  now: () => number = () => performance.now(),
+): Promise<DestroyReport> {
   const { trust, clusters } = plan.selection;
   const handles = new Map<string, StackHandle>();
   const missing: string[] = [];
@@ -29,8 +38,9 @@ export async function meshDestroy(workspace: MeshWorkspace, log: Log, plan: Mesh
     }
   }
   const destroy = async (n: string) => {
+    const started = now();
     await streamed(log, n, (s) => handles.get(n)!.destroy(s));
-    log.out(`[${n}] destroyed`);
+    log.out(`[${n}] destroyed in ${formatDuration(now() - started)}`);
   };
   const liveClusters = clusters.filter((c) => handles.has(c));
   if (liveClusters.length > 0) {

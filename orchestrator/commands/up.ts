@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { Selection } from "../discovery";
 import { NotConvergedError } from "../errors";
 import type { Log, MeshPlan, MeshWorkspace, OpCounts, StackHandle, StackOutputs, UpOutcome } from "../ports";
-import { clusterPasses, describeChanges, printUpSummary, type UpdateRecord } from "../summary";
+import { clusterPasses, describeChanges, formatDuration, printUpSummary, type UpdateRecord } from "../summary";
 import type { StackCommand } from "./command";
 import { meshPreview } from "./preview";
 import { allStacks, openAll, streamed } from "./steps";
@@ -89,6 +89,8 @@ export async function meshUp(workspace: MeshWorkspace, log: Log, plan: MeshPlan,
     try {
       const outcome = await streamed(log, handle.name, (s) => handle.up(s));
       record(outcome);
+      const step = pass === 0 ? "" : ` (cluster pass ${pass})`;
+      log.out(`[${handle.name}] done${step} in ${formatDuration(now() - updateStarted)}: ${describeChanges(outcome.changes)}`);
       return outcome;
     } catch (err) {
       record();
@@ -116,10 +118,7 @@ async function converge(
   const { trust, clusters } = selection;
   if (trust) {
     log.out(`[${trust}] up (trust stack)`);
-    await allStacks(log, [trust], "trust stack up", async (n) => {
-      const outcome = await update(n, 0);
-      log.out(`[${n}] done: ${describeChanges(outcome.changes)}`);
-    });
+    await allStacks(log, [trust], "trust stack up", (n) => update(n, 0));
   }
   if (clusters.length === 0) return 0;
 
@@ -128,11 +127,7 @@ async function converge(
   for (let pass = 1; pass <= maxPasses; pass++) {
     const step = `cluster pass ${pass}`;
     log.out(`${step}: up ${clusters.join(", ")} in parallel`);
-    const outcomes = await allStacks(log, clusters, step, async (n) => {
-      const outcome = await update(n, pass);
-      log.out(`[${n}] done (${step}): ${describeChanges(outcome.changes)}`);
-      return outcome;
-    });
+    const outcomes = await allStacks(log, clusters, step, (n) => update(n, pass));
     const after = new Map(clusters.map((n) => [n, outputsDigest(outcomes.get(n)!.outputs)]));
     changing = clusters.filter((n) => after.get(n) !== before.get(n));
     const allSame = clusters.every((n) => onlySame(outcomes.get(n)!.changes));

@@ -124,6 +124,24 @@ describe("cli", () => {
     }
   });
 
+  it("on a terminal, draws a live status line per running stack and leaves none behind", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-engine-logs-"));
+    try {
+      const drawn: string[] = [];
+      const d = deps(twoClusterMesh(), { engineLogDir: dir, statusTerminal: { write: (text: string) => drawn.push(text), columns: 100 } });
+      assert.equal(await main(["up", "--yes"], d), 0);
+      assert.ok(
+        drawn.some((text) => /^\[eks\] [0-9.]+s · 3 done$/m.test(text)),
+        `no status line counted eks's three creates:\n${drawn.join("")}`,
+      );
+      // eslint-disable-next-line no-control-regex -- the erase sequence is made of control characters
+      assert.match(drawn[drawn.length - 1]!, /^\u001b\[\d+A\r\u001b\[J$/, "the last write erases the status lines");
+      assert.ok(!d.log.all.includes("done ·"), "status lines never reach the log");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reports unknown stacks with the known ones", async () => {
     const d = deps(twoClusterMesh());
     assert.equal(await main(["preview", "--stacks", "gke"], d), 1);

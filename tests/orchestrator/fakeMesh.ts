@@ -107,11 +107,17 @@ export class FakeMesh implements MeshWorkspace {
   }
 }
 
+/** Each resource's step, by URN: `create`, `same`, `update` or `delete`. */
+function steps(before: Record<string, string>, after: Record<string, string>): Map<string, string> {
+  const ops = new Map<string, string>();
+  for (const [key, value] of Object.entries(after)) ops.set(key, !(key in before) ? "create" : before[key] === value ? "same" : "update");
+  for (const key of Object.keys(before)) if (!(key in after)) ops.set(key, "delete");
+  return ops;
+}
+
 function diff(before: Record<string, string>, after: Record<string, string>): OpCounts {
   const changes: OpCounts = {};
-  const add = (op: string) => (changes[op] = (changes[op] ?? 0) + 1);
-  for (const [key, value] of Object.entries(after)) add(!(key in before) ? "create" : before[key] === value ? "same" : "update");
-  for (const key of Object.keys(before)) if (!(key in after)) add("delete");
+  for (const op of steps(before, after).values()) changes[op] = (changes[op] ?? 0) + 1;
   return changes;
 }
 
@@ -125,15 +131,20 @@ class FakeHandle implements StackHandle {
     return this.mesh.state.get(this.name)!;
   }
 
+  /** Waits the stack's virtual minutes (that many real milliseconds more) and moves the virtual clock on by them. */
+  private async takeItsTime(): Promise<void> {
+    const minutes = this.mesh.minutes[this.name] ?? 0;
+    const startedAt = this.mesh.clock;
+    await tick(this.mesh.delayMs + minutes);
+    this.mesh.clock = Math.max(this.mesh.clock, startedAt + minutes * 60_000);
+  }
+
   async up(streams: OperationStreams) {
     const run = ++this.st.runs;
     this.mesh.record(this.name, "up", "start", run);
     const seen = this.mesh.seenBy(this.name);
     streams.onOutput(`Updating (${this.name})\nrun ${run} `);
-    const minutes = this.mesh.minutes[this.name] ?? 0;
-    const startedAt = this.mesh.clock;
-    await tick(this.mesh.delayMs + minutes);
-    this.mesh.clock = Math.max(this.mesh.clock, startedAt + minutes * 60_000);
+    await this.takeItsTime();
     streams.onOutput("resources\n");
     const failure = this.mesh.fail(this.name, "up", run);
     if (failure) {
@@ -143,6 +154,10 @@ class FakeHandle implements StackHandle {
     }
     const { resources, outputs } = this.mesh.programs[this.name]!({ run, seen });
     const changes = diff(this.st.resources, resources);
+    for (const [urn, op] of steps(this.st.resources, resources)) {
+      streams.onStep?.({ urn, op, phase: "started" });
+      streams.onStep?.({ urn, op, phase: "done" });
+    }
     this.st.resources = resources;
     this.st.outputs = clone(outputs);
     this.st.last = { kind: "update", result: "succeeded", startTime: new Date(0), endTime: new Date(1000), changes };
@@ -164,7 +179,7 @@ class FakeHandle implements StackHandle {
 
   async destroy(streams: OperationStreams) {
     this.mesh.record(this.name, "destroy", "start");
-    await tick(this.mesh.delayMs);
+    await this.takeItsTime();
     streams.onOutput(`Destroying (${this.name})\n`);
     const failure = this.mesh.fail(this.name, "destroy", 0);
     this.mesh.record(this.name, "destroy", "end");

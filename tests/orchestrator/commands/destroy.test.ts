@@ -39,9 +39,15 @@ describe("destroy", () => {
   it("reports each stack destroyed, the clusters first, and returns what it destroyed", async () => {
     const mesh = twoClusterMesh();
     await meshUp(mesh, new CapturedLog(), fullPlan());
+    mesh.minutes = { trust: 1, aks: 2, eks: 3 };
     const log = new CapturedLog();
-    const report = await meshDestroy(mesh, log, fullPlan());
-    assert.deepEqual(progress(log), ["destroy aks, eks in parallel", "[aks] destroyed", "[eks] destroyed", "[trust] destroyed"]);
+    const report = await meshDestroy(mesh, log, fullPlan(), mesh.now);
+    assert.deepEqual(progress(log), [
+      "destroy aks, eks in parallel",
+      "[aks] destroyed in 2m 00s",
+      "[eks] destroyed in 3m 00s",
+      "[trust] destroyed in 1m 00s",
+    ]);
     assert.deepEqual(report, { destroyed: ["aks", "eks", "trust"], missing: [] });
     assert.ok(mesh.opened.slice(-3).every((o) => JSON.stringify(o.options) === JSON.stringify({ create: false })));
   });
@@ -50,11 +56,11 @@ describe("destroy", () => {
     const mesh = twoClusterMesh();
     mesh.state.get("trust")!.exists = true;
     const log = new CapturedLog();
-    const report = await meshDestroy(mesh, log, fullPlan());
+    const report = await meshDestroy(mesh, log, fullPlan(), mesh.now);
     assert.deepEqual(progress(log), [
       "[aks] stack does not exist; nothing to destroy",
       "[eks] stack does not exist; nothing to destroy",
-      "[trust] destroyed",
+      "[trust] destroyed in 0.0s",
     ]);
     assert.deepEqual(report, { destroyed: ["trust"], missing: ["aks", "eks"] });
   });

@@ -68,9 +68,9 @@ describe("up", () => {
       return { ...r, resources: { ...r.resources, nodePool: "desired=5" } };
     };
     const log = new CapturedLog();
-    const report = await meshUp(mesh, log, fullPlan());
+    const report = await meshUp(mesh, log, fullPlan(), { now: mesh.now });
     assert.equal(report.clusterPasses, 1);
-    assert.ok(log.lines.includes("[eks] done (cluster pass 1): create 1, same 4"), log.lines.join("\n"));
+    assert.ok(log.lines.includes("[eks] done (cluster pass 1) in 0.0s: create 1, same 4"), log.lines.join("\n"));
   });
 
   it("bootstraps a third cluster stack the same way (2 passes, wired to both peers)", async () => {
@@ -185,14 +185,14 @@ describe("up", () => {
     await meshUp(mesh, log, fullPlan(), { now: mesh.now });
     assert.deepEqual(progress(log), [
       "[trust] up (trust stack)",
-      "[trust] done: create 2",
+      "[trust] done in 1m 00s: create 2",
       "cluster pass 1: up aks, eks in parallel",
-      "[aks] done (cluster pass 1): create 3",
-      "[eks] done (cluster pass 1): create 3",
+      "[aks] done (cluster pass 1) in 2m 00s: create 3",
+      "[eks] done (cluster pass 1) in 3m 00s: create 3",
       "cluster pass 1: outputs of aks, eks changed; running another pass",
       "cluster pass 2: up aks, eks in parallel",
-      "[aks] done (cluster pass 2): create 1, same 3",
-      "[eks] done (cluster pass 2): create 1, same 3",
+      "[aks] done (cluster pass 2) in 2m 00s: create 1, same 3",
+      "[eks] done (cluster pass 2) in 3m 00s: create 1, same 3",
       "cluster pass 2: no cluster stack's outputs changed; converged after 2 cluster passes",
       "summary:",
       "  trust  create 2 (1m 00s)",
