@@ -26,21 +26,24 @@ const VERBS: Readonly<Record<string, string>> = {
 
 /** A resource step from one of the engine's step events; undefined for every other event. */
 export function resourceStep(event: EngineEvent): ResourceStep | undefined {
-  const [metadata, phase] = event.resourcePreEvent
-    ? [event.resourcePreEvent.metadata, "started" as const]
-    : event.resOutputsEvent
-      ? [event.resOutputsEvent.metadata, "done" as const]
-      : event.resOpFailedEvent
-        ? [event.resOpFailedEvent.metadata, "failed" as const]
+  const { resourcePreEvent: pre, resOutputsEvent: outputs, resOpFailedEvent: failed } = event;
+  const [metadata, phase] = pre
+    ? [pre.metadata, "started" as const]
+    : outputs
+      ? [outputs.metadata, "done" as const]
+      : failed
+        ? [failed.metadata, "failed" as const]
         : [];
-  return metadata && phase ? { urn: metadata.urn, op: metadata.op, phase } : undefined;
+  if (!metadata || !phase) return undefined;
+  const planning = !!(pre?.planning || outputs?.planning);
+  return { urn: metadata.urn, op: metadata.op, phase, ...(planning && { planning }) };
 }
 
 /** What a stack's running operation has done so far. */
 interface StackProgress {
   startedAt: number;
-  /** The steps begun and not ended, by URN: their operation and when they began. */
-  running: Map<string, { op: string; since: number }>;
+  /** The steps begun and not ended, by URN: what they do and since when. */
+  running: Map<string, { doing: string; since: number }>;
   done: number;
   unchanged: number;
   failed: number;
@@ -53,7 +56,8 @@ export function startProgress(now: number): StackProgress {
 export function applyStep(progress: StackProgress, step: ResourceStep, now: number): void {
   const unchanging = unchangingOps.has(step.op);
   if (step.phase === "started") {
-    if (!unchanging) progress.running.set(step.urn, { op: step.op, since: now });
+    const verb = VERBS[step.op] ?? step.op;
+    if (!unchanging) progress.running.set(step.urn, { doing: step.planning ? `planning: ${verb}` : verb, since: now });
     return;
   }
   progress.running.delete(step.urn);
@@ -82,9 +86,9 @@ export function statusLine(stack: string, progress: StackProgress, now: number, 
   const waiting = [...progress.running].sort(([, a], [, b]) => a.since - b.since);
   const [longest] = waiting;
   if (longest) {
-    const [urn, { op, since }] = longest;
+    const [urn, { doing, since }] = longest;
     const more = waiting.length > 1 ? `, ${waiting.length - 1} more` : "";
-    parts.push(`${VERBS[op] ?? op} ${resourceLabel(urn)} (${formatDuration(now - since)})${more}`);
+    parts.push(`${doing} ${resourceLabel(urn)} (${formatDuration(now - since)})${more}`);
   }
   const line = parts.join(" · ");
   return line.length < width ? line : `${line.slice(0, Math.max(0, width - 2))}…`;

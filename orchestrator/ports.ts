@@ -31,6 +31,8 @@ export interface ResourceStep {
   /** The engine's operation: `create`, `update`, `replace`, `delete`, `same`, ... */
   op: string;
   phase: "started" | "done" | "failed";
+  /** A preview's step: planned, not carried out. */
+  planning?: boolean;
 }
 
 export interface UpOutcome {

@@ -38,6 +38,12 @@ describe("live status", () => {
         op: "create",
         phase: "failed",
       });
+      assert.deepEqual(resourceStep(event({ resourcePreEvent: { metadata, planning: true } })), {
+        urn: cluster,
+        op: "create",
+        phase: "started",
+        planning: true,
+      });
       assert.equal(resourceStep(event({ diagnosticEvent: { message: "x", color: "never", severity: "info" } })), undefined);
     });
   });
@@ -53,6 +59,12 @@ describe("live status", () => {
       applyStep(progress, { urn: cluster, op: "create", phase: "done" }, 70_000);
       applyStep(progress, { urn: istiod, op: "update", phase: "failed" }, 71_000);
       assert.equal(statusLine("eks", progress, 72_000, 200), "[eks] 1m 12s · 1 done, 1 unchanged, 1 failed");
+    });
+
+    it("says when a preview's step is only planned", () => {
+      const progress = startProgress(0);
+      applyStep(progress, { urn: cluster, op: "create", phase: "started", planning: true }, 0);
+      assert.equal(statusLine("eks", progress, 1_000, 200), "[eks] 1.0s · 0 done · planning: creating Cluster eks (1.0s)");
     });
 
     it("is cut to the terminal's width, so that it never wraps", () => {
