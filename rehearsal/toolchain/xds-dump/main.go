@@ -113,7 +113,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	text, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(dump)
+	text, err := protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true}.Marshal(dump)
 	if err != nil {
 		return err
 	}
