@@ -169,6 +169,34 @@ const memberIdentity = {
   gatewayAllowedCidrs: ipv4CidrList.default([]),
 };
 
+/**
+ * The most `loadBalancerSourceRanges` an EKS member's east-west gateway can take. The in-tree AWS
+ * load-balancer code puts them in the nodes' security group (the EKS cluster security group): per
+ * range one rule for each of the gateway's two node ports and one ICMP rule for MTU discovery, besides
+ * the health check's rule and EKS's own rule for the group itself. A security group takes 60 inbound
+ * rules by default: (60 - 2) / 3 ranges.
+ */
+export const awsGatewaySourceRangeLimit = Math.floor((60 - 2) / 3);
+
+/**
+ * The most `loadBalancerSourceRanges` an AKS member's east-west gateway can take: the Azure cloud
+ * provider turns each range into a rule of the cluster's network security group, which takes 1000.
+ */
+export const azureGatewaySourceRangeLimit = 1000;
+
+/**
+ * `gatewayAllowedCidrs` on a cloud whose load balancer admits at most `limit` source ranges: the
+ * peers' egress CIDRs take their share of it too, so the list alone must fit.
+ */
+function gatewayAllowedCidrsWithin(limit: number, why: string) {
+  return ipv4CidrList
+    .max(
+      limit,
+      `must list at most ${limit} CIDRs: the east-west gateway's source ranges are these plus every peer's egress CIDRs, and ${why}`,
+    )
+    .default([]);
+}
+
 /** What a member whose cluster burstmesh creates has besides. */
 const clusterCommon = {
   ...memberIdentity,
@@ -266,6 +294,10 @@ export const awsClusterSettings = z.object({
   cloud: z.literal("aws"),
   region: z.string("is required when burstmesh:cloud is aws (the AWS region, such as eu-central-1)").min(1),
   ...clusterCommon,
+  gatewayAllowedCidrs: gatewayAllowedCidrsWithin(
+    awsGatewaySourceRangeLimit,
+    "each takes three of the 60 inbound rules of the nodes' security group (two node ports and ICMP for MTU discovery)",
+  ),
   kubernetesVersion: kubernetesVersion("aws"),
   vpcCidr,
   availabilityZoneCount: z.number().int().min(2, "must be at least 2 (EKS needs subnets in two availability zones)"),
@@ -318,6 +350,10 @@ export const azureClusterSettings = z
     cloud: z.literal("azure"),
     location: z.string("is required when burstmesh:cloud is azure (the Azure location, such as westeurope)").min(1),
     ...clusterCommon,
+    gatewayAllowedCidrs: gatewayAllowedCidrsWithin(
+      azureGatewaySourceRangeLimit,
+      "each becomes a rule of the cluster's network security group, which takes 1000",
+    ),
     kubernetesVersion: kubernetesVersion("azure"),
     resourceGroupName: z
       .string()

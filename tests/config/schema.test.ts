@@ -4,6 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import {
+  awsGatewaySourceRangeLimit,
+  azureGatewaySourceRangeLimit,
   cloudWatchRetentionDays,
   clusterRegion,
   knownKeys,
@@ -21,6 +23,11 @@ function issuesOf(raw: RawConfig, clearTextSecrets: readonly string[] = []): str
   const [heading, ...lines] = configErrorOf(raw, clearTextSecrets).split("\n");
   assert.match(heading!, /^Invalid configuration for stack '.*':$/);
   return lines.map((line) => line.replace(/^ {2}- /, ""));
+}
+
+/** `count` distinct /32 blocks. */
+function cidrs(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `10.${Math.floor(index / 256)}.${index % 256}.1/32`);
 }
 
 const kubeconfig = toYaml({
@@ -368,6 +375,23 @@ describe("config: cluster settings", () => {
       ],
     ],
     [
+      "more gateway CIDRs than the nodes' security group takes on EKS",
+      withConfig("eks", { "burstmesh:gatewayAllowedCidrs": cidrs(awsGatewaySourceRangeLimit + 1) }),
+      [
+        `burstmesh:gatewayAllowedCidrs: must list at most ${awsGatewaySourceRangeLimit} CIDRs: the east-west gateway's source ranges are ` +
+          "these plus every peer's egress CIDRs, and each takes three of the 60 inbound rules of the nodes' security group " +
+          "(two node ports and ICMP for MTU discovery)",
+      ],
+    ],
+    [
+      "more gateway CIDRs than the cluster's network security group takes on AKS",
+      withConfig("aks", { "burstmesh:gatewayAllowedCidrs": cidrs(azureGatewaySourceRangeLimit + 1) }),
+      [
+        `burstmesh:gatewayAllowedCidrs: must list at most ${azureGatewaySourceRangeLimit} CIDRs: the east-west gateway's source ranges are ` +
+          "these plus every peer's egress CIDRs, and each becomes a rule of the cluster's network security group, which takes 1000",
+      ],
+    ],
+    [
       "entra without admins",
       withConfig("aks", { "burstmesh:aksAuth": "entra" }),
       [
@@ -501,6 +525,18 @@ describe("config: cluster settings", () => {
       assert.deepEqual(issuesOf(raw, clearText), expected);
     });
   }
+
+  it("takes as many gateway CIDRs as each cloud's load balancer admits, and any number on an existing member", () => {
+    for (const [stack, limit] of [
+      ["eks", awsGatewaySourceRangeLimit],
+      ["aks", azureGatewaySourceRangeLimit],
+    ] as const) {
+      const config = loadConfig(withConfig(stack, { "burstmesh:gatewayAllowedCidrs": cidrs(limit) }));
+      assert.ok(config.role === "cluster" && config.cluster.gatewayAllowedCidrs.length === limit, stack);
+    }
+    const existing = loadConfig(onpremConfig({ "burstmesh:gatewayAllowedCidrs": cidrs(azureGatewaySourceRangeLimit + 1) }), undefined, []);
+    assert.ok(existing.role === "cluster" && existing.cluster.gatewayAllowedCidrs.length === azureGatewaySourceRangeLimit + 1);
+  });
 
   it("checks a cluster stack's services against the members and its region", () => {
     const distribute = { name: "podinfo", homeCluster: "eks", mode: "distribute", distribute: { westeurope: 100 } };

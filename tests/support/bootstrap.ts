@@ -25,6 +25,8 @@ export interface MeshRuns<Cluster extends string> {
   first: Record<Cluster, StackRun>;
   /** Second cluster pass: each cluster reads the others' first-pass outputs. */
   second: Record<Cluster, StackRun>;
+  /** How long each cluster stack's program took under the mocks, in milliseconds, by pass (0 for a run shared from an earlier one). */
+  milliseconds: { first: Record<Cluster, number>; second: Record<Cluster, number> };
 }
 
 export type Bootstrap = MeshRuns<"eks" | "aks">;
@@ -48,14 +50,22 @@ export async function simulateMesh<Cluster extends string>(
       Object.entries<StackRun>(previous as Record<Cluster, StackRun>).map(([name, run]) => [stackRef(name), published(run)]),
     );
     const runs = {} as Record<Cluster, StackRun>;
+    const milliseconds = {} as Record<Cluster, number>;
     for (const stack of names) {
+      const start = performance.now();
       runs[stack] = await runScenario({ stack, config: clusters[stack], published: { ...trustOutputs, ...lastOutputs } });
+      milliseconds[stack] = performance.now() - start;
     }
-    return runs;
+    return { runs, milliseconds };
   };
   const first = await pass({});
-  const second = await pass(first);
-  return { trust: trustRun, first, second };
+  const second = await pass(first.runs);
+  return {
+    trust: trustRun,
+    first: first.runs,
+    second: second.runs,
+    milliseconds: { first: first.milliseconds, second: second.milliseconds },
+  };
 }
 
 /** The bootstrap of the mesh the stack files describe: trust, eks and aks. */

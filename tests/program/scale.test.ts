@@ -1,0 +1,86 @@
+/**
+ * Ten members, fifty services (issue 20): the whole mesh at that size, built by config alone under
+ * mocks. Every member links every other, builds every service (home bounds in its home member),
+ * the bootstrap still converges in two passes, and no member's program takes long.
+ */
+import { strict as assert } from "node:assert";
+import { MeshRuns, peerReadOutputs, simulateMesh } from "../support/bootstrap";
+import { ofType, RecordedResource, reveal, StackRun } from "../support/harness";
+import { ScaledMesh, scaledMesh, tenMembers } from "../support/scale";
+
+/** The most a member's program may take under the mocks, in milliseconds (docs/architecture.md, "At ten members"). */
+const programBudgetMs = 15_000;
+
+const remoteSecrets = (run: StackRun) =>
+  ofType(run, "kubernetes:core/v1:Secret").filter(
+    (r) => !r.read && (reveal<{ metadata?: { name?: string } }>(r.inputs).metadata?.name ?? "").startsWith("istio-remote-secret-"),
+  );
+
+/** The `minReplicas` of the HPA of a service's (single-version) Deployment. */
+const hpaMinReplicas = (run: StackRun, service: string): number => {
+  const [hpa, ...others] = ofType(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").filter(
+    (r: RecordedResource) => reveal<{ metadata: { namespace: string } }>(r.inputs).metadata.namespace === service,
+  );
+  assert.ok(hpa && others.length === 0, `one HPA in namespace ${service}`);
+  return reveal<{ spec: { minReplicas: number } }>(hpa.inputs).spec.minReplicas;
+};
+
+describe("ten members, fifty services under mocks", function () {
+  // Twenty whole-stack runs and a trust stack with ten intermediates: about a minute on two busy cores.
+  this.timeout(600_000);
+  let mesh: ScaledMesh;
+  let runs: MeshRuns<string>;
+
+  before(async () => {
+    mesh = scaledMesh(tenMembers);
+    runs = await simulateMesh(mesh.trust, mesh.clusters);
+  });
+
+  it("is ten members (4 EKS, 4 AKS, 2 existing) and fifty services, every member the home of five", () => {
+    assert.equal(mesh.members.length, 10);
+    const clouds = mesh.members.map((member) => runs.second[member]!.outputs.cloud!.value);
+    assert.deepEqual(
+      ["aws", "azure", "existing"].map((cloud) => clouds.filter((c) => c === cloud).length),
+      [4, 4, 2],
+    );
+    assert.equal(mesh.services.length, 50);
+    for (const member of mesh.members) assert.equal(mesh.services.filter((s) => s.homeCluster === member).length, 5);
+    assert.deepEqual(Object.keys(runs.trust.outputs.cacerts!.value as object).sort(), [...mesh.members].sort());
+  });
+
+  it("wires every ordered pair: each member holds a remote secret for each of its nine peers", () => {
+    for (const member of mesh.members) {
+      const peers = remoteSecrets(runs.second[member]!).map((r) => Object.keys(reveal<{ stringData: object }>(r.inputs).stringData)[0]);
+      assert.deepEqual(peers.sort(), mesh.members.filter((m) => m !== member).sort(), `${member}'s remote secrets`);
+      assert.deepEqual(remoteSecrets(runs.first[member]!), [], `${member} links no peer before any has published`);
+    }
+  });
+
+  it("builds every service in every member, with home bounds in its home member and standby bounds elsewhere", () => {
+    for (const member of mesh.members) {
+      const run = runs.second[member]!;
+      const built = ofType(run, "burstmesh:traffic:OverflowService").map((r) => r.name);
+      assert.deepEqual(built.sort(), mesh.services.map((s) => s.name).sort(), `${member}'s services`);
+      for (const service of mesh.services) {
+        assert.equal(hpaMinReplicas(run, service.name), service.homeCluster === member ? 2 : 1, `${service.name} in ${member}`);
+      }
+    }
+  });
+
+  it("converges in two passes: the second changes no output a peer reads, so a third would change nothing", () => {
+    for (const member of mesh.members) {
+      assert.deepEqual(peerReadOutputs(runs.second[member]!), peerReadOutputs(runs.first[member]!), `${member}'s outputs are stable`);
+      assert.deepEqual(
+        [...(runs.second[member]!.outputs.linkedPeers!.value as string[])].sort(),
+        mesh.members.filter((m) => m !== member).sort(),
+      );
+    }
+  });
+
+  it(`runs each member's program in under ${programBudgetMs / 1000} s`, () => {
+    for (const member of mesh.members) {
+      const ms = runs.milliseconds.second[member]!;
+      assert.ok(ms < programBudgetMs, `${member}'s second pass took ${Math.round(ms)} ms`);
+    }
+  });
+});
