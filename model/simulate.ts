@@ -7,12 +7,14 @@
  *
  * Assumptions, on purpose and stated: a pod at its capacity uses exactly its CPU request (so the HPA
  * sees busy slots / capacity); service time does not grow with concurrency; the other cloud is one
- * host as a client sees it (its east-west gateway), and each spilled try lands on a random remote
- * pod (HTTP/1.1: a connection per request; HTTP/2 through the gateway would pin a client to few
- * pods); the other cluster's own clients send nothing.
+ * host as a client sees it (its east-west gateway), and each spilled try lands on the less busy of
+ * two random remote pods, as the gateway's least-request balancer picks one for a new connection
+ * (HTTP/1.1; HTTP/2 through the gateway would pin a client to few pods); the other cluster's own
+ * clients send nothing.
  */
 import { OutlierDetector, PreviousPriorities, priorityLoad } from "./envoy";
 import type { Autoscaling, ServicePolicy } from "./policy";
+import { seededRandom } from "./random";
 
 /** Load as a multiple of the home capacity, over time (seconds). */
 type LoadProfile = (time: number) => number;
@@ -84,18 +86,6 @@ interface Request {
   tries: number;
   triedHomePods: number[];
   priorities: PreviousPriorities | undefined;
-}
-
-/** A seeded pseudo-random generator (mulberry32): the same seed, the same run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A binary min-heap of timed events. */
@@ -311,6 +301,16 @@ export function simulate(options: SimulationOptions): SimulationResult {
     return pick;
   };
 
+  /**
+   * The remote pod a spilled try reaches: the gateway passes its connection through, and its
+   * least-request balancer gives the one of two random pods with fewer requests in flight.
+   */
+  const pickStandbyPod = (): number => {
+    const a = Math.floor(random() * standby.ready);
+    const b = Math.floor(random() * standby.ready);
+    return standby.inFlight[b]! < standby.inFlight[a]! ? b : a;
+  };
+
   const attempt = (request: Request, now: number) => {
     const client = request.client;
     const levels = levelsFor(client);
@@ -346,7 +346,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
     request.priorities?.tried(1);
     const arrives = now + crossCloud;
     queue.push(arrives, () => {
-      const pod = Math.floor(random() * standby.ready);
+      const pod = pickStandbyPod();
       if (standby.ready > 0 && standby.admit(pod, arrives)) {
         const done = arrives + exponential(serviceTime);
         queue.push(done, () => {

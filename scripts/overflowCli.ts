@@ -6,9 +6,9 @@
 import { parseArgs } from "node:util";
 import { durationSeconds } from "../model/units";
 import type { ServiceSettings } from "../config/services";
-import { overflowObjects } from "../components/traffic/serviceSpecs";
+import { servicePolicy } from "../components/traffic/servicePolicy";
 import { palette, stackedAreaSvg } from "../model/plot";
-import { ejectionRecipe, PolicyObjects, readPolicy, ServicePolicy } from "../model/policy";
+import type { ServicePolicy } from "../model/policy";
 import { pointShares, remoteCapacity, standbyForSurge, surge, surgeLeadSeconds, sweep, Workload } from "../model/scenarios";
 
 export const USAGE = `Usage: npm run overflow -- <command> --service <name> [options]
@@ -185,17 +185,6 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
           ` (failed share per standby.minReplicas tried: ${tried})`,
   );
   io.out(`plot: ${svg}`);
-}
-
-/** The service's policy as the model reads it from the objects built for its home and a standby cluster. */
-export function servicePolicy(service: ServiceSettings, members: readonly string[], recipe: "retry" | "ejection" = "retry"): ServicePolicy {
-  const standbyCluster = members.find((member) => member !== service.homeCluster) ?? `${service.homeCluster}-standby`;
-  const objects = (clusterName: string) => {
-    // Only distribute mode reads the region, and the model refuses distribute mode.
-    const built = JSON.parse(JSON.stringify(overflowObjects(service, { clusterName, region: clusterName }))) as PolicyObjects;
-    return recipe === "ejection" ? ejectionRecipe(built) : built;
-  };
-  return readPolicy(objects(service.homeCluster), objects(standbyCluster));
 }
 
 function header(service: ServiceSettings, policy: ServicePolicy, recipeNote: string): string {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { parseServiceConfig, projectDefaults, ServiceSettings } from "../../config";
-import { servicePolicy } from "../../scripts/overflowCli";
+import { servicePolicy } from "../../components/traffic/servicePolicy";
 import { ServicePolicy } from "../../model/policy";
 import { remoteCapacity, standbyForSurge, surge, sweep, SweepRow, Workload } from "../../model/scenarios";
 import { simulate } from "../../model/simulate";
@@ -98,9 +98,9 @@ describe("model/simulate: the traffic model on the default podinfo", function ()
         const before = rowAt(old, load);
         const now = rowAt(rows, load);
         assert.ok(before.home < 1 / load - 0.15, `old home ${before.home} at ${load}x`);
-        assert.ok(before.failed > now.failed + 0.1, `old failed ${before.failed} vs ${now.failed} at ${load}x`);
+        assert.ok(before.failed > now.failed + 0.05, `old failed ${before.failed} vs ${now.failed} at ${load}x`);
       }
-      assert.ok(rowAt(old, 1.5).failed > 0.1, "at 1.5x both clouds together have room for everything, yet the old recipe fails requests");
+      assert.ok(rowAt(old, 1.5).failed > 0.05, "at 1.5x both clouds together have room for everything, yet the old recipe fails requests");
       assert.ok(rowAt(old, 0.9).home < 0.95, "it even spills below 1x: pods that are momentarily full get ejected");
     });
   });

@@ -1,5 +1,5 @@
 /**
- * Ten members, fifty services (issue 20): the whole mesh at that size, built by config alone under
+ * Ten members, fifty services: the whole mesh at that size, built by config alone under
  * mocks. Every member links every other, builds every service (home bounds in its home member),
  * the bootstrap still converges in two passes, and no member's program takes long.
  */

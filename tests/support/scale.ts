@@ -10,7 +10,7 @@ interface MeshSize {
   services: number;
 }
 
-/** The size issue 20 asks the program to handle: ten members, fifty services. */
+/** The size the program is held to: ten members (4 EKS, 4 AKS, 2 existing), fifty services. */
 export const tenMembers: MeshSize = { eks: 4, aks: 4, existing: 2, services: 50 };
 
 /** A mesh of that size, by config alone: the trust stack's config and every member stack's. */
