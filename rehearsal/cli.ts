@@ -1,5 +1,5 @@
 /**
- * `npm run rehearse -- [--members 2|3] [--json FILE] [--keep] | --build | destroy | down`
+ * `npm run rehearse -- [--members 2|3] [--json FILE] [--keep] | --build | destroy | down | fixtures`
  *
  * The mesh for real on this machine, with no cloud: the real Pulumi engine and providers against
  * real Kubernetes API servers, one per member in a network namespace of its own (see lifecycle.ts).
@@ -13,8 +13,9 @@ import { destroyKept, rehearse, type RehearsalReport, stopRunningCommands } from
 import { rehearsalNamespaces, removeMemberNetwork, memberNetwork } from "./network";
 import { readProcessRecords, stopProcesses } from "./processes";
 import { buildToolchain, toolchainStatus } from "./toolchain/build";
+import { recordedFixtures } from "./xds";
 
-const usage = `Usage: npm run rehearse -- [options] | --build | destroy | down
+const usage = `Usage: npm run rehearse -- [options] | --build | destroy | down | fixtures
 
   (no command)     The life cycle: control planes, validate, preview on the fresh mesh, up until
                    converged, a second up, preview --expect-no-changes, the checks, destroy.
@@ -25,6 +26,8 @@ const usage = `Usage: npm run rehearse -- [options] | --build | destroy | down
   --build          Build the toolchain (Go modules, about 25 min to an hour cold on 2 cores).
   destroy          A kept rehearsal's destroy and leftover check; the control planes keep running.
   down             Stop a kept rehearsal's processes and remove its network namespaces.
+  fixtures         Refresh tests/fixtures/xds/ from the last rehearsal's xDS dumps (trimmed to
+                   each service) and what its checks held them to.
   -h, --help       Show this help.`;
 
 const repoRoot = path.join(__dirname, "..");
@@ -32,6 +35,7 @@ const workRoot = path.join(repoRoot, ".rehearsal");
 
 function printReport(report: RehearsalReport): void {
   for (const check of report.checks) console.log(`${check.ok ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`);
+  if (report.xdsDumps?.length) console.log(`xDS dumps (as Envoy config dumps): ${path.join(workRoot, "xds")}`);
   if (report.error) console.log(`FAIL the rehearsal stopped: ${report.error}`);
   const phases = Object.entries(report.durations).map(([phase, ms]) => `${phase} ${formatDuration(ms)}`);
   console.log(`timings: ${phases.join(", ")}`);
@@ -86,6 +90,16 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values.build) return (await buildToolchain()).complete ? 0 : 1;
   if (positionals[0] === "down" && positionals.length === 1) return down();
+  if (positionals[0] === "fixtures" && positionals.length === 1) {
+    const dir = path.join(repoRoot, "tests", "fixtures", "xds");
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const fixture of recordedFixtures(workRoot)) {
+      fs.writeFileSync(path.join(dir, `${fixture.service}.json`), `${JSON.stringify(fixture, null, 2)}\n`);
+      console.log(`fixtures: tests/fixtures/xds/${fixture.service}.json (${fixture.mode})`);
+    }
+    return 0;
+  }
   if (positionals[0] === "destroy" && positionals.length === 1) {
     const report = await destroyKept(workRoot, (line) => console.log(line));
     printReport(report);

@@ -26,6 +26,7 @@ import { ProcessGroup } from "./processes";
 import { istiodNamespaceCopies, leftovers, snapshot } from "./snapshot";
 import { memberStackConfig, rehearsalMemberNames, rehearsalTrustStack, type RehearsalSettings, trustStackConfig } from "./stacks";
 import { KubeApi } from "./kubeApi";
+import { checkGeneratedConfig, type XdsDump } from "./xds";
 import { createStack, createWorkdir, installPlugin, lockedVersion, openWorkdir, pulumi, type Workdir } from "./workdir";
 
 /** One `npm run mesh` command as the rehearsal ran it. */
@@ -47,6 +48,8 @@ export interface RehearsalReport {
   changingPasses?: number;
   secondUp?: unknown;
   checks: CheckResult[];
+  /** What istiod sent the xDS client for each overflow service, as Envoy config dumps (files relative to the work folder). */
+  xdsDumps?: XdsDump[];
   leftovers?: Record<string, string[]>;
   durations: Record<string, number>;
   /** Why the rehearsal stopped early, when it did. */
@@ -286,6 +289,10 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       report.checks.push(await checkCacerts(members, rootCertPem));
       const networks = members.map((m) => ({ member: m.name, network: `network-${m.name}`, gatewayAddress: m.network.memberAddress }));
       report.checks.push(...(await checkIstiods(istiods, members, networks, rootCertPem)));
+      // The rehearsal homes every service in its first member (stacks.ts).
+      const generated = await checkGeneratedConfig({ members, home: members[0]!, bin, workRoot: options.workRoot, istioVersion });
+      report.checks.push(...generated.checks);
+      report.xdsDumps = generated.dumps.map((entry) => ({ ...entry, file: path.relative(options.workRoot, entry.file) }));
       report.checks.push(checkStateHoldsNoSecret(workdir.state, secrets));
     });
 

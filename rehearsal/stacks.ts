@@ -44,6 +44,13 @@ export function trustStackConfig(settings: RehearsalSettings): Record<string, un
   return prefixed(settings.project, { role: "trust", ...meshWide(settings) });
 }
 
+/** Distribute mode's weights over the members' regions (each member's region is its name): most to the first, the rest shared, 100 in all. */
+function distributeWeights(members: readonly RehearsalMember[]): Record<string, number> {
+  const [first, ...others] = members;
+  const each = Math.floor(40 / others.length);
+  return Object.fromEntries([[first!.name, 100 - each * others.length], ...others.map((member) => [member.name, each])]);
+}
+
 /**
  * A member's config, all but its admin kubeconfig (set as a secret with `pulumi config set --secret`).
  * Observability is off: its charts (Prometheus, Grafana, Kiali) have no source here.
@@ -61,7 +68,12 @@ export function memberStackConfig(settings: RehearsalSettings, member: Rehearsal
     gatewayService: "NodePort",
     gatewayAddress: member.address,
     chartSources: { all: settings.chartRepository },
-    services: [{ name: "podinfo", homeCluster: home!.name, capacity: { maxConcurrentRequests: 32 } }],
+    services: [
+      { name: "podinfo", homeCluster: home!.name, capacity: { maxConcurrentRequests: 32 } },
+      // The other two modes, so that what istiod makes of them is checked too (xds.ts).
+      { name: "failover-web", homeCluster: home!.name, mode: "failover" },
+      { name: "distribute-web", homeCluster: home!.name, mode: "distribute", distribute: distributeWeights(settings.members) },
+    ],
     drill: { enabled: false, service: "podinfo" },
     observability: { enabled: false },
   });

@@ -15,6 +15,7 @@ const processIo: OverflowIo = {
   out: (text) => console.log(text),
   err: (text) => console.error(text),
   writeFile: (file, content) => fs.writeFileSync(file, content),
+  readFile: (file) => fs.readFileSync(file, "utf8"),
 };
 
 /** Runs one command over Pulumi.yaml's services and returns the exit code: 2 for bad input, with the usage. */

@@ -9,6 +9,7 @@ import type { ServiceSettings } from "../config/services";
 import { servicePolicy } from "../components/traffic/servicePolicy";
 import { palette, stackedAreaSvg } from "../model/plot";
 import type { ServicePolicy } from "../model/policy";
+import { type ConfigDump, envoyPolicy, serviceEnvoyConfig, podAddresses } from "../model/configDump";
 import { pointShares, remoteCapacity, standbyForSurge, surge, surgeLeadSeconds, sweep, Workload } from "../model/scenarios";
 
 export const USAGE = `Usage: npm run overflow -- <command> --service <name> [options]
@@ -31,6 +32,11 @@ Commands:
 Options:
   --recipe retry|ejection   retry: the policy as deployed (default); ejection: the old recipe
                             (eject on 5xx), kept to show why it was replaced
+  --envoy-config POD[,POD2]  the policy from what Envoy received instead of the objects: the config
+                            dump of one of the service's pods in its home cluster (istioctl
+                            proxy-config all -o json, or /config_dump?include_eds), which holds both
+                            its outbound and its inbound side; or a client's dump, then a pod's.
+                            The HPA bounds still come from the service's config
   --svg <file>              where to write the plot (default overflow-<command>-<service>.svg,
                             none with --json)
   --clients N               client sidecars in the home cluster (default 10)
@@ -43,6 +49,7 @@ Options:
 export interface CliIo {
   out: (text: string) => void;
   writeFile: (file: string, content: string) => void;
+  readFile: (file: string) => string;
 }
 
 export class UsageError extends Error {}
@@ -61,6 +68,7 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
       ramp: { type: "string", default: "60s" },
       hold: { type: "string", default: "300s" },
       recipe: { type: "string", default: "retry" },
+      "envoy-config": { type: "string" },
       svg: { type: "string" },
       clients: { type: "string", default: "10" },
       "service-time": { type: "string", default: "250ms" },
@@ -83,7 +91,11 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
     throw new UsageError(`--service: '${service.name}' is in ${service.mode} mode; the model covers overflow mode`);
   if (values.recipe !== "retry" && values.recipe !== "ejection")
     throw new UsageError(`--recipe: expected retry or ejection, got '${values.recipe}'`);
-  const policy = servicePolicy(service, members, values.recipe);
+  const envoyConfig = values["envoy-config"];
+  if (envoyConfig !== undefined && values.recipe !== "retry")
+    throw new UsageError("--envoy-config: the dumps are what is deployed, the retry recipe; drop --recipe ejection");
+  const policy =
+    envoyConfig === undefined ? servicePolicy(service, members, values.recipe) : dumpedPolicy(service, members, envoyConfig, io);
   const workload: Workload = {
     serviceTimeSeconds: duration("--service-time", values["service-time"]),
     clients: whole("--clients", values.clients),
@@ -185,6 +197,28 @@ export function runOverflowCli(argv: string[], services: readonly ServiceSetting
           ` (failed share per standby.minReplicas tried: ${tried})`,
   );
   io.out(`plot: ${svg}`);
+}
+
+/** The policy with every field Envoy's config decides read from the two dumps (`--envoy-config`). */
+function dumpedPolicy(service: ServiceSettings, members: readonly string[], files: string, io: CliIo): ServicePolicy {
+  const [clientFile, podFile = clientFile, ...rest] = files.split(",");
+  if (!clientFile || !podFile || rest.length > 0)
+    throw new UsageError(`--envoy-config: expected a pod's dump, or a client's and a pod's (CLIENT,POD), got '${files}'`);
+  const read = (file: string): ConfigDump => {
+    try {
+      return JSON.parse(io.readFile(file)) as ConfigDump;
+    } catch (error) {
+      throw new UsageError(`--envoy-config: ${file} is not a JSON config dump (${(error as Error).message})`);
+    }
+  };
+  const host = `${service.name}.${service.namespace ?? service.name}.svc.cluster.local`;
+  const [client, pod] = [read(clientFile), read(podFile)];
+  try {
+    const config = serviceEnvoyConfig(client, pod, host, service.port);
+    return { ...servicePolicy(service, members), ...envoyPolicy(config, podAddresses(config)) };
+  } catch (error) {
+    throw new UsageError(`--envoy-config: ${(error as Error).message}`);
+  }
 }
 
 function header(service: ServiceSettings, policy: ServicePolicy, recipeNote: string): string {

@@ -16,6 +16,9 @@ describe("scripts/overflow.ts (npm run overflow)", () => {
       out: (text) => written.push(text),
       err: (text) => (stderr += text),
       writeFile: (file) => written.push(file),
+      readFile: (file) => {
+        throw new Error(`read ${file}`);
+      },
     });
     assert.equal(status, 2);
     assert.deepEqual(written, []);

@@ -1,7 +1,15 @@
 import { strict as assert } from "node:assert";
+import { recordedServices } from "../support/xdsDumps";
 import { parseServiceConfig, projectDefaults } from "../../config";
 import { runOverflowCli, UsageError } from "../../scripts/overflowCli";
 import { SweepRow } from "../../model/scenarios";
+/** The recorded dumps by file name (`<service>.json` is that service's home pod's dump, as istioctl writes one). */
+function recordedFile(file: string): string {
+  const fixture = recordedServices()[file.replace(/\.json$/, "")];
+  if (!fixture) throw new Error(`ENOENT: no such file, open '${file}'`);
+  return JSON.stringify(fixture.dump);
+}
+
 describe("scripts/overflowCli: npm run overflow on the default podinfo", function () {
   this.timeout(30_000);
   const defaults = projectDefaults();
@@ -18,6 +26,7 @@ describe("scripts/overflowCli: npm run overflow on the default podinfo", functio
       runOverflowCli(argv, parsed.services, members, {
         out: (text) => out.push(text),
         writeFile: (file, content) => files.set(file, content),
+        readFile: (file) => recordedFile(file),
       });
       return { out, files };
     };
@@ -89,6 +98,34 @@ describe("scripts/overflowCli: npm run overflow on the default podinfo", functio
       assert.throws(() => run(["sweep", "--service", "podinfo", "--loads", "1,x"]), /--loads: expected a positive number, got 'x'/);
       assert.throws(() => run(["spill", "--service", "podinfo"]), /unknown command 'spill': expected sweep or surge/);
       assert.throws(() => run(["surge", "--service", "podinfo", "--ramp", "a minute"]), /--ramp: expected a duration/);
+    });
+
+    it("sweep --envoy-config reads the policy from what istiod sent (the rehearsal's dumps) and predicts what the objects do", () => {
+      const sweepJson = (extra: string[]) =>
+        JSON.parse(run(["sweep", "--service", "podinfo", "--loads", "0.9,2", "--json", ...quick, ...extra]).out[0]!) as SweepRow[];
+      assert.deepEqual(sweepJson(["--envoy-config", "podinfo.json"]), sweepJson([]));
+      assert.deepEqual(sweepJson(["--envoy-config", "podinfo.json,podinfo.json"]), sweepJson([]), "a client's dump, then a pod's");
+    });
+
+    it("--envoy-config names what is wrong with the dumps", () => {
+      const sweepWith =
+        (...extra: string[]) =>
+        () =>
+          run(["sweep", "--service", "podinfo", "--json", ...quick, ...extra]);
+      assert.throws(
+        sweepWith("--envoy-config", "a.json,b.json,c.json"),
+        /--envoy-config: expected a pod's dump, or a client's and a pod's/,
+      );
+      assert.throws(sweepWith("--envoy-config", "podinfo.json", "--recipe", "ejection"), /drop --recipe ejection/);
+      assert.throws(
+        sweepWith("--envoy-config", "failover-web.json"),
+        /--envoy-config: the config dump has no cluster 'outbound\|9898\|\|podinfo/,
+      );
+      assert.throws(
+        sweepWith("--envoy-config", "podinfo.json,failover-web.json"),
+        /--envoy-config: the pod's inbound cluster has no per-pod limit \(max_requests unlimited\): only overflow mode can be modelled/,
+      );
+      assert.throws(sweepWith("--envoy-config", "podinfo.json,missing.json"), /--envoy-config: missing.json is not a JSON config dump/);
     });
   });
 });
