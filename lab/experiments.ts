@@ -9,6 +9,7 @@ import type { ServiceSettings } from "../config/services";
 import { Recipe, serviceObjects, servicePolicy } from "../components/traffic/servicePolicy";
 import { sweep, SweepRow, Workload } from "../model/scenarios";
 import { simulate } from "../model/simulate";
+import { inputsFromObjects, type LabEnvoyInputs } from "./envoyConfig";
 import { beyondTolerance, cascades, ComparedRow, compareRows } from "./compare";
 import { Sent, shares, tally, Tally } from "./load";
 import { Lab, LabSizing, machineLoad } from "./run";
@@ -28,6 +29,8 @@ export function labService(service: ServiceSettings): ServiceSettings {
 }
 
 interface ExperimentOptions {
+  /** The retry recipe's Envoy inputs from istiod's dump (`--envoy-config`); else from the program's objects. */
+  dumped?: LabEnvoyInputs;
   envoy: string;
   service: ServiceSettings;
   members: readonly string[];
@@ -47,13 +50,13 @@ interface MeasuredLoad extends Tally {
 
 interface RecipeResult {
   recipe: Recipe;
+  /** Where the lab's Envoy config came from. */
+  source: string;
   rows: ComparedRow[];
   measured: MeasuredLoad[];
 }
 
 export interface SweepReport {
-  /** Where the Envoy config came from. */
-  source: string;
   sizing: typeof labSize & { perTryTimeout?: string; retries: number };
   measureSeconds: number;
   warmupSeconds: number;
@@ -108,9 +111,10 @@ export async function runSweep(
   const results: RecipeResult[] = [];
   for (const recipe of recipes) {
     const model = modelSweep(service, options.members, recipe, loads, options.seed);
+    const inputs = recipe === "retry" && options.dumped ? options.dumped : inputsFromObjects(serviceObjects(service, options.members, recipe));
     const lab = await Lab.start(
       options.envoy,
-      serviceObjects(service, options.members, recipe),
+      inputs,
       sizing(options.seed),
       path.join(options.dir, recipe),
     );
@@ -133,6 +137,7 @@ export async function runSweep(
       }
       results.push({
         recipe,
+        source: inputs.source,
         measured,
         rows: compareRows(
           measured.map((entry) => row(entry.load, entry)),
@@ -147,7 +152,6 @@ export async function runSweep(
   const ejection = results.find((result) => result.recipe === "ejection");
   const retries = service.retries;
   return {
-    source: "the program's objects (components/traffic: Sidecar, DestinationRule, VirtualService), translated as istiod renders them",
     sizing: { ...labSize, retries: retries.attempts, perTryTimeout: retries.perTryTimeout },
     measureSeconds,
     warmupSeconds,
@@ -172,6 +176,8 @@ interface SurgeSecond {
 }
 
 interface SurgeReport {
+  /** Where the lab's Envoy config came from. */
+  source: string;
   from: number;
   to: number;
   stepAtSeconds: number;
@@ -204,9 +210,10 @@ export async function runSurge(options: ExperimentOptions, from: number, to: num
   const stepAt = 20;
   const seconds = 60;
   const service = labService(options.service);
+  const inputs = options.dumped ?? inputsFromObjects(serviceObjects(service, options.members));
   const lab = await Lab.start(
     options.envoy,
-    serviceObjects(service, options.members),
+    inputs,
     sizing(options.seed),
     path.join(options.dir, "surge"),
   );
@@ -230,6 +237,7 @@ export async function runSurge(options: ExperimentOptions, from: number, to: num
     ...shares(point),
   }));
   return {
+    source: inputs.source,
     from,
     to,
     stepAtSeconds: stepAt,

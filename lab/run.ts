@@ -10,8 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { seededRandom } from "../model/random";
 import { ProcessGroup, waitUntil } from "../rehearsal/processes";
-import type { PolicyObjects } from "../model/policy";
-import { labBootstraps } from "./envoyConfig";
+import { labBootstraps, type LabEnvoyInputs } from "./envoyConfig";
 import { poissonArrivals, Sent, sendLoad } from "./load";
 import type { Endpoint, LabEnvoy, LabTopology } from "./topology";
 
@@ -51,12 +50,12 @@ export class Lab {
 
   static async start(
     envoy: string,
-    objects: { home: PolicyObjects; standby: PolicyObjects },
+    inputs: LabEnvoyInputs,
     sizing: LabSizing,
     dir: string,
   ): Promise<Lab> {
     fs.mkdirSync(dir, { recursive: true });
-    const bootstraps = labBootstraps(objects, sizing.topology);
+    const bootstraps = labBootstraps(inputs, sizing.topology);
     for (const name of envoys) fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(bootstraps[name], null, 2));
     const lab = new Lab(new ProcessGroup(path.join(dir, "processes.json")), envoy, dir, sizing);
     Lab.running.add(lab);

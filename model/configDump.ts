@@ -65,14 +65,15 @@ function section(dump: ConfigDump, type: string): Json {
   return found;
 }
 
-function clusters(dump: ConfigDump): Json[] {
+/** Every cluster of a dump. */
+export function dumpedClusters(dump: ConfigDump): Json[] {
   const clustersDump = section(dump, "envoy.admin.v3.ClustersConfigDump");
   const entries = [...((clustersDump.dynamic_active_clusters as Json[]) ?? []), ...((clustersDump.static_clusters as Json[]) ?? [])];
   return entries.map((entry) => entry.cluster as Json);
 }
 
 function cluster(dump: ConfigDump, name: string): Json {
-  const found = clusters(dump).find((candidate) => candidate.name === name);
+  const found = dumpedClusters(dump).find((candidate) => candidate.name === name);
   if (!found) throw new Error(`the config dump has no cluster '${name}'`);
   return found;
 }
@@ -88,8 +89,8 @@ function loadAssignment(dump: ConfigDump, name: string): Json {
   return found;
 }
 
-/** The route of the outbound HTTP route configuration named by the port, virtual host `<host>:<port>`. */
-function route(dump: ConfigDump, host: string, port: number): Json {
+/** The route of the outbound HTTP route configuration named by the port, virtual host `<host>:<port>`: its timeout (Envoy's 15 s when unset) and retries. */
+export function dumpedRoute(dump: ConfigDump, host: string, port: number): { timeout: string; retry_policy: Json } {
   const routesDump = section(dump, "envoy.admin.v3.RoutesConfigDump");
   const configs = ((routesDump.dynamic_route_configs as Json[]) ?? []).map((entry) => entry.route_config as Json);
   const config = configs.find((candidate) => candidate.name === String(port));
@@ -98,7 +99,8 @@ function route(dump: ConfigDump, host: string, port: number): Json {
   if (!virtualHost) throw new Error(`route configuration '${port}' has no virtual host '${host}:${port}'`);
   const first = ((virtualHost.routes as Json[]) ?? [])[0];
   if (!first?.route) throw new Error(`virtual host '${host}:${port}' has no route`);
-  return first.route as Json;
+  const route = first.route as Json;
+  return { timeout: String(route.timeout ?? "15s"), retry_policy: (route.retry_policy as Json | undefined) ?? {} };
 }
 
 function seconds(value: unknown): number | undefined {
@@ -110,7 +112,7 @@ function seconds(value: unknown): number | undefined {
 export function serviceEnvoyConfig(client: ConfigDump, pod: ConfigDump | undefined, host: string, port: number): ServiceEnvoyConfig {
   const name = `outbound|${port}||${host}`;
   const outbound = cluster(client, name);
-  const retryPolicy = (route(client, host, port).retry_policy as Json | undefined) ?? {};
+  const retryPolicy = dumpedRoute(client, host, port).retry_policy;
   const priority = retryPolicy.retry_priority as Json | undefined;
   const assignment = loadAssignment(client, name);
   const endpoints = ((assignment.endpoints as Json[]) ?? []).flatMap((locality) =>
@@ -129,7 +131,7 @@ export function serviceEnvoyConfig(client: ConfigDump, pod: ConfigDump | undefin
     }),
   );
   const overprovisioning = (assignment.policy as Json | undefined)?.overprovisioning_factor;
-  const inbound = pod ? clusters(pod).find((candidate) => String(candidate.name).startsWith(`inbound|${port}|`)) : undefined;
+  const inbound = pod ? dumpedClusters(pod).find((candidate) => String(candidate.name).startsWith(`inbound|${port}|`)) : undefined;
   if (pod && !inbound) throw new Error(`the pod's config dump has no inbound cluster for port ${port}`);
   const thresholds = firstThresholds(inbound);
   const limits = firstThresholds(outbound);

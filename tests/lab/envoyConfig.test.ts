@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
 import { parseServiceConfig, projectDefaults } from "../../config";
 import { serviceObjects } from "../../components/traffic/servicePolicy";
-import { labBootstraps, outlierDetection, retryPolicy } from "../../lab/envoyConfig";
+import { inputsFromDump, inputsFromObjects, labBootstraps } from "../../lab/envoyConfig";
+import type { PolicyObjects } from "../../model/policy";
+import { recordedServices } from "../support/xdsDumps";
 import { labService } from "../../lab/experiments";
 import { labTopology } from "../../lab/topology";
 
@@ -14,8 +16,10 @@ describe("lab/envoyConfig: the service's objects as istiod renders them, on the 
   if (!parsed.ok) throw new Error(parsed.issues.join("\n"));
   const service = labService(parsed.services.find((candidate) => candidate.mode === "overflow")!);
   const topology = labTopology(3, 2);
-  const retry = labBootstraps(serviceObjects(service, members), topology) as Record<string, Json>;
-  const ejection = labBootstraps(serviceObjects(service, members, "ejection"), topology) as Record<string, Json>;
+  const fromObjects = (objects: { home: PolicyObjects; standby: PolicyObjects }) =>
+    labBootstraps(inputsFromObjects(objects), topology) as Record<string, Json>;
+  const retry = fromObjects(serviceObjects(service, members));
+  const ejection = fromObjects(serviceObjects(service, members, "ejection"));
   const outbound = (bootstraps: Record<string, Json>) => bootstraps.client!.static_resources.clusters[0];
   const route = (bootstraps: Record<string, Json>) =>
     bootstraps.client!.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route;
@@ -54,7 +58,7 @@ describe("lab/envoyConfig: the service's objects as istiod renders them, on the 
         spec: { ...objects.virtualService.spec, http: [{ ...http, retries: { attempts: 2, retryOn: "503,connect-failure" } }] },
       },
     };
-    const policy = retryPolicy(plain) as Json;
+    const policy = route(fromObjects({ home: plain, standby: plain })).retry_policy as Json;
     assert.equal(policy.retry_on, "connect-failure,retriable-status-codes");
     assert.deepEqual(policy.retriable_status_codes, [503]);
     assert.equal(policy.retry_priority, undefined);
@@ -104,7 +108,13 @@ describe("lab/envoyConfig: the service's objects as istiod renders them, on the 
       base_ejection_time: "15s",
       max_ejection_percent: 100,
     });
-    assert.deepEqual(outlierDetection({ consecutiveGatewayErrors: 0 }).outlier_detection, {
+    const home = serviceObjects(service, members).home;
+    const rule = home.destinationRule;
+    const gatewayZero = {
+      ...home,
+      destinationRule: { ...rule, spec: { ...rule.spec, trafficPolicy: { outlierDetection: { consecutiveGatewayErrors: 0 } } } },
+    };
+    assert.deepEqual(outbound(fromObjects({ home: gatewayZero, standby: gatewayZero })).outlier_detection, {
       enforcing_success_rate: 0,
       consecutive_gateway_failure: 0,
       enforcing_consecutive_gateway_failure: 0,
@@ -151,6 +161,39 @@ describe("lab/envoyConfig: the service's objects as istiod renders them, on the 
     assert.ok(
       all.every((socket) => socket.startsWith("127.")),
       "loopback only",
+    );
+  });
+
+  it("from istiod's own config, the lab runs the same route, outbound cluster and limits as from the objects, at the lab's limit", () => {
+    const podinfo = recordedServices().podinfo!;
+    const inputs = inputsFromDump(podinfo.dump, podinfo.host, podinfo.port, service.capacity!.maxConcurrentRequests, "podinfo.json");
+    assert.match(inputs.source, /istiod's config for a pod of the service \(podinfo.json\), its per-pod limit resized to the lab's 4/);
+    const dumped = labBootstraps(inputs, topology) as Record<string, Json>;
+    const sent = route(dumped);
+    // Protobuf's JSON writes an int64 as a string; Envoy reads either.
+    const sentRetries = {
+      ...sent.retry_policy,
+      host_selection_retry_max_attempts: Number(sent.retry_policy.host_selection_retry_max_attempts),
+    };
+    assert.deepEqual({ ...sent, retry_policy: sentRetries }, route(retry), "the route istiod sent is the route the translator writes");
+    const { upstream_connection_options: keepalive, common_lb_config: common, ...rest } = outbound(dumped);
+    const { common_lb_config: translatedCommon, ...translated } = outbound(retry);
+    assert.deepEqual(rest, translated, "the outbound cluster too, endpoints and priorities included");
+    assert.deepEqual(
+      [common, translatedCommon],
+      [{ healthy_panic_threshold: {} }, { healthy_panic_threshold: { value: 0 } }],
+      "a 0% panic threshold either way",
+    );
+    assert.deepEqual(keepalive, { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 120, keepalive_interval: 30 } });
+    for (const side of ["homeSidecars", "remoteSidecars"]) {
+      assert.deepEqual(
+        dumped[side]!.static_resources.clusters.map((cluster: Json) => cluster.circuit_breakers),
+        retry[side]!.static_resources.clusters.map((cluster: Json) => cluster.circuit_breakers),
+      );
+    }
+    assert.throws(
+      () => inputsFromDump(recordedServices()["failover-web"]!.dump, podinfo.host, podinfo.port, 4, "f.json"),
+      /no cluster 'outbound\|9898\|\|podinfo/,
     );
   });
 });
