@@ -111,13 +111,9 @@ export async function runSweep(
   const results: RecipeResult[] = [];
   for (const recipe of recipes) {
     const model = modelSweep(service, options.members, recipe, loads, options.seed);
-    const inputs = recipe === "retry" && options.dumped ? options.dumped : inputsFromObjects(serviceObjects(service, options.members, recipe));
-    const lab = await Lab.start(
-      options.envoy,
-      inputs,
-      sizing(options.seed),
-      path.join(options.dir, recipe),
-    );
+    const inputs =
+      recipe === "retry" && options.dumped ? options.dumped : inputsFromObjects(serviceObjects(service, options.members, recipe));
+    const lab = await Lab.start(options.envoy, inputs, sizing(options.seed), path.join(options.dir, recipe));
     try {
       const measured: MeasuredLoad[] = [];
       for (const [index, load] of loads.entries()) {
@@ -211,12 +207,7 @@ export async function runSurge(options: ExperimentOptions, from: number, to: num
   const seconds = 60;
   const service = labService(options.service);
   const inputs = options.dumped ?? inputsFromObjects(serviceObjects(service, options.members));
-  const lab = await Lab.start(
-    options.envoy,
-    inputs,
-    sizing(options.seed),
-    path.join(options.dir, "surge"),
-  );
+  const lab = await Lab.start(options.envoy, inputs, sizing(options.seed), path.join(options.dir, "surge"));
   let labSeries: SurgeSecond[];
   try {
     options.log(`lab: surge from ${from}x to ${to}x at ${stepAt}s (seed ${options.seed})`);

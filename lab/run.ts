@@ -48,12 +48,7 @@ export class Lab {
     private readonly sizing: LabSizing,
   ) {}
 
-  static async start(
-    envoy: string,
-    inputs: LabEnvoyInputs,
-    sizing: LabSizing,
-    dir: string,
-  ): Promise<Lab> {
+  static async start(envoy: string, inputs: LabEnvoyInputs, sizing: LabSizing, dir: string): Promise<Lab> {
     fs.mkdirSync(dir, { recursive: true });
     const bootstraps = labBootstraps(inputs, sizing.topology);
     for (const name of envoys) fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(bootstraps[name], null, 2));

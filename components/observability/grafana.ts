@@ -3,8 +3,39 @@ import { ObservedService } from "./promql";
 import { istioDashboards, istioDashboardUrl, overflowDashboard, prometheusDatasource } from "./dashboards";
 import { federatedPrometheusUrl } from "./prometheus";
 
-/** Where the dashboard providers read their files inside the Grafana pod (the chart mounts and fills them). */
-const dashboardPaths = { istio: "/var/lib/grafana/dashboards/istio", burstmesh: "/var/lib/grafana/dashboards/burstmesh" } as const;
+/** Where a dashboard provider reads its files inside the Grafana pod: the chart mounts each provider's ConfigMap there. */
+const dashboardPath = (provider: string) => `/var/lib/grafana/dashboards/${provider}`;
+
+/**
+ * The most dashboard JSON one provider holds. The chart puts each provider's inline dashboards into
+ * one ConfigMap, and the API server refuses a ConfigMap over 1 MiB; this leaves room for its keys
+ * and metadata. An Overflow dashboard has a query per member (about 26 kB at ten members), so ten
+ * members with fifty services need two.
+ */
+export const dashboardBytesPerProvider = 900 * 1024;
+
+/**
+ * The burstmesh dashboards in providers of at most `budget` bytes of JSON each, in order:
+ * `burstmesh`, then `burstmesh-2`, `burstmesh-3`… (all in Grafana's burstmesh folder).
+ */
+export function dashboardProviders(
+  dashboards: readonly [string, string][],
+  budget = dashboardBytesPerProvider,
+): Record<string, Record<string, { json: string }>> {
+  const providers: Record<string, { json: string }>[] = [];
+  let bytes = 0;
+  for (const [name, json] of dashboards) {
+    const size = Buffer.byteLength(json);
+    if (size > budget) throw new Error(`the dashboard '${name}' alone is ${size} bytes, more than a ConfigMap holds (${budget})`);
+    if (providers.length === 0 || bytes + size > budget) {
+      providers.push({});
+      bytes = 0;
+    }
+    providers[providers.length - 1]![name] = { json };
+    bytes += size;
+  }
+  return Object.fromEntries(providers.map((dashboardsOf, index) => [index === 0 ? "burstmesh" : `burstmesh-${index + 1}`, dashboardsOf]));
+}
 
 /** Service type and annotations of a console (Grafana, Kiali): ClusterIP, or an internal load balancer on request. */
 export function consoleService(cloud: Cloud, internalLoadBalancer: boolean): { type: string; annotations: Record<string, string> } {
@@ -44,15 +75,21 @@ export interface GrafanaSettings {
  * inline. The admin password is the chart's: generated into the `grafana` Secret, never in Pulumi state.
  */
 export function grafanaValues(settings: GrafanaSettings): Record<string, unknown> {
-  const provider = (name: keyof typeof dashboardPaths, folder: string) => ({
+  const provider = (name: string, folder: string) => ({
     name,
     orgId: 1,
     folder,
     type: "file",
     disableDeletion: true,
     editable: false,
-    options: { path: dashboardPaths[name] },
+    options: { path: dashboardPath(name) },
   });
+  const burstmesh = dashboardProviders(
+    settings.services.map((observed) => [
+      `overflow-${observed.name}`,
+      JSON.stringify(overflowDashboard(observed, settings.members, settings.intermediateCertValidityHours)),
+    ]),
+  );
   const service = consoleService(settings.cloud, settings.internalLoadBalancer);
   return {
     service: { type: service.type, port: 80, appProtocol: "http", annotations: service.annotations },
@@ -74,18 +111,16 @@ export function grafanaValues(settings: GrafanaSettings): Record<string, unknown
       },
     },
     dashboardProviders: {
-      "dashboardproviders.yaml": { apiVersion: 1, providers: [provider("istio", "Istio"), provider("burstmesh", "burstmesh")] },
+      "dashboardproviders.yaml": {
+        apiVersion: 1,
+        providers: [provider("istio", "Istio"), ...Object.keys(burstmesh).map((name) => provider(name, "burstmesh"))],
+      },
     },
     dashboards: {
       istio: Object.fromEntries(
         Object.entries(istioDashboards).map(([name, file]) => [name, { url: istioDashboardUrl(settings.istioVersion, file) }]),
       ),
-      burstmesh: Object.fromEntries(
-        settings.services.map((observed) => [
-          `overflow-${observed.name}`,
-          { json: JSON.stringify(overflowDashboard(observed, settings.members, settings.intermediateCertValidityHours)) },
-        ]),
-      ),
+      ...burstmesh,
     },
   };
 }

@@ -6,6 +6,7 @@
 import { strict as assert } from "node:assert";
 import { MeshRuns, peerReadOutputs, simulateMesh } from "../support/bootstrap";
 import { ofType, RecordedResource, reveal, StackRun } from "../support/harness";
+import { helmRelease } from "../support/k8s";
 import { ScaledMesh, scaledMesh, tenMembers } from "../support/scale";
 
 /** The most a member's program may take under the mocks, in milliseconds (docs/architecture.md, "At ten members"). */
@@ -74,6 +75,19 @@ describe("ten members, fifty services under mocks", function () {
         [...(runs.second[member]!.outputs.linkedPeers!.value as string[])].sort(),
         mesh.members.filter((m) => m !== member).sort(),
       );
+    }
+  });
+
+  it("gives the observer's Grafana all fifty dashboards, in providers whose ConfigMaps the API server takes (1 MiB)", () => {
+    const values = reveal<{ dashboards: Record<string, Record<string, { json?: string }>> }>(
+      helmRelease(runs.second.eks1!, "grafana").inputs.values,
+    );
+    const burstmesh = Object.entries(values.dashboards).filter(([provider]) => provider.startsWith("burstmesh"));
+    assert.ok(burstmesh.length >= 2, "fifty dashboards of ten members are more than one ConfigMap holds");
+    assert.equal(burstmesh.flatMap(([, held]) => Object.keys(held)).length, 50);
+    for (const [provider, held] of burstmesh) {
+      const bytes = Object.entries(held).reduce((total, [name, entry]) => total + name.length + 5 + Buffer.byteLength(entry.json!), 0);
+      assert.ok(bytes < 1024 * 1024, `${provider}: ${bytes} bytes of ConfigMap data`);
     }
   });
 
