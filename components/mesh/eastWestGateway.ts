@@ -5,6 +5,7 @@ import type { Cloud } from "../../config/schema";
 import { crossNetworkGateway } from "./objects";
 import { istioChartRepo } from "../charts/pinned";
 import { helmReleaseArgs } from "../kube/helmRelease";
+import { checkedFor } from "../invariant";
 import { eastWestGatewayValues, releaseNames } from "./values";
 import { istioNamespace } from "../../model/namespaces";
 
@@ -71,11 +72,12 @@ export class EastWestGateway extends pulumi.ComponentResource {
         chart: { chart: "gateway", version: args.istioVersion, repo: istioChartRepo },
         sources: args.chartSources,
         namespace: istioNamespace,
-        values: pulumi
-          .output(args.sourceRanges)
-          .apply((sourceRanges) =>
+        values: pulumi.output(args.sourceRanges).apply((sourceRanges) =>
+          // The peers' egress arrives from their stacks: a list past the cloud's limit is reported against this gateway.
+          checkedFor(this, () =>
             eastWestGatewayValues({ network: args.network, cloud: args.cloud, nodePortAddress: args.nodePortAddress, sourceRanges }),
           ),
+        ),
         // A new NLB or public IP can take minutes to get its address.
         timeout: 900,
       }),

@@ -7,7 +7,8 @@ import { burstHpaBehavior } from "../kube/burstScaling";
  * top level), and the gateway values pass the gateway chart's values schema, whose top level is
  * strict.
  */
-import type { Cloud } from "../../config/schema";
+import { projectName as project } from "../../config/projectFile";
+import { awsGatewaySourceRangeLimit, azureGatewaySourceRangeLimit, type Cloud } from "../../config/schema";
 
 /** Helm release names, fixed so that names are deterministic and match Istio's documentation. */
 export const releaseNames = { base: "istio-base", cni: "istio-cni", istiod: "istiod", eastWestGateway: "istio-eastwestgateway" } as const;
@@ -137,6 +138,12 @@ export function awsNlbAnnotations(): Record<string, string> {
 }
 
 /** What the east-west gateway's values depend on. */
+/** What a cloud's load balancer takes of `loadBalancerSourceRanges` (config/schema.ts explains each); an existing cluster's is unknown. */
+const sourceRangeLimits: Partial<Record<Cloud, { ranges: number; why: string }>> = {
+  aws: { ranges: awsGatewaySourceRangeLimit, why: "an EKS node security group's 60 inbound rules hold (three rules each)" },
+  azure: { ranges: azureGatewaySourceRangeLimit, why: "an AKS network security group's 1000 rules hold (one rule each)" },
+};
+
 interface EastWestGatewaySettings {
   /** The network this gateway serves. */
   network: string;
@@ -182,6 +189,14 @@ interface EastWestGatewaySettings {
 export function eastWestGatewayValues(settings: EastWestGatewaySettings): Record<string, unknown> {
   if (settings.sourceRanges.length === 0) {
     throw new Error("east-west gateway: no source ranges; an empty loadBalancerSourceRanges opens the load balancer to everyone");
+  }
+  const limit = sourceRangeLimits[settings.cloud];
+  if (settings.nodePortAddress === undefined && limit !== undefined && settings.sourceRanges.length > limit.ranges) {
+    throw new Error(
+      `east-west gateway: ${settings.sourceRanges.length} source ranges (every peer's egress CIDRs and ${project}:gatewayAllowedCidrs), ` +
+        `more than the ${limit.ranges} that ${limit.why}; the cloud would refuse the load balancer's rules. ` +
+        `One NAT gateway per EKS peer (${project}:natGateways: single) or fewer ${project}:gatewayAllowedCidrs bring it under.`,
+    );
   }
   const aws = settings.cloud === "aws";
   const nodePort = settings.nodePortAddress !== undefined;

@@ -74,6 +74,22 @@ describe("components/mesh/values: the Helm values", () => {
     ]);
   });
 
+  it("refuses more source ranges than the cloud's load balancer rules hold, naming what to change; an existing cluster's is its own", () => {
+    const ranges = (count: number) => Array.from({ length: count }, (_, index) => `198.51.100.${index}/32`);
+    assert.doesNotThrow(() => eastWestGatewayValues({ network: "n", cloud: "aws", sourceRanges: ranges(19) }));
+    assert.throws(
+      () => eastWestGatewayValues({ network: "n", cloud: "aws", sourceRanges: ranges(20) }),
+      /east-west gateway: 20 source ranges \(every peer's egress CIDRs and burstmesh:gatewayAllowedCidrs\), more than the 19 that an EKS node security group's 60 inbound rules hold .*burstmesh:natGateways: single/,
+    );
+    const azure = Array.from({ length: 1001 }, (_, index) => `10.${index >> 8}.${index & 255}.0/24`);
+    assert.doesNotThrow(() => eastWestGatewayValues({ network: "n", cloud: "azure", sourceRanges: azure.slice(0, 1000) }));
+    assert.throws(
+      () => eastWestGatewayValues({ network: "n", cloud: "azure", sourceRanges: azure }),
+      /1001 source ranges .* more than the 1000/,
+    );
+    assert.doesNotThrow(() => eastWestGatewayValues({ network: "n", cloud: "existing", sourceRanges: ranges(250) }));
+  });
+
   it("the NLB health check aims at the node port of the status port (instance targets), in the node-port range", () => {
     const values = eastWestGatewayValues({ network: "n", cloud: "aws", sourceRanges: ["20.1.2.4/32"] }) as {
       service: { ports: { name: string; nodePort?: number }[] };
