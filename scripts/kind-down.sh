@@ -51,7 +51,8 @@ if [ "$confirmed" != true ]; then
   esac
 fi
 
-if kind get clusters 2>/dev/null | grep -qx "${members[0]}"; then
+# grep reads to the end (no -q): with pipefail, a grep that quits at the first match can make kind die of SIGPIPE, and the if false.
+if kind get clusters 2>/dev/null | grep -x "${members[0]}" >/dev/null; then
   npm run mesh -- destroy --yes --stacks "$(IFS=,; echo "${members[*]}")"
 fi
 for member in "${members[@]}"; do

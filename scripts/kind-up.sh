@@ -62,7 +62,8 @@ mkdir -p "$state_dir"
 # which kubeadm puts on the control-plane node, the only node of these clusters.
 create_cluster() {
   local name=$1
-  if ! kind get clusters | grep -qx "$name"; then
+  # grep reads to the end (no -q): with pipefail, a grep that quits at the first match can make kind die of SIGPIPE, and the if true.
+  if ! kind get clusters | grep -x "$name" >/dev/null; then
     kind create cluster --name "$name" --image "$node_image" --wait 180s
   fi
   kubectl --context "kind-$name" label node --all --overwrite \

@@ -63,6 +63,18 @@ describe("scripts/kind-down.sh", () => {
     }
   });
 
+  it("destroys the stacks however kind lists its clusters: a member found first does not cut kind off (pipefail)", () => {
+    // kind still writing when grep has found the member: an early-exiting grep would kill it with SIGPIPE.
+    fs.writeFileSync(
+      path.join(sandbox.bin, "kind"),
+      `#!/usr/bin/env bash\necho "kind $*" >>"$FAKE_TOOLS_LOG"\n[ "$1 $2" = "get clusters" ] && { echo kind-home; sleep 0.2; echo kind-burst; }\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const run = sandbox.bash("kind-down.sh", ["--yes"]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(sandbox.calls(), teardown);
+  });
+
   describe("on a terminal", () => {
     /** Runs kind-down on a pseudo-terminal (util-linux `script`), typing `answer` at its prompt. */
     const onTerminal = (answer: string) =>
