@@ -4,6 +4,8 @@
  * Wires the stack discovery, the commands (`commands/`) and the Automation API adapter
  * (`workspace.ts`). `main` takes its dependencies as arguments so tests can run it offline.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
@@ -243,13 +245,21 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
       askHidden: deps.askHidden,
     });
     prepareBackend(backend);
-    const workspace = await deps.workspace({
-      workDir: layout.root,
-      secretsProvider: secrets.provider,
-      pulumiCommand,
-      envVars: { ...backend.envVars, ...passphrase },
-    });
-    return await command.run({ workspace, log: runLog(deps, log, invocation.verbose), plan, confirm: deps.confirm }, invocation);
+    // The Kubernetes provider writes each cluster's kubeconfig, credentials included, to a temporary
+    // file it never removes: the engine, the providers and Helm get a folder of this run's own
+    // (mode 0700, as mkdtemp makes it), removed when the run ends, so none is left behind.
+    const runTemp = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-run-"));
+    try {
+      const workspace = await deps.workspace({
+        workDir: layout.root,
+        secretsProvider: secrets.provider,
+        pulumiCommand,
+        envVars: { ...backend.envVars, ...passphrase, TMPDIR: runTemp },
+      });
+      return await command.run({ workspace, log: runLog(deps, log, invocation.verbose), plan, confirm: deps.confirm }, invocation);
+    } finally {
+      fs.rmSync(runTemp, { recursive: true, force: true });
+    }
   } catch (err) {
     // LayoutError, StackFailedError, NotConvergedError: the message names the stack(s) and the cause.
     log.err(`error: ${errorMessage(err)}`);

@@ -58,8 +58,12 @@ export function openWorkdir(root: string, bin: string): Workdir {
   const passphraseFile = path.join(root, "passphrase");
   if (!fs.existsSync(passphraseFile)) throw new Error(`${root} holds no rehearsal (run npm run rehearse -- --keep first)`);
   const passphrase = fs.readFileSync(passphraseFile, "utf8");
+  // The Kubernetes provider leaves kubeconfigs in the temporary folder: this one goes with the work folder.
+  const temp = path.join(root, "tmp");
+  fs.mkdirSync(temp, { recursive: true, mode: 0o700 });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    TMPDIR: temp,
     PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
     PULUMI_HOME: path.join(root, "pulumi-home"),
     PULUMI_BACKEND_URL: `file://${state}`,

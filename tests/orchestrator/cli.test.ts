@@ -155,6 +155,9 @@ describe("cli", () => {
 
     const TYPED = "first-run-passphrase-never-printed";
 
+    /** A run's environment without its private temporary folder, which every run has (see below). */
+    const withoutRunTemp = ({ TMPDIR: _runTemp, ...rest }: Record<string, string>) => rest;
+
     function freshMachine(overrides: Partial<Omit<CliDeps, "log">> = {}) {
       const log = new CapturedLog();
       const opened: WorkspaceOptions[] = [];
@@ -184,7 +187,7 @@ describe("cli", () => {
       assert.equal(run.opened.length, 1);
       const options = run.opened[0]!;
       assert.equal(options.pulumiCommand?.command, path.join(cliRoot, "bin", "pulumi"));
-      assert.deepEqual(options.envVars, {
+      assert.deepEqual(withoutRunTemp(options.envVars), {
         PULUMI_BACKEND_URL: `file://${path.join(dir, LOCAL_STATE_DIR)}`,
         PULUMI_CONFIG_PASSPHRASE: TYPED,
       });
@@ -196,6 +199,24 @@ describe("cli", () => {
       assert.ok(!run.log.all.includes(TYPED), "the passphrase is never printed");
       assert.deepEqual(run.questions, ["Deploy this plan?"]);
       assert.ok(run.mesh.event("eks", "preview", "end").seq < run.mesh.event("trust", "up", "start").seq, "the plan comes first");
+    });
+
+    it("gives the engine and its providers a temporary folder of the run's own, private, and removes it when the run ends", async () => {
+      let during: fs.Stats | undefined;
+      const run = freshMachine({
+        workspace: (options) => {
+          during = fs.statSync(options.envVars.TMPDIR!);
+          run.opened.push(options);
+          return run.mesh;
+        },
+      });
+      assert.equal(await main(["up"], run.deps), 0, run.log.all);
+      const runTemp = run.opened[0]!.envVars.TMPDIR!;
+      assert.equal(path.dirname(runTemp), os.tmpdir());
+      assert.match(path.basename(runTemp), /^burstmesh-run-/);
+      assert.ok(during?.isDirectory());
+      assert.equal(during!.mode & 0o777, 0o700, "only the user reads the kubeconfigs the provider writes there");
+      assert.ok(!fs.existsSync(runTemp), "removed when the run ends");
     });
 
     it("ends with a one-line JSON summary with --json", async () => {
@@ -241,7 +262,7 @@ describe("cli", () => {
       fs.appendFileSync(path.join(dir, "Pulumi.yaml"), "backend:\n  url: s3://project-state\n");
       const run = freshMachine({ env: { PULUMI_CONFIG_PASSPHRASE: TYPED } });
       assert.equal(await main(["up"], run.deps), 0, run.log.all);
-      assert.deepEqual(run.opened[0]!.envVars, {});
+      assert.deepEqual(withoutRunTemp(run.opened[0]!.envVars), {});
       assert.doesNotMatch(run.log.all, /no Pulumi backend/);
     });
 
@@ -253,7 +274,10 @@ describe("cli", () => {
         askHidden: () => assert.fail("asked although Pulumi Cloud encrypts the secrets"),
       });
       assert.equal(await main(["up"], run.deps), 0, run.log.all);
-      assert.deepEqual(run.opened[0], { workDir: dir, secretsProvider: undefined, pulumiCommand: undefined, envVars: {} });
+      assert.deepEqual(
+        { ...run.opened[0], envVars: withoutRunTemp(run.opened[0]!.envVars) },
+        { workDir: dir, secretsProvider: undefined, pulumiCommand: undefined, envVars: {} },
+      );
       assert.doesNotMatch(run.log.all, /installing|no Pulumi backend/);
     });
   });
