@@ -137,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     console.log(`machine: ${report.machine.cores} cores, load average ${report.machine.loadAverage}`);
+    fs.rmSync(dir, { recursive: true, force: true });
     return 0;
   }
 
@@ -165,7 +166,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const held = report.beyondTolerance.length === 0 && (report.cascade?.holds ?? true);
-  fs.rmSync(dir, { recursive: true, force: true });
+  // A run that does not hold keeps its bootstraps and Envoy logs for a look at why.
+  if (held) fs.rmSync(dir, { recursive: true, force: true });
+  else console.log(`bootstraps and Envoy logs kept in ${dir}`);
   return held ? 0 : 1;
 }
 
