@@ -293,6 +293,16 @@ export function parseServiceConfig(rawServices: unknown, rawDrill: unknown, cont
   return { ok: true, services, drill };
 }
 
+/**
+ * The services Pulumi.yaml declares for every stack (its `config` defaults, as `projectDefaults`
+ * reads them), parsed against its `burstmesh:members`: what `npm run overflow` and `npm run lab` model.
+ */
+export function parseProjectServices(defaults: Record<string, unknown>): { members: string[]; parsed: ServiceConfigResult } {
+  const declared = defaults[`${project}:members`];
+  const members = Array.isArray(declared) ? declared.filter((member): member is string => typeof member === "string") : [];
+  return { members, parsed: parseServiceConfig(defaults[`${project}:services`], undefined, { members }) };
+}
+
 /** Whether this cluster is the service's home (else it runs the warm standby). */
 export function isHomeCluster(service: ServiceSettings, clusterName: string): boolean {
   return service.homeCluster === clusterName;

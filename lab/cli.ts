@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { parseServiceConfig, projectDefaults } from "../config";
+import { parseProjectServices, projectDefaults } from "../config";
 import type { Recipe } from "../components/traffic/servicePolicy";
 import { palette, stackedAreaSvg } from "../model/plot";
 import { comparisonTable, tolerancePoints } from "./compare";
@@ -93,9 +93,7 @@ async function main(argv: string[]): Promise<number> {
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) return bad(`--seed: expected a whole number, got '${values.seed}'`);
 
-  const defaults = projectDefaults();
-  const members = Array.isArray(defaults["burstmesh:members"]) ? (defaults["burstmesh:members"] as string[]) : [];
-  const parsed = parseServiceConfig(defaults["burstmesh:services"], undefined, { members });
+  const { members, parsed } = parseProjectServices(projectDefaults());
   if (!parsed.ok) return bad(`Pulumi.yaml:\n  ${parsed.issues.join("\n  ")}`);
   const overflow = parsed.services.filter((service) => service.mode === "overflow");
   const service = values.service === undefined ? overflow[0] : overflow.find((candidate) => candidate.name === values.service);

@@ -23,20 +23,16 @@
  * one upstream pod per connection, without the TLS it would pass through.
  */
 import type { PolicyObjects } from "../model/policy";
-import { type ConfigDump, dumpedClusters, dumpedRoute, serviceEnvoyConfig } from "../model/configDump";
+import { type ConfigDump, dumpedClusters, dumpedRoute, eastWestPort, istioUnlimited, serviceEnvoyConfig } from "../model/configDump";
 import type { OutlierDetection } from "../model/istioTypes";
 import { durationSeconds } from "../model/units";
 import type { Endpoint, LabEnvoy, LabPod, LabTopology } from "./topology";
 
 type Json = Record<string, unknown>;
 
-/** Istio's "no limit" for every circuit breaker it does not set. */
-const unlimited = 4294967295;
 /** Istio's default connect timeout (MeshConfig connectTimeout). */
 const connectTimeout = "10s";
 const networkLabel = "topology.istio.io/network";
-/** Istio's east-west gateway port: the endpoint on it is the other network's gateway. */
-const eastWestPort = 15443;
 const types = {
   hcm: "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
   tcpProxy: "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy",
@@ -191,10 +187,10 @@ function outboundSettings(home: PolicyObjects): Json {
     circuit_breakers: {
       thresholds: [
         {
-          max_connections: policy.connectionPool?.tcp?.maxConnections ?? unlimited,
-          max_pending_requests: http.http1MaxPendingRequests ?? unlimited,
-          max_requests: http.http2MaxRequests ?? unlimited,
-          max_retries: http.maxRetries ?? unlimited,
+          max_connections: policy.connectionPool?.tcp?.maxConnections ?? istioUnlimited,
+          max_pending_requests: http.http1MaxPendingRequests ?? istioUnlimited,
+          max_requests: http.http2MaxRequests ?? istioUnlimited,
+          max_retries: http.maxRetries ?? istioUnlimited,
         },
       ],
     },
@@ -265,10 +261,10 @@ function outlierDetection(outlier: OutlierDetection): Json {
 function inboundThresholds(objects: PolicyObjects): Json {
   const pool = objects.sidecar?.spec.inboundConnectionPool;
   return {
-    max_connections: pool?.tcp?.maxConnections ?? unlimited,
-    max_pending_requests: pool?.http?.http1MaxPendingRequests ?? unlimited,
-    max_requests: pool?.http?.http2MaxRequests ?? unlimited,
-    max_retries: unlimited,
+    max_connections: pool?.tcp?.maxConnections ?? istioUnlimited,
+    max_pending_requests: pool?.http?.http1MaxPendingRequests ?? istioUnlimited,
+    max_requests: pool?.http?.http2MaxRequests ?? istioUnlimited,
+    max_retries: istioUnlimited,
   };
 }
 
@@ -324,7 +320,14 @@ function gatewayCluster(pods: readonly LabPod[]): Json {
     connect_timeout: connectTimeout,
     lb_policy: "LEAST_REQUEST",
     circuit_breakers: {
-      thresholds: [{ max_connections: unlimited, max_pending_requests: unlimited, max_requests: unlimited, max_retries: unlimited }],
+      thresholds: [
+        {
+          max_connections: istioUnlimited,
+          max_pending_requests: istioUnlimited,
+          max_requests: istioUnlimited,
+          max_retries: istioUnlimited,
+        },
+      ],
     },
     load_assignment: { cluster_name: "pods", endpoints: [{ lb_endpoints: pods.map((pod) => lbEndpoint(pod.sidecar)) }] },
   };

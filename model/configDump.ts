@@ -198,11 +198,11 @@ function outlierSettings(outlier: Json): OutlierSettings {
   };
 }
 
-/** Istio's "no limit" for a circuit breaker (2^32-1). */
-const unlimitedRequests = 4294967295;
+/** Istio's "no limit" for a circuit breaker it does not set (2^32-1). */
+export const istioUnlimited = 4294967295;
 
 /** Istio's east-west gateway port: an endpoint on it is another network's gateway, not a pod. */
-const eastWestPort = 15443;
+export const eastWestPort = 15443;
 
 /** The addresses of the outbound cluster's pods in the client's own network: every endpoint not behind a gateway. */
 export function podAddresses(config: ServiceEnvoyConfig): string[] {
@@ -220,7 +220,7 @@ type EnvoyPolicy = Omit<ServicePolicy, "home" | "standby">;
  */
 export function envoyPolicy(config: ServiceEnvoyConfig, homeAddresses: readonly string[]): EnvoyPolicy {
   if (config.inboundMaxRequests === undefined) throw new Error("no per-pod capacity: the pod's dump is needed (its inbound cluster)");
-  if (config.inboundMaxRequests >= unlimitedRequests)
+  if (config.inboundMaxRequests >= istioUnlimited)
     throw new Error("the pod's inbound cluster has no per-pod limit (max_requests unlimited): only overflow mode can be modelled");
   if (!config.outlierDetection)
     throw new Error(`${config.cluster} has no outlier detection: Istio would not enable locality load balancing`);

@@ -4,7 +4,7 @@
  * holds its istiods to them; a test holds the docs to the sentences, so that the docs, the checks
  * and istiod cannot drift apart unnoticed.
  */
-import type { ServiceEnvoyConfig } from "./configDump";
+import { eastWestPort, istioUnlimited, type ServiceEnvoyConfig } from "./configDump";
 import type { OutlierDetection } from "./istioTypes";
 import { durationSeconds } from "./units";
 
@@ -38,9 +38,6 @@ interface Claim {
   problems: (context: ClaimContext) => string[];
 }
 
-const unlimited = 4294967295;
-const eastWestPort = 15443;
-
 const expect = (ok: boolean, problem: string) => (ok ? [] : [problem]);
 const sorted = (values: readonly string[]) => [...values].sort().join(", ");
 
@@ -63,7 +60,7 @@ const noLimit = (mode: TrafficMode): Claim => ({
   sentence: `| \`${mode}\` | none |`,
   problems: ({ config }) =>
     expect(
-      config.inboundMaxRequests === undefined || config.inboundMaxRequests === unlimited,
+      config.inboundMaxRequests === undefined || config.inboundMaxRequests === istioUnlimited,
       `the pod's inbound cluster allows only ${config.inboundMaxRequests} requests in flight`,
     ),
 });
@@ -246,7 +243,7 @@ const clientPoolsAlone: Claim = {
   sentence: "The client-side circuit breakers stay at Istio's defaults (unlimited) unless you set `clientPool`.",
   problems: ({ config, declared }) =>
     Object.entries(declared.clientPool ? {} : config.clientLimits)
-      .filter(([, limit]) => limit !== unlimited)
+      .filter(([, limit]) => limit !== istioUnlimited)
       .map(([name, limit]) => `the client's ${name} is ${limit}, not unlimited`),
 };
 

@@ -12,7 +12,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual, promisify } from "node:util";
-import { ConfigDump, envoyPolicy, serviceEnvoyConfig } from "../model/configDump";
+import { ConfigDump, envoyPolicy, istioUnlimited, serviceEnvoyConfig } from "../model/configDump";
 import type { DestinationRule, Sidecar, VirtualService } from "../model/istioTypes";
 import { type ClaimContext, trafficClaims, type TrafficMode } from "../model/trafficClaims";
 import { type PolicyObjects, readPolicy } from "../model/policy";
@@ -208,7 +208,7 @@ export async function checkGeneratedConfig(options: DumpOptions): Promise<{ chec
       const expected = mode === "overflow" ? context.declared.maxRequests : undefined;
       checks.push({
         name: `${service.name} (${mode}): istiod gives each pod in ${member.name} the same per-pod limit (the inbound cluster's max_requests)`,
-        ok: limit === expected || (expected === undefined && limit === 4294967295),
+        ok: limit === expected || (expected === undefined && limit === istioUnlimited),
         detail: `${limit ?? "none"}, the Sidecar sets ${expected ?? "none"} (in ${path.relative(options.workRoot, file)})`,
       });
     }

@@ -3,7 +3,7 @@
  * Pulumi.yaml (the project-level config every stack reads) and runs the traffic model's CLI.
  */
 import * as fs from "node:fs";
-import { parseServiceConfig, projectDefaults } from "../config";
+import { parseProjectServices, projectDefaults } from "../config";
 import { CliIo, runOverflowCli, USAGE, UsageError } from "./overflowCli";
 
 /** The CLI's output, and where bad input is reported. */
@@ -20,9 +20,7 @@ const processIo: OverflowIo = {
 
 /** Runs one command over Pulumi.yaml's services and returns the exit code: 2 for bad input, with the usage. */
 export function runOverflow(argv: string[], io: OverflowIo = processIo): number {
-  const defaults = projectDefaults();
-  const members = Array.isArray(defaults["burstmesh:members"]) ? (defaults["burstmesh:members"] as string[]) : [];
-  const parsed = parseServiceConfig(defaults["burstmesh:services"], undefined, { members });
+  const { members, parsed } = parseProjectServices(projectDefaults());
   if (!parsed.ok) {
     io.err(`Pulumi.yaml:\n  ${parsed.issues.join("\n  ")}`);
     return 2;

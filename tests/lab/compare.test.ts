@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseServiceConfig, projectDefaults } from "../../config";
+import { projectServices } from "../support/projectServices";
 import type { SweepRow } from "../../model/scenarios";
 import { beyondTolerance, cascades, compareRows, comparisonTable, tolerancePoints } from "../../lab/compare";
 import { labService, labSize, modelSweep } from "../../lab/experiments";
@@ -17,11 +17,8 @@ const row = (load: number, home: number, remote: number, failed: number): SweepR
 
 describe("lab/compare: real Envoy held against the model", function () {
   this.timeout(60_000);
-  const defaults = projectDefaults();
-  const members = defaults["burstmesh:members"] as string[];
-  const parsed = parseServiceConfig(defaults["burstmesh:services"], undefined, { members });
-  if (!parsed.ok) throw new Error(parsed.issues.join("\n"));
-  const service = labService(parsed.services.find((candidate) => candidate.mode === "overflow")!);
+  const { members, services } = projectServices();
+  const service = labService(services.find((candidate) => candidate.mode === "overflow")!);
   const loads = recorded.recipes.retry.map((entry) => entry.load);
 
   it("the recording is of the lab's size", () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { parseServiceConfig, projectDefaults } from "../../config";
+import { projectServices } from "../support/projectServices";
 import { serviceObjects } from "../../components/traffic/servicePolicy";
 import { inputsFromDump, inputsFromObjects, labBootstraps } from "../../lab/envoyConfig";
 import type { PolicyObjects } from "../../model/policy";
@@ -10,11 +10,8 @@ import { labTopology } from "../../lab/topology";
 type Json = Record<string, any>;
 
 describe("lab/envoyConfig: the service's objects as istiod renders them, on the lab's addresses", () => {
-  const defaults = projectDefaults();
-  const members = defaults["burstmesh:members"] as string[];
-  const parsed = parseServiceConfig(defaults["burstmesh:services"], undefined, { members });
-  if (!parsed.ok) throw new Error(parsed.issues.join("\n"));
-  const service = labService(parsed.services.find((candidate) => candidate.mode === "overflow")!);
+  const { members, services } = projectServices();
+  const service = labService(services.find((candidate) => candidate.mode === "overflow")!);
   const topology = labTopology(3, 2);
   const fromObjects = (objects: { home: PolicyObjects; standby: PolicyObjects }) =>
     labBootstraps(inputsFromObjects(objects), topology) as Record<string, Json>;

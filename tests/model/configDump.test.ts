@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { parseServiceConfig, projectDefaults } from "../../config";
+import { projectServices } from "../support/projectServices";
 import { servicePolicy } from "../../components/traffic/servicePolicy";
 import { ConfigDump, envoyPolicy, serviceEnvoyConfig, podAddresses } from "../../model/configDump";
 import { recordedServices } from "../support/xdsDumps";
@@ -43,16 +43,13 @@ describe("model/configDump: what Envoy received for an overflow service", () => 
   });
 
   it("gives the traffic model the very policy it reads from the objects the program builds", () => {
-    const defaults = projectDefaults();
-    const members = defaults["burstmesh:members"] as string[];
-    const parsed = parseServiceConfig(defaults["burstmesh:services"], undefined, { members });
-    if (!parsed.ok) throw new Error(parsed.issues.join("\n"));
+    const { members, services } = projectServices();
     const {
       home: _home,
       standby: _standby,
       ...fromObjects
     } = servicePolicy(
-      parsed.services.find((s) => s.name === "podinfo")!,
+      services.find((s) => s.name === "podinfo")!,
       members,
     );
     const { client, pod } = recordedDumps();

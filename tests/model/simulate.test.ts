@@ -1,16 +1,14 @@
 import { strict as assert } from "node:assert";
-import { parseServiceConfig, projectDefaults, ServiceSettings } from "../../config";
+import type { ServiceSettings } from "../../config";
+import { projectServices } from "../support/projectServices";
 import { servicePolicy } from "../../components/traffic/servicePolicy";
 import { ServicePolicy } from "../../model/policy";
 import { remoteCapacity, standbyForSurge, surge, sweep, SweepRow, Workload } from "../../model/scenarios";
 import { simulate } from "../../model/simulate";
 describe("model/simulate: the traffic model on the default podinfo", function () {
   this.timeout(30_000);
-  const defaults = projectDefaults();
-  const members = defaults["burstmesh:members"] as string[];
-  const parsed = parseServiceConfig(defaults["burstmesh:services"], undefined, { members });
-  if (!parsed.ok) throw new Error(parsed.issues.join("\n"));
-  const podinfo = parsed.services.find((service) => service.name === "podinfo")!;
+  const { members, services } = projectServices();
+  const podinfo = services.find((service) => service.name === "podinfo")!;
   const workload: Workload = { serviceTimeSeconds: 1, clients: 10, seed: 7 };
   // The old recipe's dynamics run on Envoy's clock (5 s sweeps, 15 s ejections): it needs a
   // realistic request rate, and so a shorter service time.

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { recordedServices } from "../support/xdsDumps";
-import { parseServiceConfig, projectDefaults } from "../../config";
+import { projectServices } from "../support/projectServices";
 import { runOverflowCli, UsageError } from "../../scripts/overflowCli";
 import { SweepRow } from "../../model/scenarios";
 /** The recorded dumps by file name (`<service>.json` is that service's home pod's dump, as istioctl writes one). */
@@ -12,10 +12,7 @@ function recordedFile(file: string): string {
 
 describe("scripts/overflowCli: npm run overflow on the default podinfo", function () {
   this.timeout(30_000);
-  const defaults = projectDefaults();
-  const members = defaults["burstmesh:members"] as string[];
-  const parsed = parseServiceConfig(defaults["burstmesh:services"], undefined, { members });
-  if (!parsed.ok) throw new Error(parsed.issues.join("\n"));
+  const { members, services } = projectServices();
   // The old recipe's dynamics run on Envoy's clock (5 s sweeps, 15 s ejections): it needs a
   // realistic request rate, and so a shorter service time.
 
@@ -23,7 +20,7 @@ describe("scripts/overflowCli: npm run overflow on the default podinfo", functio
     const run = (argv: string[]) => {
       const out: string[] = [];
       const files = new Map<string, string>();
-      runOverflowCli(argv, parsed.services, members, {
+      runOverflowCli(argv, services, members, {
         out: (text) => out.push(text),
         writeFile: (file, content) => files.set(file, content),
         readFile: (file) => recordedFile(file),
