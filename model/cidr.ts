@@ -28,3 +28,11 @@ export function networkOf(block: Ipv4Block): Ipv4Block {
   const size = 2 ** (32 - block.prefix);
   return { address: block.address - (block.address % size), prefix: block.prefix };
 }
+
+/** Whether every address of `inner` lies in `outer` (both CIDR text); false when either is not an IPv4 CIDR. */
+export function cidrCovers(outer: string, inner: string): boolean {
+  const a = parseIpv4Cidr(outer);
+  const b = parseIpv4Cidr(inner);
+  if (!a || !b || b.prefix < a.prefix) return false;
+  return networkOf({ address: b.address, prefix: a.prefix }).address === networkOf(a).address;
+}

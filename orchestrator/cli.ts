@@ -20,6 +20,7 @@ import { LiveStatus, type StatusTerminal } from "./liveStatus";
 import { providePassphrase } from "./passphrase";
 import type { Log, MeshPlan, MeshWorkspace } from "./ports";
 import { checkPulumiCli, installWithAutomationApi, NO_CLI_INSTALL_VARIABLE, PULUMI_VERSION_FILE, resolvePulumiCli } from "./pulumiCli";
+import { runBounded, type ToolRunner } from "./preflight";
 import { askHiddenOnTerminal, confirmOnTerminal } from "./terminal";
 import { describeFinding, validateMesh } from "./validate";
 import type { WorkspaceOptions } from "./workspace";
@@ -44,6 +45,11 @@ Options:
   -v, --verbose     Stream the engine's output (by default it goes to .mesh-logs/<stack>.log).
   --json            validate: print the findings as JSON; preview, up: end with a one-line JSON
                     summary (each stack's changes, and for up every update and the passes).
+  --member X        doctor: only member X's checks (and the mesh-wide ones).
+  --pre             doctor: check this machine before a first up (CLI, backend, secrets,
+                    cloud sign-in, kubelogin, vCPU quota).
+  --istiod-url X=U  doctor: member X's istiod debug endpoints are at U (http://host:port/debug);
+                    by default the doctor port-forwards to istiod with kubectl.
   --yes             Deploy or destroy without asking (required for up and destroy when not run
                     from a terminal).
   -h, --help        Show this help.
@@ -75,6 +81,8 @@ export interface CliDeps {
   workspace(options: WorkspaceOptions): MeshWorkspace | Promise<MeshWorkspace>;
   /** Asks the user a yes/no question; undefined when there is no terminal to ask on. */
   confirm?(question: string): Promise<boolean>;
+  /** Runs another program (a cloud's CLI, kubelogin), bounded in time; default {@link runBounded}. */
+  runTool?: ToolRunner;
   /** Reads a line without echoing it; undefined when there is no terminal to ask on. */
   askHidden?(prompt: string): Promise<string>;
   /** Where each stack's raw engine output goes (one file per stack); undefined streams it, as `--verbose` does. */
@@ -126,13 +134,17 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
         verbose: { type: "boolean", short: "v" },
         yes: { type: "boolean", short: "y" },
         help: { type: "boolean", short: "h" },
+        member: { type: "string" },
+        pre: { type: "boolean" },
+        "istiod-url": { type: "string", multiple: true },
       },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false, verbose: false };
+  if (values.help)
+    return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false, verbose: false, pre: false, istiodUrls: [] };
   if (positionals.length !== 1)
     throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
   const command = commandNamed(positionals[0]);
@@ -157,7 +169,21 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     if (stacks.length === 0) throw new UsageError("--stacks needs at least one stack name");
   }
   if (values.json) requireAccepted(command, "json");
-  return { command: command.name, help: false, stacks, maxPasses, yes: !!values.yes, json: !!values.json, verbose: !!values.verbose };
+  if (values.member !== undefined) requireAccepted(command, "member");
+  if (values.pre) requireAccepted(command, "pre");
+  if (values["istiod-url"] !== undefined) requireAccepted(command, "istiod-url");
+  return {
+    command: command.name,
+    help: false,
+    stacks,
+    maxPasses,
+    yes: !!values.yes,
+    json: !!values.json,
+    verbose: !!values.verbose,
+    member: values.member,
+    pre: !!values.pre,
+    istiodUrls: values["istiod-url"] ?? [],
+  };
 }
 
 /** Runs one command; resolves with the process exit code. */
@@ -256,7 +282,20 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
         pulumiCommand,
         envVars: { ...backend.envVars, ...passphrase, TMPDIR: runTemp },
       });
-      return await command.run({ workspace, log: runLog(deps, log, invocation.verbose), plan, confirm: deps.confirm }, invocation);
+      const settled = {
+        cliVersion: pulumiCommand?.version?.toString() ?? (await deps.findCli()),
+        backend: `${backend.url ?? "Pulumi Cloud"} (${backend.source})`,
+        secretsProvider: secrets.provider ?? "passphrase",
+      };
+      const context = {
+        workspace,
+        log: runLog(deps, log, invocation.verbose),
+        plan,
+        confirm: deps.confirm,
+        settled,
+        runTool: deps.runTool ?? runBounded,
+      };
+      return await command.run(context, invocation);
     } finally {
       fs.rmSync(runTemp, { recursive: true, force: true });
     }

@@ -7,7 +7,7 @@
 import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { KubeApi } from "./kubeApi";
+import { KubeApi } from "../doctor/kubeApi";
 import { apiResources, collectionPath, type ApiResource } from "./snapshot";
 
 export interface CheckResult {

@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
-import { KubeApi } from "./kubeApi";
+import { KubeApi } from "../doctor/kubeApi";
 import { inNamespace, type MemberNetwork } from "./network";
 import { type ProcessGroup, waitUntil } from "./processes";
 
@@ -121,7 +121,7 @@ export async function startMember(options: {
     return fs.existsSync(caFile);
   });
   const caPem = fs.readFileSync(caFile, "utf8");
-  const api = new KubeApi(server, caPem, token);
+  const api = new KubeApi(server, caPem, { token });
   await waitUntil(`${name}'s API server at ${server} to be ready`, 90_000, async () => {
     processes.assertRunning();
     return (await api.request("GET", "/readyz")).status === 200;

@@ -25,7 +25,7 @@ import { createMemberNetwork, memberNetwork, removeMemberNetwork } from "./netwo
 import { ProcessGroup } from "./processes";
 import { istiodNamespaceCopies, leftovers, snapshot } from "./snapshot";
 import { memberStackConfig, rehearsalMemberNames, rehearsalTrustStack, type RehearsalSettings, trustStackConfig } from "./stacks";
-import { KubeApi } from "./kubeApi";
+import { KubeApi } from "../doctor/kubeApi";
 import { checkGeneratedConfig, type XdsDump } from "./xds";
 import { createStack, createWorkdir, installPlugin, lockedVersion, openWorkdir, pulumi, type Workdir } from "./workdir";
 

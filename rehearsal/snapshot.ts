@@ -2,7 +2,7 @@
  * Every object a member's API server holds, found through its discovery documents: taken before
  * `up` and after `destroy`, the difference is what a teardown left behind.
  */
-import type { KubeApi } from "./kubeApi";
+import type { KubeApi } from "../doctor/kubeApi";
 
 /** One listable kind of the API server, and where its objects are. */
 export interface ApiResource {

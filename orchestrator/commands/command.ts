@@ -2,11 +2,12 @@
  * The shape every command of `npm run mesh` has, so that the command line, USAGE and the run itself
  * come from the registry in `index.ts` and a new command is one file plus one line there.
  */
+import type { SettledRun, ToolRunner } from "../preflight";
 import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import type { MeshValidation } from "../validate";
 
 /** Options only some commands take; `--stacks`, `--yes` and `--help` go with every command. */
-export type CommandOption = "max-passes" | "json";
+export type CommandOption = "max-passes" | "json" | "member" | "pre" | "istiod-url";
 
 /** The command line, parsed. */
 export interface Invocation {
@@ -17,6 +18,12 @@ export interface Invocation {
   yes: boolean;
   json: boolean;
   verbose: boolean;
+  /** `--member`: the one member a check looks at. */
+  member?: string;
+  /** `--pre`: the doctor's checks of this machine, before a first `up`. */
+  pre: boolean;
+  /** `--istiod-url member=url`, repeatable: where a member's istiod debug endpoints answer. */
+  istiodUrls: string[];
 }
 
 /** What a command runs against, once the CLI, the backend and the passphrase are settled. */
@@ -26,6 +33,10 @@ interface CommandContext {
   plan: MeshPlan;
   /** Asks the user a yes/no question; undefined when there is no terminal to ask on. */
   confirm?(question: string): Promise<boolean>;
+  /** The CLI, backend and secrets provider the run settled on. */
+  settled: SettledRun;
+  /** Runs another program (a cloud's CLI), bounded in time. */
+  runTool: ToolRunner;
 }
 
 /** What every command has: its name, its lines in USAGE and the options it takes. */

@@ -1,9 +1,10 @@
 /** Every command of `npm run mesh`, in the order USAGE lists them. */
 import type { MeshCommand } from "./command";
 import { destroyCommand } from "./destroy";
+import { doctorCommand } from "./doctor";
 import { previewCommand } from "./preview";
 import { statusCommand } from "./status";
 import { upCommand } from "./up";
 import { validateCommand } from "./validate";
 
-export const COMMANDS: readonly MeshCommand[] = [validateCommand, upCommand, previewCommand, destroyCommand, statusCommand];
+export const COMMANDS: readonly MeshCommand[] = [validateCommand, upCommand, previewCommand, destroyCommand, statusCommand, doctorCommand];

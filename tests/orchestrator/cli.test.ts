@@ -102,6 +102,9 @@ describe("cli", () => {
       yes: false,
       json: false,
       verbose: false,
+      member: undefined,
+      pre: false,
+      istiodUrls: [],
     });
   });
 

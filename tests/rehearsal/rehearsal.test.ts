@@ -6,7 +6,7 @@ import { checkConfig, projectDefaults } from "../../config";
 import { checkAdminKubeconfig } from "../../config/kubeconfig";
 import { checkStateHoldsNoSecret, declaredObjects } from "../../rehearsal/checks";
 import { adminKubeconfig, fakeNodes } from "../../rehearsal/controlPlane";
-import { KubeApi } from "../../rehearsal/kubeApi";
+import { KubeApi } from "../../doctor/kubeApi";
 import { changedNothing, changingPasses } from "../../rehearsal/lifecycle";
 import { memberNetwork } from "../../rehearsal/network";
 import { leftovers, objectKey } from "../../rehearsal/snapshot";

@@ -79,10 +79,11 @@ const layers: readonly (readonly string[])[] = [
   ["index.ts"],
 ];
 const apart: Record<string, readonly string[]> = {
-  orchestrator: ["config", "model"],
+  orchestrator: ["config", "model", "doctor"],
   policy: [],
   scripts: [...layers.slice(0, -1).flat(), "rehearsal"],
-  rehearsal: ["config", "model", "orchestrator"],
+  doctor: ["config", "model"],
+  rehearsal: ["config", "model", "orchestrator", "doctor"],
   lab: ["config", "model", "components/traffic", "rehearsal"],
 };
 
