@@ -148,7 +148,10 @@ describe("components/mesh/istioPrimary: IstioPrimary", () => {
           network: fixture.network,
           proxy: { seccompProfile: { type: "RuntimeDefault" } },
         });
-        assert.deepEqual(istiod.meshConfig, { trustDomain: "cluster.local" });
+        assert.deepEqual(istiod.meshConfig, {
+          trustDomain: "cluster.local",
+          defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } },
+        });
       }
     });
 
