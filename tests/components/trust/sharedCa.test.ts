@@ -20,8 +20,8 @@ import {
 import type { CaBundle } from "../../../components/stackOutputs";
 import { isSecret, RecordedResource, resolve, reveal, settle, startMockedRun, stateOf } from "../../support/harness";
 import type { ResourceMock } from "../../support/mocks";
-import { planRenewalsAt, resourceMocks, x509 } from "../../support/mocks/tls";
-import { certsIn, onlyCert, extensionsOf, hour } from "../../support/sharedCa";
+import { planRenewalsAt, resourceMocks } from "../../support/mocks/tls";
+import { caUsages, certsIn, onlyCert, extensionsOf, hour, issueBelow } from "../../support/sharedCa";
 
 const fakeCert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
 
@@ -30,8 +30,6 @@ const firstGenerations = { roots: [1], signingRoot: 1, intermediates: { eks: 1, 
 
 /** The roots a trust stack published, as its next run reads them: generation 1 alone. */
 const deployedRoot = (rootCertPem: string) => ({ roots: [1], certPems: [rootCertPem] });
-
-const caUsages = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
 
 // -----------------------------------------------------------------------------------------------
 
@@ -88,47 +86,6 @@ async function runSharedCa(args: SharedCAArgs, options: { plainKeys?: boolean } 
 
 // -----------------------------------------------------------------------------------------------
 // Helpers for the TLS handshake test: issue certificates below an intermediate, verify with OpenSSL.
-
-async function webSigner(keyPem: string) {
-  const key = crypto.createPrivateKey(keyPem);
-  const algorithm =
-    key.asymmetricKeyType === "rsa"
-      ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
-      : { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const signingKey = await crypto.webcrypto.subtle.importKey("pkcs8", key.export({ format: "der", type: "pkcs8" }), algorithm, false, [
-    "sign",
-  ]);
-  return { signingKey, signingAlgorithm: algorithm };
-}
-
-/** Issues a P-256 certificate (a CA, or a workload certificate with a SPIFFE ID) from an issuer's certificate and key. */
-async function issueBelow(issuerCertPem: string, issuerKeyPem: string, commonName: string, isCa: boolean) {
-  const { publicKey, privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const issuer = new x509.X509Certificate(issuerCertPem);
-  const cert = await x509.X509CertificateGenerator.create({
-    subject: `CN=${commonName}`,
-    issuer: issuer.subjectName,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + hour),
-    publicKey: await crypto.webcrypto.subtle.importKey(
-      "spki",
-      publicKey.export({ format: "der", type: "spki" }),
-      { name: "ECDSA", namedCurve: "P-256" },
-      true,
-      ["verify"],
-    ),
-    ...(await webSigner(issuerKeyPem)),
-    extensions: isCa
-      ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(caUsages, true)]
-      : [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-          new x509.SubjectAlternativeNameExtension([{ type: "url", value: "spiffe://cluster.local/ns/default/sa/podinfo" }]),
-        ],
-  });
-  return { certPem: cert.toString("pem") + "\n", keyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString() };
-}
 
 /** TLS handshake on loopback; returns undefined when the client (trusting only `trustedRootPem`) accepts the server chain, else OpenSSL's error code. */
 async function handshake(serverChainPem: string, serverKeyPem: string, trustedRootPem: string): Promise<string | undefined> {
