@@ -5,6 +5,9 @@ import {
   istiodRootSetUpdate,
   nextRotationStep,
   rotationPhase,
+  type RootSetUpdate,
+  type RotationPhase,
+  type RotationStep,
   type TrustGenerations,
 } from "../../model/trust";
 
@@ -17,7 +20,7 @@ const state = (roots: number[], signingRoot: number, intermediates: Record<strin
 
 describe("model/trust", () => {
   describe("istiodRootSetUpdate: istiod's rule for a changed root-cert.pem (handleEvent, pemBundleHasSubsetRelation)", () => {
-    const table: [string[], string[], boolean, string][] = [
+    const table: [string[], string[], boolean, RootSetUpdate][] = [
       [["a"], ["a"], true, "unchanged"],
       [["a"], ["a"], false, "unchanged"],
       [["a", "b"], ["a", "b"], true, "unchanged"],
@@ -46,11 +49,12 @@ describe("model/trust", () => {
     const phase3 = state([2], 2, { eks: 2, aks: 2 });
 
     it("says which phase a state is in", () => {
-      assert.deepEqual([start, phase1, phase2, phase3].map(rotationPhase), ["steady", "added", "signed", "steady"]);
+      const phases: RotationPhase[] = ["steady", "added", "signed", "steady"];
+      assert.deepEqual([start, phase1, phase2, phase3].map(rotationPhase), phases);
     });
 
     it("steps add, sign, retire, and each step passes the checker", () => {
-      const steps: string[] = [];
+      const steps: RotationStep[] = [];
       let now = start;
       for (const expected of [phase1, phase2, phase3]) {
         const { step, next } = nextRotationStep(now);
