@@ -1,7 +1,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
-import { ChartSources, ClusterSettings, clusterRegion, loadConfig, MeshSettings, StackConfig } from "./config";
+import { ChartSources, ClusterSettings, clusterRegion, ConfigError, loadConfig, MeshSettings, StackConfig, trustKey } from "./config";
+import { checkTrustStep } from "./model/trust";
 import { AksCluster, refuseNodePoolChange } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
 import { ExistingCluster } from "./components/clusters/existingCluster";
@@ -24,23 +25,41 @@ import { refuseRootReplacement, SharedCA } from "./components/trust/sharedCa";
 import {
   clusterStackOutputs,
   lastClusterDeployment,
-  lastRootCertPem,
+  lastTrustDeployment,
   PublishedPeer,
   readPeers,
   readTrustBundle,
   trustStackOutputs,
 } from "./components/stackOutputs";
 
-/** The trust stack: the mesh root CA and one intermediate CA per member cluster. */
-async function trustStack(mesh: MeshSettings) {
-  refuseRootReplacement(await lastRootCertPem(), { organization: mesh.certOrganization, validityHours: mesh.rootCertValidityHours });
+/**
+ * The trust stack: the mesh's root CAs and one intermediate CA per member cluster, in the generations
+ * `burstmesh:trust` sets. Before anything is created, it refuses a step from its last deployment that
+ * istiod would not take while it runs, and a config change that would replace a trusted root in place.
+ */
+async function trustStack({ mesh, trust }: Extract<StackConfig, { role: "trust" }>) {
+  const last = await lastTrustDeployment(mesh.members);
+  if (last) {
+    const issues = checkTrustStep(last.generations, trust, trustKey);
+    if (issues.length > 0) {
+      throw new ConfigError(
+        `Refusing a change of the mesh's roots that istiod would not take while it runs; nothing has been changed:\n${issues.map((issue) => `  - ${issue}`).join("\n")}`,
+      );
+    }
+  }
+  refuseRootReplacement(last?.roots, {
+    organization: mesh.certOrganization,
+    validityHours: mesh.rootCertValidityHours,
+    roots: trust.roots,
+  });
   const ca = new SharedCA("mesh-ca", {
     organization: mesh.certOrganization,
     clusters: mesh.members,
     rootValidityHours: mesh.rootCertValidityHours,
     intermediateValidityHours: mesh.intermediateCertValidityHours,
+    generations: trust,
   });
-  return trustStackOutputs(ca);
+  return trustStackOutputs(ca, trust);
 }
 
 /** A cluster stack: one member cluster, its Istio primary, its links to the peers, its services. */
@@ -204,5 +223,5 @@ function memberCluster(
 
 export = async () => {
   const config = loadConfig();
-  return config.role === "trust" ? trustStack(config.mesh) : clusterStack(config);
+  return config.role === "trust" ? trustStack(config) : clusterStack(config);
 };

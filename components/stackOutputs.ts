@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../config/schema";
 import type { ServiceCapacity, ServiceMode } from "../config/services";
+import type { TrustGenerations } from "../model/trust";
 
 /**
  * The stack-output contract between burstmesh stacks (README, "Stack outputs"): what each kind of
@@ -20,9 +21,9 @@ export interface CaBundle {
   "ca-cert.pem": string;
   /** The intermediate CA's private key (PEM). */
   "ca-key.pem": string;
-  /** The mesh root certificate (PEM), the same for every cluster. */
+  /** Every trusted root certificate (PEM), oldest first, the same for every cluster: one, or two during a root rotation. */
   "root-cert.pem": string;
-  /** The intermediate certificate followed by the root certificate (PEM). */
+  /** The intermediate certificate followed by its issuer, one of the trusted roots (PEM). */
   "cert-chain.pem": string;
 }
 
@@ -63,10 +64,15 @@ interface ServiceSummary {
 
 /** The trust stack's outputs, as a reader sees them. */
 interface TrustStackOutputs {
-  /** The root CA certificate (PEM); public. */
+  /** Every trusted root CA certificate (PEM), oldest first, as each `root-cert.pem` holds them; public. */
   rootCertPem: string;
   /** Per member cluster, its `cacerts` bundle; secret (it holds the intermediate keys). */
   cacerts: Record<string, CaBundle>;
+  /**
+   * The generations deployed (`burstmesh:trust`, defaults applied): the next run checks its step
+   * from them, and the certificates of `rootCertPem` are these roots in order.
+   */
+  trustGenerations: TrustGenerations;
 }
 
 /** A cluster stack's outputs, as a reader sees them. */
@@ -113,7 +119,11 @@ type Published<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 type NamesOf<T> = { [K in keyof T]-?: K };
 
 /** The trust stack's output names. */
-export const trustOutputNames = { rootCertPem: "rootCertPem", cacerts: "cacerts" } as const satisfies NamesOf<TrustStackOutputs>;
+export const trustOutputNames = {
+  rootCertPem: "rootCertPem",
+  cacerts: "cacerts",
+  trustGenerations: "trustGenerations",
+} as const satisfies NamesOf<TrustStackOutputs>;
 
 /** A cluster stack's output names. */
 export const clusterOutputNames = {
@@ -142,9 +152,20 @@ export const optionalOutputs = {
   cluster: ["kialiToken", "aksNodePool"],
 } as const satisfies { trust: readonly (keyof TrustStackOutputs)[]; cluster: readonly (keyof ClusterStackOutputs)[] };
 
-/** The trust stack's outputs, from its certificate authority. */
-export function trustStackOutputs(ca: { rootCertPem: pulumi.Output<string>; bundles: pulumi.Output<Record<string, CaBundle>> }) {
-  return { rootCertPem: pulumi.unsecret(ca.rootCertPem), cacerts: pulumi.secret(ca.bundles) } satisfies Published<TrustStackOutputs>;
+/** The trust stack's outputs, from its certificate authority and the generations it was built with. */
+export function trustStackOutputs(
+  ca: { rootCertPem: pulumi.Output<string>; bundles: pulumi.Output<Record<string, CaBundle>> },
+  generations: TrustGenerations,
+) {
+  return {
+    rootCertPem: pulumi.unsecret(ca.rootCertPem),
+    cacerts: pulumi.secret(ca.bundles),
+    trustGenerations: {
+      roots: [...generations.roots],
+      signingRoot: generations.signingRoot,
+      intermediates: { ...generations.intermediates },
+    },
+  } satisfies Published<TrustStackOutputs>;
 }
 
 /** The pieces of a cluster stack its outputs are built from. */
@@ -299,10 +320,36 @@ export async function lastClusterDeployment(): Promise<LastClusterDeployment> {
   };
 }
 
-/** The root certificate this trust stack published on its last deployment; none before its first. */
-export async function lastRootCertPem(): Promise<string | undefined> {
-  const published = await lastOutput(ownLastOutputs(), trustOutputNames.rootCertPem);
-  return typeof published === "string" ? published : undefined;
+/** The root certificates a trust stack published, by generation. */
+export interface DeployedRoots {
+  /** The trusted generations, ascending. */
+  roots: readonly number[];
+  /** Their certificates (PEM), in the same order. */
+  certPems: readonly string[];
+}
+
+/** What this trust stack published on its last deployment for its own next run; nothing before its first. */
+interface LastTrustDeployment {
+  roots: DeployedRoots;
+  generations: TrustGenerations;
+}
+
+/**
+ * This trust stack's {@link LastTrustDeployment}, or undefined before its first. A stack deployed
+ * before generations existed published no `trustGenerations`: it holds generation 1 of the root and
+ * of every member's intermediate (those are the resource names it has), which is what it reads as.
+ */
+export async function lastTrustDeployment(members: readonly string[]): Promise<LastTrustDeployment | undefined> {
+  const self = ownLastOutputs();
+  const rootCertPem = await lastOutput(self, trustOutputNames.rootCertPem);
+  if (typeof rootCertPem !== "string") return undefined;
+  const published = (await lastOutput(self, trustOutputNames.trustGenerations)) as Partial<TrustGenerations> | undefined;
+  const generations: TrustGenerations =
+    Array.isArray(published?.roots) && typeof published.signingRoot === "number" && typeof published.intermediates === "object"
+      ? { roots: published.roots, signingRoot: published.signingRoot, intermediates: published.intermediates }
+      : { roots: [1], signingRoot: 1, intermediates: Object.fromEntries(members.map((member) => [member, 1])) };
+  const certPems = rootCertPem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  return { roots: { roots: generations.roots, certPems }, generations };
 }
 
 /**

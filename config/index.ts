@@ -20,6 +20,7 @@ import { ChartSources, chartSourcesSchema, parseChartSources } from "./charts";
 import { DrillSettings } from "./drill";
 import { readStackFileConfig } from "./stackFile";
 import { parseServiceConfig, ServiceSettings } from "./services";
+import { parseTrustConfig, TrustSettings, trustKey } from "./trust";
 
 export * from "./observability";
 export * from "./charts";
@@ -27,12 +28,13 @@ export * from "./schema";
 export * from "./services";
 export * from "./drill";
 export * from "./images";
+export { parseTrustConfig, trustKey, type TrustSettings } from "./trust";
 export { projectDefaults, projectName, readProjectFile } from "./projectFile";
 export { readStackFileConfig } from "./stackFile";
 
 /** Everything a stack reads from config, validated. */
 export type StackConfig =
-  | { role: "trust"; mesh: MeshSettings }
+  | { role: "trust"; mesh: MeshSettings; trust: TrustSettings }
   | {
       role: "cluster";
       mesh: MeshSettings;
@@ -99,7 +101,15 @@ export function checkConfig(raw: RawConfig, defaults: Record<string, unknown>, c
   if (role !== "trust" && role !== "cluster") {
     issues.push(`${project}:role: must be 'trust' or 'cluster' (got '${String(role)}')`);
   }
-  if (role !== "cluster") return settle(issues, () => ({ role: "trust", mesh: mesh! }));
+  const trustValue = value(trustKey, z.unknown());
+  if (role !== "cluster") {
+    const trust = parseTrustConfig(trustValue, mesh?.members ?? []);
+    if (!trust.ok) issues.push(...trust.issues);
+    return settle(issues, () => (trust.ok ? { role: "trust", mesh: mesh!, trust: trust.trust } : never()));
+  }
+  if (trustValue !== undefined) {
+    issues.push(`${trustKey}: applies only to the trust stack (${project}:role trust), which issues the CAs; remove it from this stack`);
+  }
 
   const cloud = value(`${project}:cloud`, z.string());
   if (!clouds.includes(cloud as Cloud)) {
@@ -167,7 +177,9 @@ export function knownKeys(): string[] {
   for (const cloud of clouds) {
     for (const key of Object.keys(clusterSchemas[cloud].shape)) keys.push(providerKeys[cloud][key] ?? `${project}:${key}`);
   }
-  return [...new Set([...keys, `${project}:services`, `${project}:drill`, `${project}:observability`, `${project}:chartSources`])];
+  return [
+    ...new Set([...keys, `${project}:services`, `${project}:drill`, `${project}:observability`, `${project}:chartSources`, trustKey]),
+  ];
 }
 
 /**

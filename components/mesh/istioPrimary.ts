@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartSources } from "../../config";
@@ -13,11 +14,18 @@ import type { CaBundle } from "../stackOutputs";
 const cacertsKeys = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const satisfies readonly (keyof CaBundle)[];
 
 const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+const pemCertificates = new RegExp(pemCertificate.source, "g");
+
+/** The certificates of a PEM document, parsed, in order. */
+function certificatesIn(pem: string): crypto.X509Certificate[] {
+  return (pem.match(pemCertificates) ?? []).map((block) => new crypto.X509Certificate(block));
+}
 
 /**
  * The `stringData` of the `cacerts` Secret: exactly the four files of the bundle. Throws when one is
- * missing or not PEM, or when the chain is not the intermediate followed by the root, since istiod
- * would otherwise start with a self-signed CA or fail cross-cluster trust.
+ * missing or not PEM, or when the chain is not the intermediate followed by one of the trusted roots
+ * of `root-cert.pem` (one, or two during a root rotation) that signed it, since istiod would
+ * otherwise start with a self-signed CA, or sign workload certificates that no peer trusts.
  */
 export function cacertsStringData(bundle: CaBundle): Record<(typeof cacertsKeys)[number], string> {
   const missing = cacertsKeys.filter((key) => typeof bundle?.[key] !== "string" || bundle[key].trim() === "");
@@ -27,11 +35,22 @@ export function cacertsStringData(bundle: CaBundle): Record<(typeof cacertsKeys)
     if (!pemCertificate.test(bundle[key])) throw new Error(`cacerts: ${key} holds no PEM certificate`);
   }
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(bundle["ca-key.pem"])) throw new Error("cacerts: ca-key.pem holds no PEM private key");
-  const chain = bundle["cert-chain.pem"];
-  const intermediateAt = chain.indexOf(bundle["ca-cert.pem"].trim());
-  const rootAt = chain.indexOf(bundle["root-cert.pem"].trim());
-  if (intermediateAt < 0 || rootAt < 0 || intermediateAt > rootAt) {
-    throw new Error("cacerts: cert-chain.pem must hold ca-cert.pem followed by root-cert.pem");
+  const [intermediate, ...others] = certificatesIn(bundle["ca-cert.pem"]);
+  if (others.length > 0) throw new Error("cacerts: ca-cert.pem must hold one certificate, the cluster's intermediate");
+  const trusted = certificatesIn(bundle["root-cert.pem"]);
+  const chain = certificatesIn(bundle["cert-chain.pem"]);
+  if (chain.length !== 2 || !chain[0]!.raw.equals(intermediate!.raw)) {
+    throw new Error("cacerts: cert-chain.pem must hold ca-cert.pem followed by its issuer, one of the roots of root-cert.pem");
+  }
+  const issuer = chain[1]!;
+  if (!trusted.some((root) => root.raw.equals(issuer.raw))) {
+    throw new Error(
+      `cacerts: cert-chain.pem ends with a root that root-cert.pem does not hold (${issuer.subject.replace(/\n/g, ", ")}): ` +
+        "istiod would sign workload certificates with an issuer outside the mesh's trusted roots, which no peer accepts",
+    );
+  }
+  if (!intermediate!.checkIssued(issuer) || !intermediate!.verify(issuer.publicKey)) {
+    throw new Error("cacerts: ca-cert.pem is not signed by the root cert-chain.pem ends with");
   }
   return Object.fromEntries(cacertsKeys.map((key) => [key, bundle[key]])) as Record<(typeof cacertsKeys)[number], string>;
 }

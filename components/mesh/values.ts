@@ -94,7 +94,17 @@ export function istiodValues(settings: IstiodSettings): Record<string, unknown> 
       // Security level even in a pod that sets none at pod level.
       proxy: { seccompProfile: { type: "RuntimeDefault" } },
     },
-    meshConfig: { trustDomain: settings.trustDomain },
+    // Root rotation (model/trust.ts): as Istio's own test of it does (tests/integration/security/
+    // cacert_rotation, `pilot.env` and `meshConfig.defaultConfig.proxyMetadata`). ISTIO_MULTIROOT_MESH
+    // (`features.MultiRootMesh`) lets istiod take a changed root-cert.pem from cacerts while it runs
+    // when one root set holds the other (`handleEvent`, pilot/pkg/bootstrap/istio_ca.go); without it
+    // istiod keeps the roots it started with. PROXY_CONFIG_XDS_AGENT (pilot/cmd/pilot-agent/options,
+    // `EnableDynamicProxyConfig` in pkg/istio-agent) has each proxy's agent ask istiod for the
+    // proxy-config resource, which istiod's `PcdsGenerator` (pilot/pkg/xds/pcds.go) fills with the
+    // mesh's trust bundle, and only under ISTIO_MULTIROOT_MESH: proxies then trust a new root without
+    // a restart.
+    env: { ISTIO_MULTIROOT_MESH: "true" },
+    meshConfig: { trustDomain: settings.trustDomain, defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } },
     // The CNI node agent sets up the pods' traffic redirection, so sidecar injection adds the
     // unprivileged `istio-validation` init container instead of `istio-init` (NET_ADMIN, NET_RAW).
     cni: { enabled: true },

@@ -2,7 +2,8 @@ import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { ConfigError, projectName } from "../../config";
-import type { CaBundle } from "../stackOutputs";
+import type { TrustGenerations } from "../../model/trust";
+import type { CaBundle, DeployedRoots } from "../stackOutputs";
 
 /** Arguments of {@link SharedCA}. None has a default: all come from the mesh-wide config, validated there. */
 export interface SharedCAArgs {
@@ -18,6 +19,13 @@ export interface SharedCAArgs {
   rootValidityHours: pulumi.Input<number>;
   /** How long each intermediate certificate is valid, in hours (whole, > 0, at most the root's). */
   intermediateValidityHours: pulumi.Input<number>;
+  /**
+   * Which roots exist and are trusted, which one signs, and each cluster's intermediate generation
+   * (`burstmesh:trust`, validated there): one root key and certificate per trusted generation, one
+   * intermediate per cluster at its generation, signed by the signing root. Every cluster must be in
+   * `intermediates`.
+   */
+  generations: TrustGenerations;
 }
 
 /**
@@ -60,14 +68,31 @@ export function earlyRenewalHours(validityHours: number): number {
   return Math.floor(validityHours / 3);
 }
 
-/** Subject of the root certificate. */
-export function rootSubject(organization: pulumi.Input<string>) {
-  return { organization, commonName: "Root CA" };
+/**
+ * Subject of a root certificate: `O=<organization>, CN=Root CA`, and ` G<n>` after the name from
+ * generation 2 on, so that the two roots a rotation trusts side by side have names of their own (in
+ * logs, and for verifiers that look an issuer up by name). Generation 1 keeps the name it always had.
+ */
+export function rootSubject(organization: pulumi.Input<string>, generation = 1) {
+  return { organization, commonName: generation === 1 ? "Root CA" : `Root CA G${generation}` };
 }
 
-/** Subject of a cluster's intermediate certificate: `O=<organization>, CN=Intermediate CA, L=<cluster>`. */
-export function intermediateSubject(organization: pulumi.Input<string>, cluster: string) {
-  return { organization, commonName: "Intermediate CA", locality: cluster };
+/** Subject of a cluster's intermediate certificate: `O=<organization>, CN=Intermediate CA, L=<cluster>`, ` G<n>` as for the roots. */
+export function intermediateSubject(organization: pulumi.Input<string>, cluster: string, generation = 1) {
+  return { organization, commonName: generation === 1 ? "Intermediate CA" : `Intermediate CA G${generation}`, locality: cluster };
+}
+
+/**
+ * The resource name prefix of root generation `generation`: `root` for the first, which keeps the
+ * names (and so the URNs) of the stacks deployed before generations existed, `root-g<n>` after it.
+ */
+export function rootResourceName(generation: number): string {
+  return generation === 1 ? "root" : `root-g${generation}`;
+}
+
+/** The resource name prefix of a cluster's intermediate of `generation`: `<cluster>-intermediate`, then `<cluster>-intermediate-g<n>`. */
+export function intermediateResourceName(cluster: string, generation: number): string {
+  return generation === 1 ? `${cluster}-intermediate` : `${cluster}-intermediate-g${generation}`;
 }
 
 /** What a root certificate is issued with, of the settings whose change would replace it. */
@@ -90,38 +115,45 @@ function issuanceOf(rootCertPem: string): RootIssuance {
 }
 
 /**
- * Refuses, before anything is created, a config change that would replace the deployed root CA:
- * `deployedRootCertPem` is the root certificate the trust stack published on its last deployment
- * (none before the first). A new organization is a new subject, and the tls provider replaces the
- * root certificate for a new subject or validity (the key stays, a separate resource). Without a
- * trust-rotation path (the old and the new root trusted side by side until every workload has moved)
- * a root with another subject breaks mTLS across the mesh, and a re-issued one with the same subject
- * and key is only picked up by restarting every istiod, so both are refused; the scheduled renewal
- * re-issues the root the same way, once, with that restart documented (docs/architecture.md).
+ * Refuses, before anything is created, a config change that would replace a deployed root CA that
+ * stays trusted: `deployed` are the roots the trust stack published on its last deployment (none
+ * before the first). A new organization is a new subject, and the tls provider replaces a root
+ * certificate for a new subject or validity (the key stays, a separate resource). A root replaced in
+ * place is a change of `root-cert.pem` that no rotation step prepared: a root with another subject
+ * breaks mTLS across the mesh until every workload has moved, and istiod takes the new file only as
+ * a change of its root set. So both are refused; a new root comes as a new generation, trusted beside
+ * the old one, with `npm run mesh -- rotate-root`. The scheduled renewal re-issues a root the same
+ * way, once, with what that does documented (docs/architecture.md).
  */
-export function refuseRootReplacement(deployedRootCertPem: string | undefined, wanted: RootIssuance): void {
-  if (deployedRootCertPem === undefined) return;
-  const deployed = issuanceOf(deployedRootCertPem);
+export function refuseRootReplacement(deployed: DeployedRoots | undefined, wanted: RootIssuance & { roots: readonly number[] }): void {
+  if (deployed === undefined) return;
   const refused: string[] = [];
-  if (deployed.organization !== wanted.organization) {
-    refused.push(
-      `${projectName}:certOrganization: the deployed root CA was issued for '${deployed.organization}'; this run asks for '${wanted.organization}'. ` +
-        "A root with another subject verifies no certificate issued under the deployed one, and the clusters cannot switch at the same moment: " +
-        "mTLS between workloads would fail across the mesh until every one has a certificate from the new root. " +
-        `Set ${projectName}:certOrganization back to '${deployed.organization}'.`,
-    );
-  }
-  if (deployed.validityHours !== wanted.validityHours) {
-    refused.push(
-      `${projectName}:rootCertValidityHours: the deployed root CA is valid for ${deployed.validityHours} hours; this run asks for ${wanted.validityHours}. ` +
-        "The change would re-issue the root certificate now, and istiod does not load a changed root certificate while it runs: " +
-        "every istiod would have to be restarted. The root renews by itself when a third of its validity remains. " +
-        `Set ${projectName}:rootCertValidityHours back to ${deployed.validityHours}.`,
-    );
-  }
+  deployed.roots.forEach((generation, index) => {
+    const pem = deployed.certPems[index];
+    if (!wanted.roots.includes(generation) || pem === undefined) return;
+    const root = deployed.roots.length === 1 ? "the deployed root CA" : `the deployed root CA of generation ${generation}`;
+    const issued = issuanceOf(pem);
+    if (issued.organization !== wanted.organization) {
+      refused.push(
+        `${projectName}:certOrganization: ${root} was issued for '${issued.organization}'; this run asks for '${wanted.organization}'. ` +
+          "A root with another subject verifies no certificate issued under the deployed one, and the clusters cannot switch at the same moment: " +
+          "mTLS between workloads would fail across the mesh until every one has a certificate from the new root. " +
+          `Set ${projectName}:certOrganization back to '${issued.organization}'.`,
+      );
+    }
+    if (issued.validityHours !== wanted.validityHours) {
+      refused.push(
+        `${projectName}:rootCertValidityHours: ${root} is valid for ${issued.validityHours} hours; this run asks for ${wanted.validityHours}. ` +
+          "The change would re-issue the root certificate now, in place, a change of every root-cert.pem that no rotation step prepared. " +
+          "The root renews by itself when a third of its validity remains. " +
+          `Set ${projectName}:rootCertValidityHours back to ${issued.validityHours}.`,
+      );
+    }
+  });
   if (refused.length > 0) {
     throw new ConfigError(
-      `Refusing to replace the mesh's root CA (burstmesh has no trust-rotation path yet); nothing has been changed:\n${refused.map((issue) => `  - ${issue}`).join("\n")}`,
+      "Refusing to replace a trusted root CA in place (a new root comes as a new generation beside the old one: " +
+        `npm run mesh -- rotate-root); nothing has been changed:\n${refused.map((issue) => `  - ${issue}`).join("\n")}`,
     );
   }
 }
@@ -144,26 +176,37 @@ export function joinPem(...documents: string[]): string {
   );
 }
 
-/** The cacerts bundle of one cluster, from its intermediate certificate and key and the root certificate. */
-export function buildCaBundle(pems: { intermediateCertPem: string; intermediateKeyPem: string; rootCertPem: string }): CaBundle {
+/**
+ * The cacerts bundle of one cluster: its intermediate certificate and key; every trusted root,
+ * oldest first, in `root-cert.pem` (istiod's trust bundle, which proxies get); and the intermediate
+ * followed by its own issuer, the signing root, in `cert-chain.pem` (what a workload certificate's
+ * chain ends with).
+ */
+export function buildCaBundle(pems: {
+  intermediateCertPem: string;
+  intermediateKeyPem: string;
+  signingRootCertPem: string;
+  trustedRootCertPems: readonly string[];
+}): CaBundle {
   return {
     "ca-cert.pem": joinPem(pems.intermediateCertPem),
     "ca-key.pem": joinPem(pems.intermediateKeyPem),
-    "root-cert.pem": joinPem(pems.rootCertPem),
-    "cert-chain.pem": joinPem(pems.intermediateCertPem, pems.rootCertPem),
+    "root-cert.pem": joinPem(...pems.trustedRootCertPems),
+    "cert-chain.pem": joinPem(pems.intermediateCertPem, pems.signingRootCertPem),
   };
 }
 
 /**
- * The mesh's shared trust: one self-signed root CA and, per member cluster, an intermediate CA signed
- * by it, delivered as Istio `cacerts` bundles. Lives in the trust stack; the root key stays in that
- * stack's state and is never exported.
+ * The mesh's shared trust: self-signed root CAs, one per trusted generation, and, per member cluster,
+ * an intermediate CA of its generation signed by the signing root, delivered as Istio `cacerts`
+ * bundles. Lives in the trust stack; the root keys stay in that stack's state and are never exported.
  *
- * Child resources have fixed names (`root-key`, `root-cert`, `<cluster>-intermediate-key|csr|cert`),
- * so a stack holds one SharedCA.
+ * Child resources have fixed names (`root-key`, `root-cert`, `<cluster>-intermediate-key|csr|cert`
+ * for generation 1, `root-g<n>-…` and `<cluster>-intermediate-g<n>-…` after it), so a stack holds
+ * one SharedCA.
  */
 export class SharedCA extends pulumi.ComponentResource {
-  /** The root certificate (PEM). Public: not a secret. */
+  /** Every trusted root certificate (PEM), oldest first: what each `root-cert.pem` holds. Public: not a secret. */
   public readonly rootCertPem: pulumi.Output<string>;
   /** The `cacerts` bundle of each member cluster, keyed by cluster name. A secret (it holds the intermediate keys). */
   public readonly bundles: pulumi.Output<Record<string, CaBundle>>;
@@ -171,38 +214,56 @@ export class SharedCA extends pulumi.ComponentResource {
   constructor(name: string, args: SharedCAArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:trust:SharedCA", name, {}, opts);
     const parent = { parent: this };
+    const { roots, signingRoot, intermediates } = args.generations;
+    const missing = args.clusters.filter((cluster) => intermediates[cluster] === undefined);
+    if (!roots.includes(signingRoot) || missing.length > 0) {
+      throw new Error(
+        `SharedCA: the signing root ${signingRoot} must be one of the roots (${roots.join(", ")}) and every cluster must have an ` +
+          `intermediate generation${missing.length > 0 ? ` (none for ${missing.join(", ")})` : ""}`,
+      );
+    }
 
-    const rootKey = new tls.PrivateKey("root-key", { ...caKey }, parent);
-    const rootCert = new tls.SelfSignedCert(
-      "root-cert",
-      {
-        privateKeyPem: rootKey.privateKeyPem,
-        subject: rootSubject(args.organization),
-        isCaCertificate: true,
-        maxPathLength: rootMaxPathLength,
-        allowedUses: [...caAllowedUses],
-        validityPeriodHours: args.rootValidityHours,
-        earlyRenewalHours: pulumi.output(args.rootValidityHours).apply(earlyRenewalHours),
-        setSubjectKeyId: true,
-      },
-      parent,
-    );
+    const rootEarlyRenewalHours = pulumi.output(args.rootValidityHours).apply(earlyRenewalHours);
+    const rootCerts = new Map<number, { key: tls.PrivateKey; cert: tls.SelfSignedCert }>();
+    for (const generation of roots) {
+      const prefix = rootResourceName(generation);
+      const key = new tls.PrivateKey(`${prefix}-key`, { ...caKey }, parent);
+      const cert = new tls.SelfSignedCert(
+        `${prefix}-cert`,
+        {
+          privateKeyPem: key.privateKeyPem,
+          subject: rootSubject(args.organization, generation),
+          isCaCertificate: true,
+          maxPathLength: rootMaxPathLength,
+          allowedUses: [...caAllowedUses],
+          validityPeriodHours: args.rootValidityHours,
+          earlyRenewalHours: rootEarlyRenewalHours,
+          setSubjectKeyId: true,
+        },
+        parent,
+      );
+      rootCerts.set(generation, { key, cert });
+    }
+    const signing = rootCerts.get(signingRoot)!;
+    const trustedRootCertPems = pulumi.all(roots.map((generation) => rootCerts.get(generation)!.cert.certPem));
 
     const intermediateEarlyRenewalHours = pulumi.output(args.intermediateValidityHours).apply(earlyRenewalHours);
     const bundles: Record<string, pulumi.Output<CaBundle>> = {};
     for (const cluster of args.clusters) {
-      const key = new tls.PrivateKey(`${cluster}-intermediate-key`, { ...caKey }, parent);
+      const generation = intermediates[cluster]!;
+      const prefix = intermediateResourceName(cluster, generation);
+      const key = new tls.PrivateKey(`${prefix}-key`, { ...caKey }, parent);
       const csr = new tls.CertRequest(
-        `${cluster}-intermediate-csr`,
-        { privateKeyPem: key.privateKeyPem, subject: intermediateSubject(args.organization, cluster) },
+        `${prefix}-csr`,
+        { privateKeyPem: key.privateKeyPem, subject: intermediateSubject(args.organization, cluster, generation) },
         parent,
       );
       const cert = new tls.LocallySignedCert(
-        `${cluster}-intermediate-cert`,
+        `${prefix}-cert`,
         {
           certRequestPem: csr.certRequestPem,
-          caPrivateKeyPem: rootKey.privateKeyPem,
-          caCertPem: rootCert.certPem,
+          caPrivateKeyPem: signing.key.privateKeyPem,
+          caCertPem: signing.cert.certPem,
           isCaCertificate: true,
           maxPathLength: 0,
           allowedUses: [...caAllowedUses],
@@ -213,14 +274,14 @@ export class SharedCA extends pulumi.ComponentResource {
         parent,
       );
       bundles[cluster] = pulumi
-        .all([cert.certPem, key.privateKeyPem, rootCert.certPem])
-        .apply(([intermediateCertPem, intermediateKeyPem, rootCertPem]) =>
-          buildCaBundle({ intermediateCertPem, intermediateKeyPem, rootCertPem }),
+        .all([cert.certPem, key.privateKeyPem, signing.cert.certPem, trustedRootCertPems])
+        .apply(([intermediateCertPem, intermediateKeyPem, signingRootCertPem, trusted]) =>
+          buildCaBundle({ intermediateCertPem, intermediateKeyPem, signingRootCertPem, trustedRootCertPems: trusted }),
         );
     }
 
     // A certificate is public: export it in the clear whatever the provider or engine marks.
-    this.rootCertPem = pulumi.unsecret(rootCert.certPem);
+    this.rootCertPem = pulumi.unsecret(trustedRootCertPems.apply((pems) => joinPem(...pems)));
     this.bundles = pulumi.secret(pulumi.all(bundles));
     this.registerOutputs({ rootCertPem: this.rootCertPem, bundles: this.bundles });
   }

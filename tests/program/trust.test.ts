@@ -65,6 +65,46 @@ describe("the trust stack under mocks", () => {
       );
     });
 
+    it("bumps one member's intermediate: the root and the other member's intermediate keep their URNs, the other bundle is byte-identical", async () => {
+      const bumped = await runStack({
+        stack: "trust",
+        config: withConfig("trust", { "burstmesh:trust": { intermediates: { aks: 2 } } }),
+        published: itself(),
+      });
+      const bundles = (run: StackRun) => run.outputs.cacerts!.value as Record<string, CaBundle>;
+      const urns = (run: StackRun) => new Set(run.resources.filter((r) => r.type.startsWith("tls:")).map((r) => r.urn));
+      const [before, after] = [urns(first), urns(bumped)];
+      for (const urn of before) {
+        if (!urn.includes("aks-intermediate")) assert.ok(after.has(urn), `${urn} kept`);
+      }
+      assert.ok([...after].some((urn) => urn.endsWith("::aks-intermediate-g2-cert")));
+      assert.ok(![...after].some((urn) => urn.endsWith("::aks-intermediate-cert")), "generation 1 of aks is gone");
+      assert.equal(
+        bundles(bumped)["eks"]!["ca-cert.pem"] + bundles(bumped)["eks"]!["ca-key.pem"],
+        bundles(first)["eks"]!["ca-cert.pem"] + bundles(first)["eks"]!["ca-key.pem"],
+      );
+      assert.deepEqual(bundles(bumped)["eks"], bundles(first)["eks"]);
+      assert.notEqual(bundles(bumped)["aks"]!["ca-key.pem"], bundles(first)["aks"]!["ca-key.pem"]);
+      assert.equal(bumped.outputs.rootCertPem!.value, first.outputs.rootCertPem!.value);
+      assert.deepEqual(bumped.outputs.trustGenerations!.value, { roots: [1], signingRoot: 1, intermediates: { eks: 1, aks: 2 } });
+    });
+
+    it("refuses a one-step root swap against its last deployment, before it creates anything", async () => {
+      await assert.rejects(
+        runStack({ stack: "trust", config: withConfig("trust", { "burstmesh:trust": { roots: [2] } }), published: itself() }),
+        (error: Error & { resources?: RecordedResource[] }) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(error.message, /burstmesh:trust\.roots: from \[1\] to \[2\] is a change istiod ignores while it runs/);
+          assert.match(error.message, /npm run mesh -- rotate-root/);
+          assert.deepEqual(
+            error.resources!.filter((r) => r.type.startsWith("tls:")),
+            [],
+          );
+          return true;
+        },
+      );
+    });
+
     it("takes any organization and validity on its first deployment", async () => {
       const fresh = await runStack({
         stack: "trust",

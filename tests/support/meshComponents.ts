@@ -5,6 +5,8 @@
  */
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EastWestGateway } from "../../components/mesh/eastWestGateway";
@@ -25,12 +27,18 @@ export function pem(label: string, seed: string): string {
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
+/** A test certificate or key of tests/fixtures/cacerts (its README says what each is). */
+export function cacertsFixture(file: string): string {
+  return fs.readFileSync(path.join(__dirname, "..", "fixtures", "cacerts", file), "utf8");
+}
+
+/** A cluster's `cacerts` bundle of real certificates: its intermediate (eks or aks) under the one root. */
 export function caBundle(cluster: string): CaBundle {
-  const intermediate = pem("CERTIFICATE", `intermediate:${cluster}`);
-  const root = pem("CERTIFICATE", "root");
+  const intermediate = cacertsFixture(`${cluster}.pem`);
+  const root = cacertsFixture("root1.pem");
   return {
     "ca-cert.pem": intermediate,
-    "ca-key.pem": pem("PRIVATE KEY", `key:${cluster}`),
+    "ca-key.pem": cacertsFixture(`${cluster}.key`),
     "root-cert.pem": root,
     "cert-chain.pem": intermediate + root,
   };

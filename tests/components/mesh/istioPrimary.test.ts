@@ -10,7 +10,18 @@ import { baseValues, cniValues, istiodValues } from "../../../components/mesh/va
 import { cacertsStringData } from "../../../components/mesh/istioPrimary";
 import type { CaBundle } from "../../../components/stackOutputs";
 import { isSecret, reveal } from "../../support/harness";
-import { istioVersion, caBundle, eks, aks, Run, only, k8sObject, release, meshComponentRuns } from "../../support/meshComponents";
+import {
+  istioVersion,
+  caBundle,
+  cacertsFixture,
+  eks,
+  aks,
+  Run,
+  only,
+  k8sObject,
+  release,
+  meshComponentRuns,
+} from "../../support/meshComponents";
 describe("components/mesh/istioPrimary: IstioPrimary", () => {
   let eksRun: Run;
   let aksRun: Run;
@@ -37,7 +48,44 @@ describe("components/mesh/istioPrimary: IstioPrimary", () => {
     assert.throws(() => cacertsStringData({ ...bundle, "ca-key.pem": bundle["root-cert.pem"] }), /no PEM private key/);
     assert.throws(
       () => cacertsStringData({ ...bundle, "cert-chain.pem": bundle["root-cert.pem"] + bundle["ca-cert.pem"] }),
-      /ca-cert\.pem followed by root-cert\.pem/,
+      /cert-chain\.pem must hold ca-cert\.pem followed by its issuer, one of the roots of root-cert\.pem/,
+    );
+  });
+
+  it("cacerts: takes several trusted roots, the chain ending with the one that signed the intermediate", () => {
+    const [root1, root2] = [cacertsFixture("root1.pem"), cacertsFixture("root2.pem")];
+    const underRoot2 = cacertsFixture("eks-g2.pem");
+    const rotating = (intermediate: string, issuer: string): CaBundle => ({
+      "ca-cert.pem": intermediate,
+      "ca-key.pem": cacertsFixture("eks.key"),
+      "root-cert.pem": root1 + root2,
+      "cert-chain.pem": intermediate + issuer,
+    });
+    // Phase 1 (the old root signs) and phase 2 (the new one signs), both roots trusted.
+    for (const bundle of [rotating(cacertsFixture("eks.pem"), root1), rotating(underRoot2, root2)]) {
+      assert.deepEqual(cacertsStringData(bundle), bundle);
+    }
+    // Phase 3: the new root alone.
+    const retired = { ...rotating(underRoot2, root2), "root-cert.pem": root2 };
+    assert.deepEqual(cacertsStringData(retired), retired);
+  });
+
+  it("cacerts: refuses an issuer outside the trusted roots, and a chain whose root did not sign the intermediate", () => {
+    const [root1, root2] = [cacertsFixture("root1.pem"), cacertsFixture("root2.pem")];
+    const underRoot2 = cacertsFixture("eks-g2.pem");
+    const bundle = (rootCert: string, chainRoot: string): CaBundle => ({
+      "ca-cert.pem": underRoot2,
+      "ca-key.pem": cacertsFixture("eks-g2.key"),
+      "root-cert.pem": rootCert,
+      "cert-chain.pem": underRoot2 + chainRoot,
+    });
+    assert.throws(
+      () => cacertsStringData(bundle(root1, root2)),
+      /cert-chain\.pem ends with a root that root-cert\.pem does not hold \(O=burstmesh test fixture, CN=Root CA 2\): istiod would sign/,
+    );
+    assert.throws(
+      () => cacertsStringData(bundle(root1 + root2, root1)),
+      /ca-cert\.pem is not signed by the root cert-chain\.pem ends with/,
     );
   });
 
@@ -100,7 +148,10 @@ describe("components/mesh/istioPrimary: IstioPrimary", () => {
           network: fixture.network,
           proxy: { seccompProfile: { type: "RuntimeDefault" } },
         });
-        assert.deepEqual(istiod.meshConfig, { trustDomain: "cluster.local" });
+        assert.deepEqual(istiod.meshConfig, {
+          trustDomain: "cluster.local",
+          defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } },
+        });
       }
     });
 

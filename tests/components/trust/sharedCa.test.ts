@@ -8,9 +8,11 @@ import { ConfigError } from "../../../config";
 import {
   buildCaBundle,
   earlyRenewalHours,
+  intermediateResourceName,
   intermediateSubject,
   joinPem,
   refuseRootReplacement,
+  rootResourceName,
   rootSubject,
   SharedCA,
   SharedCAArgs,
@@ -18,12 +20,16 @@ import {
 import type { CaBundle } from "../../../components/stackOutputs";
 import { isSecret, RecordedResource, resolve, reveal, settle, startMockedRun, stateOf } from "../../support/harness";
 import type { ResourceMock } from "../../support/mocks";
-import { planRenewalsAt, resourceMocks, x509 } from "../../support/mocks/tls";
-import { certsIn, onlyCert, extensionsOf, hour } from "../../support/sharedCa";
+import { planRenewalsAt, resourceMocks } from "../../support/mocks/tls";
+import { caUsages, certsIn, onlyCert, extensionsOf, hour, issueBelow } from "../../support/sharedCa";
 
 const fakeCert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`;
 
-const caUsages = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
+/** The generations of a mesh that has never rotated: root 1, and intermediate 1 for every cluster. */
+const firstGenerations = { roots: [1], signingRoot: 1, intermediates: { eks: 1, aks: 1 } };
+
+/** The roots a trust stack published, as its next run reads them: generation 1 alone. */
+const deployedRoot = (rootCertPem: string) => ({ roots: [1], certPems: [rootCertPem] });
 
 // -----------------------------------------------------------------------------------------------
 
@@ -81,47 +87,6 @@ async function runSharedCa(args: SharedCAArgs, options: { plainKeys?: boolean } 
 // -----------------------------------------------------------------------------------------------
 // Helpers for the TLS handshake test: issue certificates below an intermediate, verify with OpenSSL.
 
-async function webSigner(keyPem: string) {
-  const key = crypto.createPrivateKey(keyPem);
-  const algorithm =
-    key.asymmetricKeyType === "rsa"
-      ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
-      : { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const signingKey = await crypto.webcrypto.subtle.importKey("pkcs8", key.export({ format: "der", type: "pkcs8" }), algorithm, false, [
-    "sign",
-  ]);
-  return { signingKey, signingAlgorithm: algorithm };
-}
-
-/** Issues a P-256 certificate (a CA, or a workload certificate with a SPIFFE ID) from an issuer's certificate and key. */
-async function issueBelow(issuerCertPem: string, issuerKeyPem: string, commonName: string, isCa: boolean) {
-  const { publicKey, privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const issuer = new x509.X509Certificate(issuerCertPem);
-  const cert = await x509.X509CertificateGenerator.create({
-    subject: `CN=${commonName}`,
-    issuer: issuer.subjectName,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + hour),
-    publicKey: await crypto.webcrypto.subtle.importKey(
-      "spki",
-      publicKey.export({ format: "der", type: "spki" }),
-      { name: "ECDSA", namedCurve: "P-256" },
-      true,
-      ["verify"],
-    ),
-    ...(await webSigner(issuerKeyPem)),
-    extensions: isCa
-      ? [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(caUsages, true)]
-      : [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-          new x509.SubjectAlternativeNameExtension([{ type: "url", value: "spiffe://cluster.local/ns/default/sa/podinfo" }]),
-        ],
-  });
-  return { certPem: cert.toString("pem") + "\n", keyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString() };
-}
-
 /** TLS handshake on loopback; returns undefined when the client (trusting only `trustedRootPem`) accepts the server chain, else OpenSSL's error code. */
 async function handshake(serverChainPem: string, serverKeyPem: string, trustedRootPem: string): Promise<string | undefined> {
   const server = nodeTls.createServer({ cert: serverChainPem, key: serverKeyPem }, (socket) => socket.end());
@@ -167,7 +132,8 @@ describe("components/trust/sharedCa: SharedCA", () => {
       const bundle = buildCaBundle({
         intermediateCertPem: `${fakeCert("IIII")}\n`,
         intermediateKeyPem: key,
-        rootCertPem: `${fakeCert("RRRR")}\n`,
+        signingRootCertPem: `${fakeCert("RRRR")}\n`,
+        trustedRootCertPems: [`${fakeCert("RRRR")}\n`],
       });
       assert.deepEqual(bundle, {
         "ca-cert.pem": `${fakeCert("IIII")}\n`,
@@ -175,6 +141,26 @@ describe("components/trust/sharedCa: SharedCA", () => {
         "root-cert.pem": `${fakeCert("RRRR")}\n`,
         "cert-chain.pem": `${fakeCert("IIII")}\n${fakeCert("RRRR")}\n`,
       });
+    });
+
+    it("buildCaBundle puts every trusted root in root-cert.pem, oldest first, and only the signing root in the chain", () => {
+      const bundle = buildCaBundle({
+        intermediateCertPem: fakeCert("IIII"),
+        intermediateKeyPem: "-----BEGIN RSA PRIVATE KEY-----\nKKKK\n-----END RSA PRIVATE KEY-----",
+        signingRootCertPem: fakeCert("R2R2"),
+        trustedRootCertPems: [fakeCert("R1R1"), fakeCert("R2R2")],
+      });
+      assert.equal(bundle["root-cert.pem"], `${fakeCert("R1R1")}\n${fakeCert("R2R2")}\n`);
+      assert.equal(bundle["cert-chain.pem"], `${fakeCert("IIII")}\n${fakeCert("R2R2")}\n`);
+    });
+
+    it("names generation 1 as before generations existed, and each later one by its number", () => {
+      assert.equal(rootResourceName(1), "root");
+      assert.equal(rootResourceName(2), "root-g2");
+      assert.equal(intermediateResourceName("eks", 1), "eks-intermediate");
+      assert.equal(intermediateResourceName("eks", 3), "eks-intermediate-g3");
+      assert.deepEqual(rootSubject("acme", 2), { organization: "acme", commonName: "Root CA G2" });
+      assert.deepEqual(intermediateSubject("acme", "aks", 2), { organization: "acme", commonName: "Intermediate CA G2", locality: "aks" });
     });
 
     it("earlyRenewalHours is a third of the validity, whole hours, always less than the validity", () => {
@@ -208,6 +194,7 @@ describe("components/trust/sharedCa: SharedCA", () => {
         clusters,
         rootValidityHours: rootHours,
         intermediateValidityHours: pulumi.output(intermediateHours),
+        generations: firstGenerations,
       });
       root = onlyCert(run.rootCertPem);
     });
@@ -347,7 +334,13 @@ describe("components/trust/sharedCa: SharedCA", () => {
 
     it("bundles are a secret by the component's own doing, not only because the provider marks keys secret", async () => {
       const plain = await runSharedCa(
-        { organization, clusters, rootValidityHours: rootHours, intermediateValidityHours: intermediateHours },
+        {
+          organization,
+          clusters,
+          rootValidityHours: rootHours,
+          intermediateValidityHours: intermediateHours,
+          generations: firstGenerations,
+        },
         { plainKeys: true },
       );
       assert.equal(plain.bundlesSecret, true);
@@ -392,6 +385,7 @@ describe("components/trust/sharedCa: SharedCA", () => {
         clusters,
         rootValidityHours: rootHours,
         intermediateValidityHours: intermediateHours,
+        generations: firstGenerations,
       });
       /** The time `hours` after a certificate's start. */
       const after = (cert: crypto.X509Certificate, hours: number) => new Date(Date.parse(cert.validFrom) + hours * hour);
@@ -453,14 +447,16 @@ describe("components/trust/sharedCa: SharedCA", () => {
         const underNewRoot = await issueBelow(fresh["ca-cert.pem"], fresh["ca-key.pem"], "workload", false);
         assert.equal(await handshake(underNewRoot.certPem + fresh["cert-chain.pem"], underNewRoot.keyPem, run.rootCertPem), undefined);
         // A renewal is not a change the trust stack refuses.
-        assert.doesNotThrow(() => refuseRootReplacement(renewed.rootCertPem, { organization, validityHours: rootHours }));
+        assert.doesNotThrow(() =>
+          refuseRootReplacement(deployedRoot(renewed.rootCertPem), { organization, validityHours: rootHours, roots: [1] }),
+        );
       });
     });
 
     describe("refuseRootReplacement, against the deployed root certificate", () => {
       const refusal = (wanted: { organization: string; validityHours: number }): string => {
         try {
-          refuseRootReplacement(run.rootCertPem, wanted);
+          refuseRootReplacement(deployedRoot(run.rootCertPem), { ...wanted, roots: [1] });
         } catch (error) {
           assert.ok(error instanceof ConfigError, String(error));
           return error.message;
@@ -469,15 +465,21 @@ describe("components/trust/sharedCa: SharedCA", () => {
       };
 
       it("passes a first deployment (no root yet) and a root issued with the same settings, whatever the organization's punctuation", () => {
-        assert.doesNotThrow(() => refuseRootReplacement(undefined, { organization: "anything", validityHours: 1 }));
-        assert.doesNotThrow(() => refuseRootReplacement(run.rootCertPem, { organization, validityHours: rootHours }));
+        assert.doesNotThrow(() => refuseRootReplacement(undefined, { organization: "anything", validityHours: 1, roots: [1] }));
+        assert.doesNotThrow(() =>
+          refuseRootReplacement(deployedRoot(run.rootCertPem), { organization, validityHours: rootHours, roots: [1] }),
+        );
+        assert.doesNotThrow(
+          () => refuseRootReplacement(deployedRoot(run.rootCertPem), { organization: "Acme", validityHours: 1, roots: [2] }),
+          "a retired generation's settings are not checked",
+        );
       });
 
       it("refuses another organization, naming the key, the deployed and the new value, and the way back", () => {
         const message = refusal({ organization: "Acme", validityHours: rootHours });
         assert.match(
           message,
-          /^Refusing to replace the mesh's root CA \(burstmesh has no trust-rotation path yet\); nothing has been changed:\n/,
+          /^Refusing to replace a trusted root CA in place \(a new root comes as a new generation beside the old one: npm run mesh -- rotate-root\); nothing has been changed:\n/,
         );
         assert.match(
           message,
@@ -491,7 +493,7 @@ describe("components/trust/sharedCa: SharedCA", () => {
       it("refuses another root validity the same way, and lists both when both change", () => {
         const message = refusal({ organization, validityHours: 43800 });
         assert.match(message, /burstmesh:rootCertValidityHours: the deployed root CA is valid for 87600 hours; this run asks for 43800\./);
-        assert.match(message, /every istiod would have to be restarted/);
+        assert.match(message, /a change of every root-cert\.pem that no rotation step prepared/);
         assert.match(message, /Set burstmesh:rootCertValidityHours back to 87600\.$/);
         assert.doesNotMatch(message, /certOrganization/);
         assert.equal(refusal({ organization: "Acme", validityHours: 43800 }).split("\n  - ").length, 3);
