@@ -68,7 +68,13 @@ async function useTokens(facts: MemberFacts, peers: readonly string[]): Promise<
   }
 }
 
-export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> {
+/** What a doctor run found: the checks' results, and the facts they were made over (for the commands' gates). */
+export interface DoctorRun {
+  results: CheckResult[];
+  members: MemberFacts[];
+}
+
+export async function runDoctor(options: DoctorOptions): Promise<DoctorRun> {
   const now = options.now ?? new Date();
   const { mesh } = options;
   const results: CheckResult[] = [];
@@ -130,5 +136,6 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
       versionSkewCheck(gathered),
       serviceConsistencyCheck(gathered),
     );
-  return options.only ? results.filter((result) => result.member === undefined || result.member === options.only) : results;
+  const shown = options.only ? results.filter((result) => result.member === undefined || result.member === options.only) : results;
+  return { results: shown, members: gathered };
 }

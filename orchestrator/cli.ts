@@ -45,7 +45,9 @@ Options:
   -v, --verbose     Stream the engine's output (by default it goes to .mesh-logs/<stack>.log).
   --json            validate: print the findings as JSON; preview, up: end with a one-line JSON
                     summary (each stack's changes, and for up every update and the passes).
-  --member X        doctor: only member X's checks (and the mesh-wide ones).
+  --member X        doctor: only member X's checks (and the mesh-wide ones);
+                    rotate-intermediate: the member whose intermediate CA is renewed.
+  --start           rotate-root: begin a rotation (phase 1 of 3).
   --pre             doctor: check this machine before a first up (CLI, backend, secrets,
                     cloud sign-in, kubelogin, vCPU quota).
   --istiod-url X=U  doctor: member X's istiod debug endpoints are at U (http://host:port/debug);
@@ -136,6 +138,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
         help: { type: "boolean", short: "h" },
         member: { type: "string" },
         pre: { type: "boolean" },
+        start: { type: "boolean" },
         "istiod-url": { type: "string", multiple: true },
       },
     });
@@ -144,7 +147,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   }
   const { values, positionals } = parsed;
   if (values.help)
-    return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false, verbose: false, pre: false, istiodUrls: [] };
+    return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false, verbose: false, pre: false, start: false, istiodUrls: [] };
   if (positionals.length !== 1)
     throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
   const command = commandNamed(positionals[0]);
@@ -171,6 +174,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   if (values.json) requireAccepted(command, "json");
   if (values.member !== undefined) requireAccepted(command, "member");
   if (values.pre) requireAccepted(command, "pre");
+  if (values.start) requireAccepted(command, "start");
   if (values["istiod-url"] !== undefined) requireAccepted(command, "istiod-url");
   return {
     command: command.name,
@@ -182,6 +186,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     verbose: !!values.verbose,
     member: values.member,
     pre: !!values.pre,
+    start: !!values.start,
     istiodUrls: values["istiod-url"] ?? [],
   };
 }
@@ -247,7 +252,13 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
     if (backend.notice) log.out(backend.notice);
     const stranded = strandedStateWarning(layout.root, backend);
     if (stranded) log.err(`warning: ${stranded}`);
-    const plan: MeshPlan = { trust: layout.trust, clusters: layout.clusters, selection, configs: validation.configs };
+    const plan: MeshPlan = {
+      trust: layout.trust,
+      clusters: layout.clusters,
+      selection,
+      configs: validation.configs,
+      trustFile: layout.files[layout.trust]?.file,
+    };
     log.out(
       `trust stack: ${layout.trust}; cluster stacks: ${layout.clusters.join(", ") || "(none)"}; this run: ${stackOrder(selection).join(", ")}`,
     );

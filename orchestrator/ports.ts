@@ -101,4 +101,6 @@ export interface MeshPlan {
   selection: Selection;
   /** The validated config of the stacks whose config could be read offline, for the plan `up` prints. */
   configs?: ReadonlyMap<string, StackConfig>;
+  /** The trust stack's file, which the trust commands write `burstmesh:trust` into. */
+  trustFile?: string;
 }

@@ -7,7 +7,7 @@ import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import type { MeshValidation } from "../validate";
 
 /** Options only some commands take; `--stacks`, `--yes` and `--help` go with every command. */
-export type CommandOption = "max-passes" | "json" | "member" | "pre" | "istiod-url";
+export type CommandOption = "max-passes" | "json" | "member" | "pre" | "start" | "istiod-url";
 
 /** The command line, parsed. */
 export interface Invocation {
@@ -22,6 +22,8 @@ export interface Invocation {
   member?: string;
   /** `--pre`: the doctor's checks of this machine, before a first `up`. */
   pre: boolean;
+  /** `--start`: begin a root rotation. */
+  start: boolean;
   /** `--istiod-url member=url`, repeatable: where a member's istiod debug endpoints answer. */
   istiodUrls: string[];
 }

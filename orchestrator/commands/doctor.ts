@@ -3,7 +3,7 @@ import type { StackConfig } from "../../config";
 import { type CheckResult, exitCode, formatResults } from "../../doctor/check";
 import type { ExpectedMember, ExpectedMesh, PublishedPeer } from "../../doctor/expected";
 import { kubectlPortForward } from "../../doctor/portForward";
-import { type MemberAccess, runDoctor } from "../../doctor/run";
+import { type DoctorRun, type MemberAccess, runDoctor } from "../../doctor/run";
 import { preflightChecks } from "../preflight";
 import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import type { Invocation, StackCommand } from "./command";
@@ -65,7 +65,7 @@ export function parseIstiodUrls(entries: readonly string[], members: readonly st
   return urls;
 }
 
-function report(results: readonly CheckResult[], log: Log, json: boolean): number {
+export function report(results: readonly CheckResult[], log: Log, json: boolean): number {
   const code = exitCode(results);
   if (json) log.out(JSON.stringify({ exitCode: code, results }, null, 2));
   else {
@@ -77,7 +77,11 @@ function report(results: readonly CheckResult[], log: Log, json: boolean): numbe
 }
 
 /** The doctor's checks of the live mesh, for `doctor` and for the commands that use it as their gate. */
-export async function meshHealth(workspace: MeshWorkspace, plan: MeshPlan, invocation: Pick<Invocation, "member" | "istiodUrls">) {
+export async function meshHealth(
+  workspace: MeshWorkspace,
+  plan: MeshPlan,
+  invocation: Pick<Invocation, "member" | "istiodUrls">,
+): Promise<DoctorRun> {
   const mesh = expectedMesh(plan);
   const names = mesh.members.map((m) => m.name);
   if (invocation.member !== undefined && !names.includes(invocation.member))
@@ -99,7 +103,7 @@ export const doctorCommand: StackCommand = {
   async run({ workspace, log, plan, settled, runTool }, invocation) {
     const results = invocation.pre
       ? await preflightChecks({ plan, workspace, settled, run: runTool })
-      : await meshHealth(workspace, plan, invocation);
+      : (await meshHealth(workspace, plan, invocation)).results;
     return report(results, log, invocation.json);
   },
 };

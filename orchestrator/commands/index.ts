@@ -3,8 +3,19 @@ import type { MeshCommand } from "./command";
 import { destroyCommand } from "./destroy";
 import { doctorCommand } from "./doctor";
 import { previewCommand } from "./preview";
+import { rotateIntermediateCommand } from "./rotateIntermediate";
+import { rotateRootCommand } from "./rotateRoot";
 import { statusCommand } from "./status";
 import { upCommand } from "./up";
 import { validateCommand } from "./validate";
 
-export const COMMANDS: readonly MeshCommand[] = [validateCommand, upCommand, previewCommand, destroyCommand, statusCommand, doctorCommand];
+export const COMMANDS: readonly MeshCommand[] = [
+  validateCommand,
+  upCommand,
+  previewCommand,
+  destroyCommand,
+  statusCommand,
+  doctorCommand,
+  rotateRootCommand,
+  rotateIntermediateCommand,
+];

@@ -10,13 +10,13 @@ const day = 86_400_000;
 
 export interface TestCa {
   certPem: string;
-  keys: CryptoKeyPair;
+  keys: crypto.webcrypto.CryptoKeyPair;
   cert: x509.X509Certificate;
 }
 
 /** A CA certificate: self-signed when `issuer` is undefined, else signed by it. */
 export async function testCa(name: string, options: { issuer?: TestCa; notAfter?: Date; notBefore?: Date } = {}): Promise<TestCa> {
-  const keys = (await crypto.webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = (await crypto.webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as crypto.webcrypto.CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: crypto.randomBytes(8).toString("hex"),
