@@ -65,9 +65,10 @@ export function parseIstiodUrls(entries: readonly string[], members: readonly st
   return urls;
 }
 
-export function report(results: readonly CheckResult[], log: Log, json: boolean): number {
+function report(results: readonly CheckResult[], log: Log, json: boolean): number {
   const code = exitCode(results);
-  if (json) log.out(JSON.stringify({ exitCode: code, results }, null, 2));
+  // One line, as every command's --json summary is.
+  if (json) log.out(JSON.stringify({ exitCode: code, results }));
   else {
     for (const line of formatResults(results)) log.out(line);
     const count = (status: CheckResult["status"]) => results.filter((r) => r.status === status).length;

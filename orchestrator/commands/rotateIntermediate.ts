@@ -13,7 +13,7 @@ import type { StackCommand } from "./command";
 import { meshHealth } from "./doctor";
 import { meshUp } from "./up";
 
-export interface IntermediateRotation {
+interface IntermediateRotation {
   workspace: MeshWorkspace;
   log: Log;
   plan: MeshPlan;

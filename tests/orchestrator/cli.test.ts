@@ -104,6 +104,7 @@ describe("cli", () => {
       verbose: false,
       member: undefined,
       pre: false,
+      start: false,
       istiodUrls: [],
     });
   });
