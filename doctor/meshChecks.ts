@@ -160,7 +160,7 @@ export function versionSkewCheck(all: readonly MemberFacts[]): CheckResult {
   const spread = minors.map((m) => Number(m.split(".")[1])).filter(Number.isFinite);
   const detail = [...new Set(versions.map((v) => `${v.member} ${v.version}`))].join(", ");
   const base = { id: "istio.version-skew", title: "Istio versions across members" };
-  const hint = "finish the upgrade: npm run mesh -- upgrade --resume (docs/operations.md, 'Upgrading Istio')";
+  const hint = "run npm run mesh -- up so that every member runs burstmesh:istioVersion (Pulumi.yaml)";
   if (spread.length > 1 && Math.max(...spread) - Math.min(...spread) > 1) return { ...base, status: "fail", detail, hint };
   if (minors.length > 1 || new Set(versions.map((v) => v.version)).size > 1) return { ...base, status: "warn", detail, hint };
   return { ...base, status: "ok", detail: detail || "no istiod" };

@@ -19,6 +19,7 @@ const copied = [
   "index.ts",
   "components",
   "config",
+  "doctor",
   "model",
   "orchestrator",
   "policy",

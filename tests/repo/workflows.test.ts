@@ -213,8 +213,9 @@ describe("GitHub workflows", () => {
     const wf = workflow("deploy");
     const job = only(Object.values(wf.jobs), "job");
 
-    it("runs on pushes to main and by hand", () => {
-      assert.deepEqual(wf.on, { push: { branches: ["main"] }, workflow_dispatch: null });
+    it("runs on pushes to main, by hand, and weekly for the CA renewal only where the repository opts in", () => {
+      assert.deepEqual(wf.on, { push: { branches: ["main"] }, workflow_dispatch: null, schedule: [{ cron: "41 4 * * 1" }] });
+      assert.equal(job.if, "github.event_name != 'schedule' || vars.BURSTMESH_SCHEDULED_RENEWAL == 'true'");
     });
 
     it("may read the repository and request OIDC tokens, nothing else", () => {
