@@ -141,7 +141,8 @@ export function meshIdentityCheck(all: readonly MemberFacts[], mesh: ExpectedMes
     if (Object.keys(facts.meshConfigs).length === 0) problems.push(`${facts.member}: no istio ConfigMap with a mesh config`);
   }
   const networks = new Map<string, string[]>();
-  for (const member of mesh.members) networks.set(member.network, [...(networks.get(member.network) ?? []), member.name]);
+  for (const member of mesh.members.filter((m) => m.network !== ""))
+    networks.set(member.network, [...(networks.get(member.network) ?? []), member.name]);
   for (const [network, names] of networks) if (names.length > 1) problems.push(`network '${network}' is named by ${names.join(" and ")}`);
   return fromProblems(
     { id: "mesh.identity", title: "mesh ID, trust domain and networks" },

@@ -5,52 +5,71 @@ import type { ExpectedMember, ExpectedMesh, PublishedPeer } from "../../doctor/e
 import { kubectlPortForward } from "../../doctor/portForward";
 import { type DoctorRun, type MemberAccess, runDoctor } from "../../doctor/run";
 import { preflightChecks } from "../preflight";
-import type { Log, MeshPlan, MeshWorkspace } from "../ports";
+import type { Log, MeshPlan, MeshWorkspace, StackOutputs } from "../ports";
 import type { Invocation, StackCommand } from "./command";
 
-type ClusterConfig = Extract<StackConfig, { role: "cluster" }>;
-
-/** What the doctor holds the mesh to: each cluster stack's validated config. */
-export function expectedMesh(plan: MeshPlan): ExpectedMesh {
-  const clusters = plan.clusters.map((stack) => ({ stack, config: plan.configs?.get(stack) }));
-  const unread = clusters.filter(({ config }) => config?.role !== "cluster").map(({ stack }) => stack);
-  if (unread.length > 0)
-    throw new Error(`doctor needs every cluster stack's config; fix ${unread.join(", ")} first (npm run mesh -- validate)`);
-  const configs = clusters.map(({ config }) => config as ClusterConfig);
-  const { meshId, trustDomain } = configs[0]?.mesh ?? { meshId: "", trustDomain: "" };
-  return {
-    meshId,
-    trustDomain,
-    members: configs.map(({ cluster }) => ({
-      name: cluster.clusterName,
+/**
+ * What the doctor holds a member to: its stack file's config where it reads offline, else what its
+ * stack last deployed (its outputs: a stack file with encrypted values, such as an existing member's
+ * kubeconfig, validates only with its secrets provider). A member with neither is only reported.
+ */
+function expectedMember(stack: string, config: StackConfig | undefined, outputs: StackOutputs | undefined): ExpectedMember {
+  const published = outputs?.meshPeer?.value as PublishedPeer | undefined;
+  if (config?.role === "cluster") {
+    const { cluster } = config;
+    return {
+      name: stack,
       cloud: cluster.cloud,
       network: cluster.network,
       peers: cluster.peers,
       gatewayAllowedCidrs: cluster.gatewayAllowedCidrs,
-    })),
+      published,
+    };
+  }
+  const output = (name: string) => outputs?.[name]?.value;
+  return {
+    name: stack,
+    cloud: (output("cloud") as ExpectedMember["cloud"] | undefined) ?? "existing",
+    network: (output("network") as string | undefined) ?? "",
+    peers: (output("linkedPeers") as string[] | undefined) ?? [],
+    gatewayAllowedCidrs: [],
+    published,
   };
 }
 
+/** The mesh the doctor holds the members to, from the plan's configs and each cluster stack's outputs. */
+export function expectedMesh(plan: MeshPlan, outputs: ReadonlyMap<string, StackOutputs | undefined>): ExpectedMesh {
+  const configs = [plan.trust, ...plan.clusters].map((stack) => plan.configs?.get(stack));
+  const mesh = configs.find((config) => config !== undefined)?.mesh;
+  if (!mesh) throw new Error("doctor needs the mesh-wide settings: fix the stack files first (npm run mesh -- validate)");
+  return {
+    meshId: mesh.meshId,
+    trustDomain: mesh.trustDomain,
+    members: plan.clusters.map((stack) => expectedMember(stack, plan.configs?.get(stack), outputs.get(stack))),
+  };
+}
+
+/** Each cluster stack's outputs; undefined for a stack not created yet. */
+async function readOutputs(workspace: MeshWorkspace, plan: MeshPlan): Promise<Map<string, StackOutputs | undefined>> {
+  const outputs = new Map<string, StackOutputs | undefined>();
+  for (const stack of plan.clusters) outputs.set(stack, await (await workspace.open(stack, { create: false }))?.outputs());
+  return outputs;
+}
+
 /**
- * Each member's kubeconfig and published peer record from its stack's outputs. Both are secrets: they
- * go to the doctor's API clients only, never to the log.
+ * How to reach each member: the admin kubeconfig its stack publishes, a secret that goes to the
+ * doctor's API clients only, never to the log; istiod through the given URL or a port-forward.
  */
-async function readMembers(
-  workspace: MeshWorkspace,
-  mesh: ExpectedMesh,
+function memberAccess(
+  outputs: ReadonlyMap<string, StackOutputs | undefined>,
   istiodUrls: ReadonlyMap<string, string>,
-): Promise<{ mesh: ExpectedMesh; access: Map<string, MemberAccess> }> {
+): Map<string, MemberAccess> {
   const access = new Map<string, MemberAccess>();
-  const members: ExpectedMember[] = [];
-  for (const member of mesh.members) {
-    const outputs = await (await workspace.open(member.name, { create: false }))?.outputs();
-    const kubeconfig = outputs?.kubeconfig?.value;
-    const published = outputs?.meshPeer?.value as PublishedPeer | undefined;
-    members.push({ ...member, published });
-    if (typeof kubeconfig === "string")
-      access.set(member.name, { kubeconfig, istiod: istiodUrls.get(member.name) ?? kubectlPortForward(kubeconfig) });
+  for (const [stack, published] of outputs) {
+    const kubeconfig = published?.kubeconfig?.value;
+    if (typeof kubeconfig === "string") access.set(stack, { kubeconfig, istiod: istiodUrls.get(stack) ?? kubectlPortForward(kubeconfig) });
   }
-  return { mesh: { ...mesh, members }, access };
+  return access;
 }
 
 /** `--istiod-url member=url`, each once. */
@@ -83,12 +102,12 @@ export async function meshHealth(
   plan: MeshPlan,
   invocation: Pick<Invocation, "member" | "istiodUrls">,
 ): Promise<DoctorRun> {
-  const mesh = expectedMesh(plan);
-  const names = mesh.members.map((m) => m.name);
+  const names = plan.clusters;
   if (invocation.member !== undefined && !names.includes(invocation.member))
     throw new Error(`--member: '${invocation.member}' is not a member (${names.join(", ")})`);
-  const read = await readMembers(workspace, mesh, parseIstiodUrls(invocation.istiodUrls, names));
-  return runDoctor({ ...read, only: invocation.member });
+  const urls = parseIstiodUrls(invocation.istiodUrls, names);
+  const outputs = await readOutputs(workspace, plan);
+  return runDoctor({ mesh: expectedMesh(plan, outputs), access: memberAccess(outputs, urls), only: invocation.member });
 }
 
 export const doctorCommand: StackCommand = {

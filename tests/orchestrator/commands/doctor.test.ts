@@ -5,7 +5,7 @@ import type { ToolRunner } from "../../../orchestrator/preflight";
 import type { MeshPlan } from "../../../orchestrator/ports";
 import { validateMesh } from "../../../orchestrator/validate";
 import { repoRoot } from "../../support/stackFiles";
-import { CapturedLog, twoClusterMesh } from "../fakeMesh";
+import { CapturedLog, plain, twoClusterMesh } from "../fakeMesh";
 
 /** The repository's own stacks, as `npm run mesh` plans them. */
 function repoPlan(): MeshPlan {
@@ -31,7 +31,7 @@ const noTools: ToolRunner = () => assert.fail("no tool may run");
 
 describe("doctor (command)", () => {
   it("holds the members to their stack files: network, peers, cloud, gateway CIDRs, and the mesh-wide identity", () => {
-    const mesh = expectedMesh(repoPlan());
+    const mesh = expectedMesh(repoPlan(), new Map());
     assert.equal(mesh.meshId, "burstmesh");
     assert.equal(mesh.trustDomain, "cluster.local");
     assert.deepEqual(
@@ -41,6 +41,22 @@ describe("doctor (command)", () => {
         { name: "eks", cloud: "aws", network: "network-eks", peers: ["aks"] },
       ],
     );
+  });
+
+  it("holds a member whose stack file does not validate offline (encrypted values) to what its stack deployed", () => {
+    const plan = repoPlan();
+    const configs = new Map(plan.configs);
+    configs.delete("eks");
+    const outputs = new Map([["eks", { cloud: plain("aws"), network: plain("network-eks"), linkedPeers: plain(["aks"]) }]]);
+    const eks = expectedMesh({ ...plan, configs }, outputs).members.find((m) => m.name === "eks");
+    assert.deepEqual(eks, {
+      name: "eks",
+      cloud: "aws",
+      network: "network-eks",
+      peers: ["aks"],
+      gatewayAllowedCidrs: [],
+      published: undefined,
+    });
   });
 
   it("says it could not check a member whose stack has published no kubeconfig, with the command that fixes it, and exits 2", async () => {
