@@ -82,6 +82,8 @@ export interface MemberFacts {
   /** The Secrets labelled `istio/multiCluster: true`, with `data` decoded. */
   remoteSecrets: KubeObject[];
   readerServiceAccount?: KubeObject;
+  /** The reader account's token Secret, which the peers' remote secrets hold the token of. */
+  readerTokenSecret?: KubeObject;
   /** The Services of the namespaces labelled for injection, and their EndpointSlices. */
   meshServices: KubeObject[];
   meshEndpointSlices: KubeObject[];
@@ -93,6 +95,7 @@ export interface MemberFacts {
 const meshObjects = {
   gatewayService: "istio-eastwestgateway",
   readerServiceAccount: "istio-reader-service-account",
+  readerTokenSecret: "istio-reader-service-account-istio-remote-secret-token",
   remoteSecretLabel: "istio/multiCluster=true",
 } as const;
 
@@ -126,12 +129,13 @@ export async function gatherMember(member: string, api: KubeApi): Promise<Member
       get(`${ns}/services/${meshObjects.gatewayService}`),
     ],
   );
-  const [gatewayEndpointSlices, remoteSecrets, readerServiceAccount] = await Promise.all([
+  const [gatewayEndpointSlices, remoteSecrets, readerServiceAccount, readerTokenSecret] = await Promise.all([
     list(
       `/apis/discovery.k8s.io/v1/namespaces/${istioNamespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${meshObjects.gatewayService}`)}`,
     ),
     list(`${ns}/secrets?labelSelector=${encodeURIComponent(meshObjects.remoteSecretLabel)}`),
     get(`${ns}/serviceaccounts/${meshObjects.readerServiceAccount}`),
+    get(`${ns}/secrets/${meshObjects.readerTokenSecret}`),
   ]);
   const injected = namespaces.filter(injectedNamespace).map((namespace) => namespace.metadata.name);
   const [meshServices, meshEndpointSlices] = await Promise.all(
@@ -159,6 +163,8 @@ export async function gatherMember(member: string, api: KubeApi): Promise<Member
     gatewayEndpointSlices,
     remoteSecrets: remoteSecrets.map((secret) => ({ ...secret, data: decoded(secret.data) })),
     readerServiceAccount,
+    // Only whether it exists: its token is not the doctor's to hold.
+    readerTokenSecret: readerTokenSecret && { metadata: readerTokenSecret.metadata },
     meshServices: meshServices!,
     meshEndpointSlices: meshEndpointSlices!,
     tokenUses: [],

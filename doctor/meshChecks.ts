@@ -90,6 +90,9 @@ export function readerTokensCheck(facts: MemberFacts, expected: ExpectedMember, 
     const peerFacts = all.find((f) => f.member === peer);
     const account = peerFacts?.readerServiceAccount;
     if (peerFacts && !account) problems.push(`${peer}: its istio-reader-service-account no longer exists`);
+    // The peer's API server still accepts the token for a few seconds (it caches token reviews, 10 s by default).
+    if (peerFacts && !peerFacts.readerTokenSecret)
+      problems.push(`${peer}: its reader token Secret was deleted, which revokes the token this member holds`);
     else if (account && claims.serviceAccountUid !== account.metadata.uid)
       problems.push(`${peer}: the token is of an istio-reader-service-account that was since re-created (UID ${claims.serviceAccountUid})`);
     const use = facts.tokenUses.find((u) => u.peer === peer);
@@ -100,7 +103,8 @@ export function readerTokensCheck(facts: MemberFacts, expected: ExpectedMember, 
     { id: "links.reader-tokens", member: facts.member, title: "reader tokens accepted by the peers" },
     problems,
     expected.peers.length === 0 ? "no peers" : `${expected.peers.join(", ")} accept this member's tokens for reads`,
-    `re-issue them: npm run mesh -- up --stacks <peer>,${facts.member} (the peer's stack issues the token, this member's stack stores it)`,
+    `re-issue them: npm run mesh -- up --stacks <peer>,${facts.member} (the peer's stack issues the token, this member's stack stores it); ` +
+      "after a deleted token Secret, first pulumi refresh --stack <peer> --yes, since its state still holds the Secret",
   );
 }
 

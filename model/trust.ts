@@ -5,6 +5,13 @@
  * stack call it, and so does the orchestrator.
  */
 
+/**
+ * The proxy-config setting (`meshConfig.defaultConfig.proxyMetadata`) under which each proxy's agent
+ * takes the trust bundle istiod pushes, so that proxies trust a new root without a restart. A pod gets
+ * it when it is created: pods from before it was set need one restart.
+ */
+export const trustBundleProxySetting = "PROXY_CONFIG_XDS_AGENT";
+
 /** Which root and intermediate CAs exist: the state a root rotation moves. */
 export interface TrustGenerations {
   /** The trusted root generations, ascending; every member's `root-cert.pem` holds them all, oldest first. */

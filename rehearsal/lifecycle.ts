@@ -21,6 +21,7 @@ import {
 } from "./checks";
 import { startMember, type RunningMember } from "./controlPlane";
 import { checkDoctor, type DoctorReport } from "./faults";
+import { checkIntermediateRotation } from "./rotation";
 import { markInjectedPods, startIstiods } from "./istiod";
 import { createMemberNetwork, memberNetwork, removeMemberNetwork } from "./network";
 import { ProcessGroup } from "./processes";
@@ -295,9 +296,18 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       report.checks.push(checkStateHoldsNoSecret(workdir.state, secrets));
     });
 
+    // The real commands, with istiod's debug endpoints where the rehearsal runs each istiod.
+    const urls = istiods.flatMap((istiod) => ["--istiod-url", `${istiod.member}=${istiod.debugUrl}`]);
+    await timed("rotate-intermediate", async () => {
+      const member = members[0]!;
+      const rotate = () =>
+        step("rotate-intermediate", ["rotate-intermediate", "--member", member.name, "--yes", ...urls]).catch((error: Error) => ({
+          code: 1,
+          log: error.message,
+        }));
+      report.checks.push(await checkIntermediateRotation(member, rotate));
+    });
     await timed("doctor, healthy and under faults", async () => {
-      // The real command, with istiod's debug endpoints where the rehearsal runs each istiod.
-      const urls = istiods.flatMap((istiod) => ["--istiod-url", `${istiod.member}=${istiod.debugUrl}`]);
       let run = 0;
       const doctor = async (): Promise<DoctorReport> => {
         const result = await mesh(workdir, ["doctor", "--json", ...urls], path.join(logs, `doctor-${++run}.log`));
@@ -306,8 +316,12 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
         return summary;
       };
       report.checks.push(...(await checkDoctor({ members, workRoot: options.workRoot, doctor })));
-      // The last fault (a reader token's Secret deleted) is undone by re-issuing the token, which a kept mesh needs.
-      if (options.keep) await step("up after the doctor's faults", ["up", "--yes", "--json"]);
+      // The last fault (a reader token's Secret deleted) is undone as the doctor's hint says: a refresh of the
+      // peer's stack (its state still holds the deleted Secret), then up, which issues a new token.
+      if (options.keep) {
+        await pulumi(workdir, ["refresh", "--yes", "--skip-preview", "--stack", members[1]!.name], undefined, 10 * 60_000);
+        await step("up after the doctor's faults", ["up", "--yes", "--json"]);
+      }
     });
 
     if (options.keep) {

@@ -8,6 +8,7 @@ import { burstHpaBehavior } from "../kube/burstScaling";
  * strict.
  */
 import { projectName as project } from "../../config/projectFile";
+import { trustBundleProxySetting } from "../../model/trust";
 import { awsGatewaySourceRangeLimit, azureGatewaySourceRangeLimit, type Cloud } from "../../config/schema";
 
 /** Helm release names, fixed so that names are deterministic and match Istio's documentation. */
@@ -104,7 +105,7 @@ export function istiodValues(settings: IstiodSettings): Record<string, unknown> 
     // mesh's trust bundle, and only under ISTIO_MULTIROOT_MESH: proxies then trust a new root without
     // a restart.
     env: { ISTIO_MULTIROOT_MESH: "true" },
-    meshConfig: { trustDomain: settings.trustDomain, defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } },
+    meshConfig: { trustDomain: settings.trustDomain, defaultConfig: { proxyMetadata: { [trustBundleProxySetting]: "true" } } },
     // The CNI node agent sets up the pods' traffic redirection, so sidecar injection adds the
     // unprivileged `istio-validation` init container instead of `istio-init` (NET_ADMIN, NET_RAW).
     cni: { enabled: true },

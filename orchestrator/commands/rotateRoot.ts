@@ -5,7 +5,10 @@
  * one; the state lives in the trust stack file's `burstmesh:trust`, readable and editable by hand.
  */
 import { trustKey, type TrustSettings } from "../../config";
-import { nextRotationStep, rotationPhase, type RotationStep } from "../../model/trust";
+import { injectedNamespace, type KubeObject } from "../../doctor/facts";
+import { KubeApi } from "../../doctor/kubeApi";
+import { nextRotationStep, rotationPhase, type RotationStep, trustBundleProxySetting } from "../../model/trust";
+import { restartStaleSidecars } from "../rollout";
 import { errorMessage } from "../errors";
 import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import { type GateOutcome, type PublishedTrust, readPublishedTrust, trustGate } from "../trustGate";
@@ -13,6 +16,31 @@ import { writeTrustSettings } from "../trustFile";
 import type { StackCommand } from "./command";
 import { meshHealth } from "./doctor";
 import { meshUp } from "./up";
+
+/** How long the restart of one member's workloads may take to roll out. */
+const rolloutTimeoutMs = 20 * 60_000;
+
+/** {@link restartStaleSidecars} in every member, through the admin kubeconfig its stack publishes. */
+async function restartMeshSidecars(workspace: MeshWorkspace, plan: MeshPlan): Promise<string[]> {
+  const restarted: string[] = [];
+  for (const stack of plan.clusters) {
+    const kubeconfig = (await (await workspace.open(stack, { create: false }))?.outputs())?.kubeconfig?.value;
+    if (typeof kubeconfig !== "string") throw new Error(`${stack} has published no kubeconfig: run npm run mesh -- up first`);
+    const api = KubeApi.fromKubeconfig(kubeconfig);
+    const namespaces = ((await api.list("/api/v1/namespaces")) as unknown as KubeObject[])
+      .filter(injectedNamespace)
+      .map((n) => n.metadata.name);
+    const names = await restartStaleSidecars({
+      api,
+      namespaces,
+      proxyMetadataKey: trustBundleProxySetting,
+      now: new Date(),
+      timeoutMs: rolloutTimeoutMs,
+    });
+    restarted.push(...names.map((name) => `${stack} ${name}`));
+  }
+  return restarted;
+}
 
 const hourMs = 3_600_000;
 
@@ -47,6 +75,11 @@ export interface RotationContext {
   deploy(): Promise<void>;
   /** The gate over the live mesh against what the trust stack published. */
   gate(published: PublishedTrust): Promise<GateOutcome>;
+  /**
+   * Restarts the workloads whose sidecars predate the trust-bundle setting (once in a mesh's life: on
+   * its first rotation), waiting until they are available; resolves with what it restarted.
+   */
+  restartStaleSidecars(): Promise<string[]>;
   now: Date;
 }
 
@@ -61,6 +94,12 @@ async function runPhase(context: RotationContext, step: RotationStep, state: Tru
   const resume = `run npm run mesh -- rotate-root again: it resumes phase ${phase.number}. docs/operations.md, "Rotating trust", says how to step back`;
   try {
     await context.deploy();
+    // Phase 1 is the first a new root needs the proxies to take pushed trust bundles, which only pods
+    // created since the mesh had the setting do.
+    if (step === "add") {
+      const restarted = await context.restartStaleSidecars();
+      if (restarted.length > 0) log.out(`rotate-root: restarted for the trust-bundle setting (once): ${restarted.join(", ")}`);
+    }
   } catch (err) {
     log.err(`rotate-root: phase ${phase.number} stopped while deploying: ${errorMessage(err)}. Fix that and ${resume}.`);
     return 1;
@@ -140,6 +179,7 @@ export const rotateRootCommand: StackCommand = {
         trust: trust.trust,
         deploy: async () => void (await meshUp(workspace, log, everyStack(plan))),
         gate: async (published) => trustGate(await meshHealth(workspace, plan, invocation), published),
+        restartStaleSidecars: () => restartMeshSidecars(workspace, plan),
         now: new Date(),
       },
       invocation.start,

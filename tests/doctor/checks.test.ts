@@ -111,6 +111,7 @@ function facts(member: "a" | "b"): MemberFacts {
     gatewayEndpointSlices: [{ metadata: { name: "gw-1" }, endpoints: [{ addresses: ["10.0.0.9"], conditions: { ready: true } }] }],
     remoteSecrets: [remoteSecret(peer, jwt({ "kubernetes.io/serviceaccount/service-account.uid": `uid-${peer}` }))],
     readerServiceAccount: { metadata: { name: "istio-reader-service-account", uid: `uid-${member}` } },
+    readerTokenSecret: { metadata: { name: "istio-reader-service-account-istio-remote-secret-token" } },
     meshServices: [
       {
         metadata: { name: "podinfo", namespace: "podinfo" },
@@ -276,6 +277,11 @@ describe("doctor checks", () => {
       byStatus(readerTokensCheck(facts("a"), mesh.members[0]!, [all[0]!, recreated], now)),
       /was since re-created \(UID uid-b\)/,
     );
+    const deleted = facts("b");
+    deleted.readerTokenSecret = undefined;
+    const revoked = readerTokensCheck(facts("a"), mesh.members[0]!, [all[0]!, deleted], now);
+    assert.match(revoked.detail, /b: its reader token Secret was deleted, which revokes the token this member holds/);
+    assert.match(revoked.hint!, /first pulumi refresh --stack <peer> --yes/);
     const refused = facts("a");
     refused.tokenUses = [{ peer: "b", allowed: false, error: "the API server rejected the token (401 Unauthorized)" }];
     const result = readerTokensCheck(refused, mesh.members[0]!, all, now);

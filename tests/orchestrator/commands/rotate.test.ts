@@ -48,6 +48,7 @@ describe("trust rotation commands (fake workspace)", () => {
   let mesh: FakeMesh;
   let gates: PublishedTrust[];
   let gateAnswer: (published: PublishedTrust) => GateOutcome;
+  let restarts: number;
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-rotate-"));
@@ -56,6 +57,7 @@ describe("trust rotation commands (fake workspace)", () => {
     mesh = new FakeMesh({ trust: trustProgramOf(file), eks: clusterProgram("eks", ["aks"]), aks: clusterProgram("aks", ["eks"]) });
     gates = [];
     gateAnswer = () => ({ ok: true, problems: [] });
+    restarts = 0;
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -71,6 +73,10 @@ describe("trust rotation commands (fake workspace)", () => {
       gate: async (published) => {
         gates.push(published);
         return gateAnswer(published);
+      },
+      restartStaleSidecars: async () => {
+        restarts++;
+        return ["eks shop/cart"];
       },
       now,
     };
@@ -100,6 +106,7 @@ describe("trust rotation commands (fake workspace)", () => {
     assert.deepEqual(readTrust(file), { roots: [1, 2], signingRoot: 2, intermediates: { aks: 2, eks: 2 }, retireAfterHours: 24 });
     assert.equal(gates.at(-1)!.signer.subject, new X509Certificate(roots[2]!).subject);
     assert.match(phase2.all, /phase 2 of 3 done/);
+    assert.equal(restarts, 1, "only phase 1 restarts");
 
     const early = new CapturedLog();
     assert.equal(await rotateRoot(context(early, new Date(issued + 1.5 * hour)), false), 0);
