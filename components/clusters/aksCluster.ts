@@ -1,6 +1,6 @@
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
-import * as k8s from "@pulumi/kubernetes";
+import { memberProvider } from "../kube/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, projectName } from "../../config";
 import { aksNodeResourceGroupSuffix } from "../../config/schema";
@@ -206,7 +206,7 @@ export class AksCluster extends MemberClusterComponent {
       kubeconfig.apply((k) => checkedFor(this, () => apiServerOf(k).certificateAuthorityData)),
     );
     // After the Entra admins' role assignments: a listed principal that runs Pulumi (CI) reaches the API only through its own.
-    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this, dependsOn: [this.cluster, ...admins] });
+    const provider = memberProvider(`${name}-k8s`, kubeconfig, { parent: this, dependsOn: [this.cluster, ...admins] });
     this.publishMember({
       clusterName: this.cluster.name,
       region: pulumi.output(args.location),

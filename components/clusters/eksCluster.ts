@@ -5,7 +5,7 @@ import * as eks from "@pulumi/aws/eks";
 import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import * as iam from "@pulumi/aws/iam";
-import * as k8s from "@pulumi/kubernetes";
+import { memberProvider } from "../kube/provider";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartSources } from "../../config";
 import { formatIpv4Cidr, networkOf, parseIpv4Cidr } from "../../model/cidr";
@@ -389,8 +389,8 @@ export class EksCluster extends MemberClusterComponent {
     );
     // Both wait for the admin access entries: a listed principal that runs Pulumi (CI) reaches the
     // API only through its entry. The first also waits for the nodes: it is for what runs pods.
-    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] });
-    const apiProvider = new k8s.Provider(`${name}-k8s-api`, { kubeconfig }, { parent: this, dependsOn: adminAccess });
+    const provider = memberProvider(`${name}-k8s`, kubeconfig, { parent: this, dependsOn: [this.nodeGroup, ...adminAccess] });
+    const apiProvider = memberProvider(`${name}-k8s-api`, kubeconfig, { parent: this, dependsOn: adminAccess });
 
     // Capacity: resource metrics for the HPAs, and Karpenter for nodes beyond the node group. Off
     // the path to istiod and the gateway: an HPA is created without metrics, holds its minimum and

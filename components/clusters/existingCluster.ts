@@ -1,4 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
+import { memberProvider } from "../kube/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAdminKubeconfig } from "../../config/kubeconfig";
 import { apiServerOf } from "../kube/kubeconfig";
@@ -43,7 +43,7 @@ export class ExistingCluster extends MemberClusterComponent {
 
     const server = apiServerOf(args.kubeconfig);
     const kubeconfig = pulumi.secret(args.kubeconfig);
-    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent: this });
+    const provider = memberProvider(`${name}-k8s`, kubeconfig, { parent: this });
     this.publishMember({
       clusterName: pulumi.output(args.clusterName),
       region: pulumi.output(args.region),

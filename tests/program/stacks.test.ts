@@ -203,6 +203,10 @@ describe("stacks under mocks, each with its own stack file", function () {
         assert.ok((parseYaml(String(runOf().outputs.kubeconfig!.value)) as { clusters: unknown[] }).clusters.length === 1);
       });
 
+      it("updates Secrets in place rather than replacing them (cacerts and the remote secrets change without a moment of absence)", () => {
+        for (const provider of ofType(runOf(), providerType)) assert.equal(provider.inputs.enableSecretMutable, "true", provider.name);
+      });
+
       it("holds no CA private key resource: the root key lives only in the trust stack", () => {
         assert.equal(ofType(runOf(), "tls:index/privateKey:PrivateKey").length, 0);
       });
