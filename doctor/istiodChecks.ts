@@ -6,9 +6,7 @@
 import { type CheckResult, fromProblems } from "./check";
 import type { ExpectedMember } from "./expected";
 import type { IstiodDebug, MemberFacts } from "./facts";
-
-/** The port istiod sends other networks' traffic to on their gateway. */
-const eastWestPort = 15443;
+import { eastWestPort } from "../model/configDump";
 
 /** The label the sidecar injector gives a pod, and with it istiod's mTLS-capable endpoint. */
 const istioTlsMode = "istio";

@@ -7,9 +7,7 @@ import { cidrCovers } from "../model/cidr";
 import { type CheckResult, fromProblems } from "./check";
 import { type ExpectedMember, stackKey } from "./expected";
 import { injectedNamespace, type KubeObject, type MemberFacts } from "./facts";
-
-/** The port istiod sends other networks' traffic to on a gateway, and the gateway Service must expose. */
-const eastWestPort = 15443;
+import { eastWestPort } from "../model/configDump";
 
 /** `1.35` of `v1.35.2-eks-1234`. */
 function minorOf(gitVersion: string): string | undefined {
@@ -32,23 +30,17 @@ export function kubernetesVersionCheck(facts: MemberFacts, expected: ExpectedMem
   );
 }
 
-/** The env entries of a Deployment's first container with that name (istiod's is `discovery`). */
-function containerEnv(deployment: KubeObject, container: string): Record<string, string> {
-  const containers = ((deployment.spec?.template as { spec?: { containers?: unknown[] } })?.spec?.containers ?? []) as {
-    name: string;
-    image?: string;
-    env?: { name: string; value?: string }[];
-  }[];
-  const found = containers.find((c) => c.name === container);
-  return Object.fromEntries((found?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+/** istiod's container (`discovery`) of an istiod Deployment. */
+function discoveryContainer(deployment: KubeObject): { image?: string; env?: { name: string; value?: string }[] } | undefined {
+  const template = deployment.spec?.template as {
+    spec?: { containers?: { name: string; image?: string; env?: { name: string; value?: string }[] }[] };
+  };
+  return template?.spec?.containers?.find((container) => container.name === "discovery");
 }
 
 /** The Istio version an istiod Deployment runs: its image's tag. */
 export function istiodVersion(deployment: KubeObject): string | undefined {
-  const containers = ((deployment.spec?.template as { spec?: { containers?: { name: string; image?: string }[] } })?.spec?.containers ??
-    []) as { name: string; image?: string }[];
-  const image = containers.find((c) => c.name === "discovery")?.image ?? "";
-  return /:(\d+\.\d+\.\d+)[^:/]*$/.exec(image)?.[1];
+  return /:(\d+\.\d+\.\d+)[^:/]*$/.exec(discoveryContainer(deployment)?.image ?? "")?.[1];
 }
 
 /** The revision an istiod Deployment or injector webhook serves; `default` for the non-revisioned install. */
@@ -65,7 +57,7 @@ export function identityCheck(facts: MemberFacts, expected: ExpectedMember): Che
     problems.push(`istio-system's topology.istio.io/network is '${network ?? "(none)"}', config says '${expected.network}'`);
   if (facts.istiodDeployments.length === 0) problems.push("no istiod Deployment in istio-system");
   for (const deployment of facts.istiodDeployments) {
-    const clusterId = containerEnv(deployment, "discovery").CLUSTER_ID;
+    const clusterId = discoveryContainer(deployment)?.env?.find((env) => env.name === "CLUSTER_ID")?.value;
     if (clusterId !== expected.name)
       problems.push(`istiod ${deployment.metadata.name} runs as cluster '${clusterId ?? "(unset)"}', not '${expected.name}'`);
   }
@@ -85,8 +77,12 @@ export function identityCheck(facts: MemberFacts, expected: ExpectedMember): Che
 export function revisionsCheck(facts: MemberFacts): CheckResult {
   const problems: string[] = [];
   const revisions = new Set(facts.istiodDeployments.map(revisionOf));
+  // A tag's webhook serves its tag and the revision it points to.
   const served = new Set(
-    facts.injectorWebhooks.flatMap((webhook) => [revisionOf(webhook), webhook.metadata.labels?.["istio.io/tag"] ?? []].flat()),
+    facts.injectorWebhooks.flatMap((webhook) => {
+      const tag = webhook.metadata.labels?.["istio.io/tag"];
+      return tag ? [revisionOf(webhook), tag] : [revisionOf(webhook)];
+    }),
   );
   for (const namespace of facts.namespaces.filter(injectedNamespace)) {
     const labels = namespace.metadata.labels ?? {};
