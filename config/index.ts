@@ -14,6 +14,7 @@ import {
   existingClusterSettings,
   MeshSettings,
   meshSettings,
+  resolvePeers,
 } from "./schema";
 import { ObservabilitySettings, parseObservabilityConfig } from "./observability";
 import { ChartSources, chartSourcesSchema, parseChartSources } from "./charts";
@@ -128,7 +129,10 @@ export function checkConfig(raw: RawConfig, defaults: Record<string, unknown>, c
   for (const key of clearTextSecrets) {
     issues.push(`${key}: is stored in plain text in the stack file; store it as a secret: pulumi config set --secret ${key} < file`);
   }
-  if (cluster && mesh) checkMembership(cluster, mesh, issues);
+  if (cluster && mesh) {
+    cluster.peers = resolvePeers(cluster.peers as string[] | undefined, mesh.members, cluster.clusterName);
+    checkMembership(cluster, mesh, issues);
+  }
   const overflow = parseServiceConfig(value(`${project}:services`, z.unknown()), value(`${project}:drill`, z.unknown()), {
     members: mesh?.members,
     region: cluster ? clusterRegion(cluster) : undefined,

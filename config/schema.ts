@@ -164,7 +164,11 @@ function checkNodeCounts(pool: { minCount: number; desiredCount: number; maxCoun
 const memberIdentity = {
   clusterName: memberName,
   network: dns1123Label,
-  peers: z.array(dns1123Label),
+  /**
+   * The other members this one discovers and is discovered by; default every other member (see
+   * {@link resolvePeers}). A list makes a partial mesh.
+   */
+  peers: z.array(dns1123Label).optional(),
   /** CIDRs admitted to the east-west gateway besides the peers' egress CIDRs. */
   gatewayAllowedCidrs: ipv4CidrList.default([]),
 };
@@ -484,7 +488,13 @@ export const existingClusterSettings = z
   });
 type ExistingClusterSettings = z.infer<typeof existingClusterSettings>;
 
-export type ClusterSettings = AwsClusterSettings | AzureClusterSettings | ExistingClusterSettings;
+/** A member's settings as the program uses them: `peers` resolved against the members ({@link resolvePeers}). */
+export type ClusterSettings = (AwsClusterSettings | AzureClusterSettings | ExistingClusterSettings) & { peers: string[] };
+
+/** A member's peers: the ones `peers` lists, else every other member of `members`. */
+export function resolvePeers(peers: readonly string[] | undefined, members: readonly string[], clusterName: string): string[] {
+  return peers ? [...peers] : members.filter((member) => member !== clusterName);
+}
 export type Cloud = ClusterSettings["cloud"];
 export const clouds = ["aws", "azure", "existing"] as const satisfies readonly Cloud[];
 

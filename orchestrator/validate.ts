@@ -3,8 +3,9 @@
  * `up` and `destroy`): Pulumi.yaml and every stack file, each stack with the program's own config
  * validation, then what only the stacks together show. No Pulumi CLI, credentials or network.
  */
-import { checkConfig, readStackFileConfig, secretsInClearText, type StackConfig } from "../config";
+import { checkConfig, readStackFileConfig, resolvePeers, secretsInClearText, type StackConfig } from "../config";
 import { isRecord } from "../config/fields";
+import { cidrCovers } from "../model/cidr";
 import { discoverStacks, LayoutError, type MeshLayout, type Selection, selectStacks, setting, stackOrder } from "./discovery";
 
 /** One problem to fix, in the stack file it belongs to (none for the project or the layout). */
@@ -138,15 +139,33 @@ function meshIssues(layout: MeshLayout, selection: Selection): Finding[] {
     }
   }
 
+  const peersOf = (stack: string) => {
+    const listed = declared(layout, stack, "peers");
+    return resolvePeers(listed === undefined ? undefined : strings(listed), members, stack);
+  };
   for (const stack of clusters) {
-    for (const peer of strings(declared(layout, stack, "peers"))) {
+    for (const peer of peersOf(stack)) {
       if (!layout.clusters.includes(peer) || peer === stack) continue; // the stack's own validation names these
-      if (!strings(declared(layout, peer, "peers")).includes(stack)) {
+      if (!peersOf(peer).includes(stack)) {
         findings.push({
           stack,
-          message: `${key("peers")}: lists '${peer}', but Pulumi.${peer}.yaml does not list '${stack}' in its ${key("peers")}; peering goes both ways`,
+          message: `${key("peers")}: peers with '${peer}', but Pulumi.${peer}.yaml's ${key("peers")} leaves out '${stack}'; peering goes both ways`,
         });
       }
+    }
+  }
+
+  // Each member's peers admit its egress CIDRs as that member's: two members whose egress overlaps
+  // would each be admitted as the other. Only existing members declare theirs; the clouds' are allocated.
+  const egress = clusters.flatMap((stack) => strings(declared(layout, stack, "egressCidrs")).map((cidr) => ({ stack, cidr })));
+  for (const [index, a] of egress.entries()) {
+    for (const b of egress
+      .slice(index + 1)
+      .filter((b) => b.stack !== a.stack && (cidrCovers(a.cidr, b.cidr) || cidrCovers(b.cidr, a.cidr)))) {
+      findings.push({
+        stack: b.stack,
+        message: `${key("egressCidrs")}: ${b.cidr} overlaps ${a.cidr} of ${a.stack}; peers tell members apart by their egress, so each needs its own`,
+      });
     }
   }
 

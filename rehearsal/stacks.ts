@@ -62,7 +62,6 @@ export function memberStackConfig(settings: RehearsalSettings, member: Rehearsal
     cloud: "existing",
     clusterName: member.name,
     network: `network-${member.name}`,
-    peers: settings.members.filter((m) => m.name !== member.name).map((m) => m.name),
     region: member.name,
     egressCidrs: [`${member.address}/32`],
     gatewayService: "NodePort",

@@ -39,6 +39,16 @@ describe("config", () => {
       assert.notEqual(aks.cluster.network, eks.cluster.network);
     });
 
+    it("peers with every other member by default, and with the listed ones only when peers is set (a partial mesh)", () => {
+      const three = { "burstmesh:members": ["eks", "aks", "onprem"] };
+      const all = loadConfig(withConfig("eks", three));
+      assert.ok(all.role === "cluster");
+      assert.deepEqual(all.cluster.peers, ["aks", "onprem"]);
+      const partial = loadConfig(withConfig("eks", { ...three, "burstmesh:peers": ["onprem"] }));
+      assert.ok(partial.role === "cluster");
+      assert.deepEqual(partial.cluster.peers, ["onprem"]);
+    });
+
     it("stack values override the project defaults", () => {
       const config = loadConfig(withConfig("eks", { "burstmesh:istioVersion": "1.30.4", "burstmesh:intermediateCertValidityHours": 720 }));
       assert.equal(config.mesh.istioVersion, "1.30.4");

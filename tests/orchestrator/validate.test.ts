@@ -112,7 +112,15 @@ describe("orchestrator validate", () => {
     [
       "a peering one way only",
       (d) => editStack(d, "aks", { "burstmesh:peers": [] }),
-      /^Pulumi\.eks\.yaml: burstmesh:peers: lists 'aks', but Pulumi\.aks\.yaml does not list 'eks' in its burstmesh:peers; peering goes both ways$/,
+      /^Pulumi\.eks\.yaml: burstmesh:peers: peers with 'aks', but Pulumi\.aks\.yaml's burstmesh:peers leaves out 'eks'; peering goes both ways$/,
+    ],
+    [
+      "egress CIDRs two members share",
+      (d) => {
+        editStack(d, "eks", { "burstmesh:egressCidrs": ["203.0.113.0/24"] });
+        editStack(d, "aks", { "burstmesh:egressCidrs": ["203.0.113.16/28"] });
+      },
+      /^Pulumi\.(aks|eks)\.yaml: burstmesh:egressCidrs: 203\.0\.113\.(16\/28|0\/24) overlaps 203\.0\.113\.(0\/24|16\/28) of (eks|aks); peers tell members apart by their egress, so each needs its own$/,
     ],
     [
       "mesh-wide settings that differ",
