@@ -33,9 +33,11 @@ const istiodSettings = { meshId: "burstmesh", trustDomain: "cluster.local", clus
 /**
  * Subtrees whose schema is not the chart's values file: `meshConfig` is Istio's MeshConfig API,
  * merged by the istiod chart over its own mesh defaults (templates/configmap.yaml in 1.30.3, which
- * sets `trustDomain` there). Keys set under it must be in this list.
+ * sets `trustDomain` there, deep-merged with `mergeOverwrite`, so `defaultConfig`, the proxies'
+ * ProxyConfig, keeps the chart's own keys such as `meshId` beside ours). Keys set under it must be
+ * in this list.
  */
-const meshConfigFields = ["trustDomain"];
+const meshConfigFields = ["trustDomain", "defaultConfig"];
 
 type Kind = "object" | "array" | "scalar" | "null";
 function kindOf(value: unknown): Kind {
