@@ -27,8 +27,9 @@ import type { WorkspaceOptions } from "./workspace";
 
 /** Each command's name, then its summary in a column (the one USAGE has always had, wider for a longer name). */
 function commandList(): string {
-  const width = Math.max(8, ...COMMANDS.map((c) => c.name.length));
-  return COMMANDS.flatMap((c) => c.summary.map((line, i) => `  ${(i === 0 ? c.name : "").padEnd(width)}  ${line}`)).join("\n");
+  const named = (c: MeshCommand) => (c.argument ? `${c.name} <${c.argument}>` : c.name);
+  const width = Math.max(8, ...COMMANDS.map((c) => named(c).length));
+  return COMMANDS.flatMap((c) => c.summary.map((line, i) => `  ${(i === 0 ? named(c) : "").padEnd(width)}  ${line}`)).join("\n");
 }
 
 export const USAGE = `Usage: npm run mesh -- <command> [options]
@@ -148,10 +149,16 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const { values, positionals } = parsed;
   if (values.help)
     return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false, verbose: false, pre: false, start: false, istiodUrls: [] };
-  if (positionals.length !== 1)
-    throw new UsageError(positionals.length === 0 ? "no command given" : `one command expected, got: ${positionals.join(" ")}`);
+  if (positionals.length === 0) throw new UsageError("no command given");
   const command = commandNamed(positionals[0]);
   if (!command) throw new UsageError(`unknown command '${positionals[0]}' (expected ${COMMANDS.map((c) => c.name).join(", ")})`);
+  const [, argument, ...extra] = positionals;
+  if (command.argument === undefined ? argument !== undefined : argument === undefined || extra.length > 0)
+    throw new UsageError(
+      command.argument === undefined
+        ? `one command expected, got: ${positionals.join(" ")}`
+        : `${command.name} takes one ${command.argument}: npm run mesh -- ${command.name} <${command.argument}>`,
+    );
   let maxPasses = DEFAULT_MAX_PASSES;
   if (values["max-passes"] !== undefined) {
     if (!/^[1-9][0-9]*$/.test(values["max-passes"]))
@@ -178,6 +185,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   if (values["istiod-url"] !== undefined) requireAccepted(command, "istiod-url");
   return {
     command: command.name,
+    argument,
     help: false,
     stacks,
     maxPasses,
@@ -257,7 +265,10 @@ export async function main(argv: readonly string[], deps: CliDeps = defaultDeps(
       clusters: layout.clusters,
       selection,
       configs: validation.configs,
-      trustFile: layout.files[layout.trust]?.file,
+      files: {
+        project: path.join(layout.root, "Pulumi.yaml"),
+        stacks: Object.fromEntries(Object.values(layout.files).map((file) => [file.name, file.file])),
+      },
     };
     log.out(
       `trust stack: ${layout.trust}; cluster stacks: ${layout.clusters.join(", ") || "(none)"}; this run: ${stackOrder(selection).join(", ")}`,

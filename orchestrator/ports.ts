@@ -59,7 +59,8 @@ export interface LastUpdate {
 /** One existing stack. */
 export interface StackHandle {
   readonly name: string;
-  up(streams: OperationStreams): Promise<UpOutcome>;
+  /** `replace`: URNs of resources the update replaces even when nothing about them changed. */
+  up(streams: OperationStreams, options?: { replace?: readonly string[] }): Promise<UpOutcome>;
   preview(streams: OperationStreams): Promise<PreviewOutcome>;
   destroy(streams: OperationStreams): Promise<void>;
   outputs(): Promise<StackOutputs>;
@@ -101,6 +102,9 @@ export interface MeshPlan {
   selection: Selection;
   /** The validated config of the stacks whose config could be read offline, for the plan `up` prints. */
   configs?: ReadonlyMap<string, StackConfig>;
-  /** The trust stack's file, which the trust commands write `burstmesh:trust` into. */
-  trustFile?: string;
+  /**
+   * Where the config lives, for the commands that change it (`burstmesh:trust`, `burstmesh:members`):
+   * Pulumi.yaml, and each stack's file by stack name.
+   */
+  files?: { project: string; stacks: Readonly<Record<string, string>> };
 }

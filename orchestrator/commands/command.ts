@@ -12,6 +12,8 @@ export type CommandOption = "max-passes" | "json" | "member" | "pre" | "start" |
 /** The command line, parsed. */
 export interface Invocation {
   command?: string;
+  /** The command's one argument, for the commands that take one (`add-member <name>`). */
+  argument?: string;
   help: boolean;
   stacks?: string[];
   maxPasses: number;
@@ -47,6 +49,8 @@ interface CommandDescription {
   /** Its description under "Commands:" in USAGE, line by line. */
   readonly summary: readonly string[];
   readonly options: readonly CommandOption[];
+  /** What the command's one argument names, for those that take one (`add-member <name>`: `name`). */
+  readonly argument?: string;
 }
 
 /** A command that needs only the repository: no Pulumi CLI, backend or credentials. */

@@ -1,8 +1,10 @@
 /** Every command of `npm run mesh`, in the order USAGE lists them. */
 import type { MeshCommand } from "./command";
+import { addMemberCommand } from "./addMember";
 import { destroyCommand } from "./destroy";
 import { doctorCommand } from "./doctor";
 import { previewCommand } from "./preview";
+import { removeMemberCommand } from "./removeMember";
 import { rotateIntermediateCommand } from "./rotateIntermediate";
 import { rotateRootCommand } from "./rotateRoot";
 import { statusCommand } from "./status";
@@ -18,4 +20,6 @@ export const COMMANDS: readonly MeshCommand[] = [
   doctorCommand,
   rotateRootCommand,
   rotateIntermediateCommand,
+  addMemberCommand,
+  removeMemberCommand,
 ];

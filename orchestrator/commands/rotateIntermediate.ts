@@ -64,7 +64,7 @@ export const rotateIntermediateCommand: StackCommand = {
   options: ["member", "istiod-url"],
   async run({ workspace, log, plan }, invocation) {
     const trust = plan.configs?.get(plan.trust);
-    if (trust?.role !== "trust" || !plan.trustFile)
+    if (trust?.role !== "trust" || !plan.files?.stacks[plan.trust])
       throw new Error(`cannot read ${trustKey} of the trust stack ${plan.trust}: run npm run mesh -- validate`);
     if (!invocation.member) throw new Error("rotate-intermediate needs --member <name>: the member whose intermediate CA is renewed");
     const member = invocation.member;
@@ -72,7 +72,7 @@ export const rotateIntermediateCommand: StackCommand = {
       workspace,
       log,
       plan,
-      trustFile: plan.trustFile,
+      trustFile: plan.files.stacks[plan.trust]!,
       trust: trust.trust,
       member,
       deploy: async () => void (await meshUp(workspace, log, { ...plan, selection: { trust: plan.trust, clusters: [member] } })),

@@ -168,14 +168,14 @@ export const rotateRootCommand: StackCommand = {
   confirmation: () => "rotate-root changes every member's trust and deploys every stack. Go on?",
   async run({ workspace, log, plan }, invocation) {
     const trust = plan.configs?.get(plan.trust);
-    if (trust?.role !== "trust" || !plan.trustFile)
+    if (trust?.role !== "trust" || !plan.files?.stacks[plan.trust])
       throw new Error(`cannot read ${trustKey} of the trust stack ${plan.trust}: run npm run mesh -- validate`);
     return rotateRoot(
       {
         workspace,
         log,
         plan,
-        trustFile: plan.trustFile,
+        trustFile: plan.files.stacks[plan.trust]!,
         trust: trust.trust,
         deploy: async () => void (await meshUp(workspace, log, everyStack(plan))),
         gate: async (published) => trustGate(await meshHealth(workspace, plan, invocation), published),

@@ -89,13 +89,19 @@ describe("cli", () => {
       ["status", "--max-passes", "2"],
       ["up", "--bogus"],
       ["status", "--json"],
+      ["up", "eks"],
+      ["add-member"],
+      ["add-member", "a", "b"],
     ]) {
       const d = deps(undefined);
       assert.equal(await main(argv, d), 2, argv.join(" "));
       assert.ok(d.log.errors.includes(USAGE));
     }
+    assert.equal(parseCommandLine(["add-member", "onprem"]).argument, "onprem");
+    assert.equal(parseCommandLine(["rotate-intermediate", "--member", "eks"]).member, "eks");
     assert.deepEqual(parseCommandLine(["up", "--stacks", "eks, aks,eks", "--max-passes", "6"]), {
       command: "up",
+      argument: undefined,
       help: false,
       stacks: ["eks", "aks"],
       maxPasses: 6,

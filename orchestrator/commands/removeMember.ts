@@ -1,0 +1,136 @@
+/**
+ * `npm run mesh -- remove-member <name>`: takes a member out of a running mesh without leaving its
+ * endpoints behind in the others (istio/istio#35082: a cluster destroyed before its remote secrets
+ * are gone stays healthy in its peers' istiods) and without leaving it able to read them (it holds
+ * their reader tokens). The plan is printed and confirmed first; every step is an `up` or a
+ * `destroy`, so an interrupted run is resumed by running it again.
+ */
+import * as path from "node:path";
+import { projectName, type StackConfig } from "../../config";
+import type { Log, MeshPlan, MeshWorkspace } from "../ports";
+import { validateMesh } from "../validate";
+import { removeMemberFromConfig } from "../memberFiles";
+import { doctorGate, type MeshGate, only, passesGate } from "./addMember";
+import type { StackCommand } from "./command";
+import { meshDestroy } from "./destroy";
+import { streamed } from "./steps";
+import { meshUp } from "./up";
+
+/**
+ * The URN of a cluster stack's reader token Secret (index.ts: `ReaderToken("reader")`, whose Secret is
+ * `reader-secret`). Replacing it makes the token controller issue a new token: the one a removed
+ * member holds stops working.
+ */
+export function readerTokenSecretUrn(project: string, stack: string): string {
+  return `urn:pulumi:${stack}::${project}::burstmesh:mesh:ReaderToken$kubernetes:core/v1:Secret::reader-secret`;
+}
+
+/** The services that still need `name`: homed there, or running a version only there. */
+export function servicesOn(configs: Iterable<StackConfig>, name: string): string[] {
+  const cluster = [...configs].find((config) => config.role === "cluster");
+  if (cluster?.role !== "cluster") return [];
+  return cluster.services
+    .filter(
+      (service) => service.homeCluster === name || (service.versions ?? []).some((v) => v.clusters.length === 1 && v.clusters[0] === name),
+    )
+    .map((service) => service.name);
+}
+
+const steps = (name: string, survivors: readonly string[]) => [
+  `check that no service needs ${name} (homed there, or a version only there)`,
+  `drop ${name} from burstmesh:members (and any peers list) and update ${survivors.join(", ")}: their remote secrets for ${name} go; then the doctor checks their gateways`,
+  `destroy ${name}'s stack`,
+  `update the trust stack: ${name}'s intermediate CA is retired`,
+  `re-issue the reader tokens of ${survivors.join(", ")}, which ${name} held, and update them with each other's new ones; then the doctor's gate`,
+];
+
+export async function removeMember(options: {
+  workspace: MeshWorkspace;
+  log: Log;
+  plan: MeshPlan;
+  name: string;
+  project: string;
+  /** Asks before anything changes; resolves with the answer. */
+  confirm(question: string): Promise<boolean>;
+  gate: MeshGate;
+  /** Re-reads the stack files after the config changed, as `validate` reads them. */
+  reread(): ReadonlyMap<string, StackConfig>;
+}): Promise<number> {
+  const { workspace, log, plan, name } = options;
+  const survivors = plan.clusters.filter((stack) => stack !== name);
+  if (!plan.clusters.includes(name) || !plan.files) {
+    log.err(`remove-member: '${name}' is not a member with a stack file (members: ${plan.clusters.join(", ")})`);
+    return 1;
+  }
+  if (survivors.length === 0) {
+    log.err(`remove-member: '${name}' is the only member; npm run mesh -- destroy tears the whole mesh down`);
+    return 1;
+  }
+  // Step 1, before anything is asked or changed.
+  const needed = servicesOn(plan.configs?.values() ?? [], name);
+  if (needed.length > 0) {
+    log.err(
+      `remove-member: ${needed.join(", ")} still need ${name}: set their burstmesh:services[].homeCluster (and any version's clusters) ` +
+        `to another member and run npm run mesh -- up first; nothing changed`,
+    );
+    return 1;
+  }
+
+  log.out(`remove-member ${name}, in order:`);
+  steps(name, survivors).forEach((step, index) => log.out(`  ${index + 1}. ${step}`));
+  if (!(await options.confirm(`Remove ${name} from the mesh and destroy its stack?`))) {
+    log.err("remove-member cancelled; nothing changed");
+    return 1;
+  }
+
+  const changed = removeMemberFromConfig(plan.files, name);
+  log.out(
+    `remove-member: 2/5: ${changed.map((file) => path.basename(file)).join(", ") || "the config already left it out"}; updating ${survivors.join(", ")}`,
+  );
+  const remaining: MeshPlan = { ...plan, clusters: survivors, configs: options.reread(), selection: { clusters: survivors } };
+  await meshUp(workspace, log, remaining);
+  const resume = `run npm run mesh -- remove-member ${name} again (it resumes: every step is an up or a destroy)`;
+  if (!(await passesGate(log, options.gate, remaining, "remove-member", resume))) return 1;
+
+  log.out(`remove-member: 3/5: destroying ${name}`);
+  await meshDestroy(workspace, log, { ...plan, selection: { clusters: [name] } });
+
+  log.out("remove-member: 4/5: the trust stack");
+  await meshUp(workspace, log, only(remaining, [], true));
+
+  log.out(`remove-member: 5/5: new reader tokens for ${survivors.join(", ")}`);
+  for (const stack of survivors) {
+    const handle = await workspace.open(stack, { create: false });
+    if (!handle) throw new Error(`${stack} has no stack to re-issue its reader token in`);
+    await streamed(log, stack, (streams) => handle.up(streams, { replace: [readerTokenSecretUrn(options.project, stack)] }));
+  }
+  await meshUp(workspace, log, remaining);
+  if (!(await passesGate(log, options.gate, remaining, "remove-member", resume))) return 1;
+  log.out(`remove-member: ${name} has left the mesh; its stack file Pulumi.${name}.yaml can go`);
+  return 0;
+}
+
+export const removeMemberCommand: StackCommand = {
+  name: "remove-member",
+  argument: "name",
+  asksFirst: true,
+  findingsStopIt: true,
+  summary: [
+    "Take a member out of the running mesh (plan first, then confirm): check nothing is homed",
+    "there, drop it and update the others, destroy its stack, retire its intermediate CA, and",
+    "re-issue the reader tokens it held. The doctor gates the others.",
+  ],
+  options: ["istiod-url"],
+  run({ workspace, log, plan, confirm }, invocation) {
+    return removeMember({
+      workspace,
+      log,
+      plan,
+      name: invocation.argument!,
+      project: projectName,
+      confirm: async (question) => invocation.yes || (confirm ? confirm(question) : false),
+      gate: doctorGate(workspace, invocation.istiodUrls),
+      reread: () => validateMesh(path.dirname(plan.files!.project)).configs,
+    });
+  },
+};
