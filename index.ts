@@ -102,7 +102,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     },
     { dependsOn: istio.ready },
   );
-  const reader = new ReaderToken("reader", { provider }, { dependsOn: istio.base });
+  const reader = new ReaderToken("reader", { provider, generation: cluster.readerTokenGeneration }, { dependsOn: istio.base });
   for (const { name, peer } of peers) {
     new RemoteSecret(`peer-${name}`, { provider, peerName: name, peer }, { dependsOn: istio.istioSystem });
   }

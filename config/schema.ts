@@ -171,6 +171,11 @@ const memberIdentity = {
   peers: z.array(dns1123Label).optional(),
   /** CIDRs admitted to the east-west gateway besides the peers' egress CIDRs. */
   gatewayAllowedCidrs: ipv4CidrList.default([]),
+  /**
+   * The generation of the token peers read this member with; raising it re-issues the token and
+   * revokes the old one (`remove-member` does, for a removed member's). Default 1.
+   */
+  readerTokenGeneration: positiveInt.default(1),
 };
 
 /**

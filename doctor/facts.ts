@@ -82,8 +82,8 @@ export interface MemberFacts {
   /** The Secrets labelled `istio/multiCluster: true`, with `data` decoded. */
   remoteSecrets: KubeObject[];
   readerServiceAccount?: KubeObject;
-  /** The reader account's token Secret, which the peers' remote secrets hold the token of. */
-  readerTokenSecret?: KubeObject;
+  /** The names of the reader account's token Secrets, whose tokens the peers' remote secrets hold. */
+  readerTokenSecrets: string[];
   /** The Services of the namespaces labelled for injection, and their EndpointSlices. */
   meshServices: KubeObject[];
   meshEndpointSlices: KubeObject[];
@@ -95,7 +95,6 @@ export interface MemberFacts {
 const meshObjects = {
   gatewayService: "istio-eastwestgateway",
   readerServiceAccount: "istio-reader-service-account",
-  readerTokenSecret: "istio-reader-service-account-istio-remote-secret-token",
   remoteSecretLabel: "istio/multiCluster=true",
 } as const;
 
@@ -129,13 +128,13 @@ export async function gatherMember(member: string, api: KubeApi): Promise<Member
       get(`${ns}/services/${meshObjects.gatewayService}`),
     ],
   );
-  const [gatewayEndpointSlices, remoteSecrets, readerServiceAccount, readerTokenSecret] = await Promise.all([
+  const [gatewayEndpointSlices, remoteSecrets, readerServiceAccount, tokenSecrets] = await Promise.all([
     list(
       `/apis/discovery.k8s.io/v1/namespaces/${istioNamespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${meshObjects.gatewayService}`)}`,
     ),
     list(`${ns}/secrets?labelSelector=${encodeURIComponent(meshObjects.remoteSecretLabel)}`),
     get(`${ns}/serviceaccounts/${meshObjects.readerServiceAccount}`),
-    get(`${ns}/secrets/${meshObjects.readerTokenSecret}`),
+    list(`${ns}/secrets?fieldSelector=${encodeURIComponent("type=kubernetes.io/service-account-token")}`),
   ]);
   const injected = namespaces.filter(injectedNamespace).map((namespace) => namespace.metadata.name);
   const [meshServices, meshEndpointSlices] = await Promise.all(
@@ -163,8 +162,10 @@ export async function gatherMember(member: string, api: KubeApi): Promise<Member
     gatewayEndpointSlices,
     remoteSecrets: remoteSecrets.map((secret) => ({ ...secret, data: decoded(secret.data) })),
     readerServiceAccount,
-    // Only whether it exists: its token is not the doctor's to hold.
-    readerTokenSecret: readerTokenSecret && { metadata: readerTokenSecret.metadata },
+    // Only their names: the tokens are not the doctor's to hold.
+    readerTokenSecrets: tokenSecrets
+      .filter((secret) => secret.metadata.annotations?.["kubernetes.io/service-account.name"] === meshObjects.readerServiceAccount)
+      .map((secret) => secret.metadata.name),
     meshServices: meshServices!,
     meshEndpointSlices: meshEndpointSlices!,
     tokenUses: [],

@@ -58,12 +58,17 @@ export function remoteSecretsCheck(facts: MemberFacts, expected: ExpectedMember,
 }
 
 /** The claims of a service-account token that say whose it is and until when (legacy and bound tokens). */
-export function tokenClaims(token: string): { serviceAccountUid?: string; expiresMs?: number } | undefined {
+export function tokenClaims(token: string): { serviceAccountUid?: string; secretName?: string; expiresMs?: number } | undefined {
   try {
     const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
     const bound = payload["kubernetes.io"] as { serviceaccount?: { uid?: string } } | undefined;
     const uid = (payload["kubernetes.io/serviceaccount/service-account.uid"] as string | undefined) ?? bound?.serviceaccount?.uid;
-    return { serviceAccountUid: uid, expiresMs: typeof payload.exp === "number" ? payload.exp * 1000 : undefined };
+    return {
+      serviceAccountUid: uid,
+      // A legacy token names the Secret it lives in; it is valid only while that Secret holds it.
+      secretName: payload["kubernetes.io/serviceaccount/secret.name"] as string | undefined,
+      expiresMs: typeof payload.exp === "number" ? payload.exp * 1000 : undefined,
+    };
   } catch {
     return undefined;
   }
@@ -91,8 +96,8 @@ export function readerTokensCheck(facts: MemberFacts, expected: ExpectedMember, 
     const account = peerFacts?.readerServiceAccount;
     if (peerFacts && !account) problems.push(`${peer}: its istio-reader-service-account no longer exists`);
     // The peer's API server still accepts the token for a few seconds (it caches token reviews, 10 s by default).
-    if (peerFacts && !peerFacts.readerTokenSecret)
-      problems.push(`${peer}: its reader token Secret was deleted, which revokes the token this member holds`);
+    if (peerFacts && claims.secretName !== undefined && !peerFacts.readerTokenSecrets.includes(claims.secretName))
+      problems.push(`${peer}: its reader token Secret ${claims.secretName} was deleted, which revokes the token this member holds`);
     else if (account && claims.serviceAccountUid !== account.metadata.uid)
       problems.push(`${peer}: the token is of an istio-reader-service-account that was since re-created (UID ${claims.serviceAccountUid})`);
     const use = facts.tokenUses.find((u) => u.peer === peer);

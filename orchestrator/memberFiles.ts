@@ -1,11 +1,12 @@
 /**
  * Taking a member out of the config, as `remove-member` does it: out of `burstmesh:members` (in
- * Pulumi.yaml, and in any stack file that sets it) and out of every explicit `burstmesh:peers`. The
- * files keep their comments and the rest of their content.
+ * Pulumi.yaml, and in any stack file that sets it), out of every explicit `burstmesh:peers`, and out
+ * of the trust stack's `burstmesh:trust.intermediates`. The files keep their comments and the rest of
+ * their content.
  */
 import * as fs from "node:fs";
 import { isSeq, parseDocument, type Document } from "yaml";
-import { projectName } from "../config";
+import { projectName, trustKey } from "../config";
 
 /** Removes `value` from the list at `path` of `document`, when there is one; whether it did. */
 function removeFromList(document: Document, path: readonly string[], value: string): boolean {
@@ -27,21 +28,32 @@ function editYaml(file: string, edit: (document: Document) => boolean): string[]
 
 /**
  * Takes `member` out of the mesh's config; resolves with the files it changed. Its own stack file
- * stays: its stack is destroyed from it.
+ * stays (its stack is destroyed from it), with the member out of its `members` too, so that the
+ * stack files agree.
  */
 export function removeMemberFromConfig(files: { project: string; stacks: Readonly<Record<string, string>> }, member: string): string[] {
   const members = `${projectName}:members`;
   const peers = `${projectName}:peers`;
   const changed = editYaml(files.project, (document) => removeFromList(document, ["config", "members", "default"], member));
-  for (const [stack, file] of Object.entries(files.stacks)) {
-    if (stack === member) continue;
+  for (const file of Object.values(files.stacks)) {
     changed.push(
       ...editYaml(file, (document) => {
         const fromMembers = removeFromList(document, ["config", members], member);
         const fromPeers = removeFromList(document, ["config", peers], member);
-        return fromMembers || fromPeers;
+        // The trust stack's generations name members only: the member's intermediate generation goes too.
+        const intermediate = ["config", trustKey, "intermediates", member];
+        const fromTrust = document.hasIn(intermediate) && document.deleteIn(intermediate);
+        return fromMembers || fromPeers || fromTrust;
       }),
     );
   }
   return changed;
+}
+
+/** Sets `key` to `value` in a stack file's `config`, keeping the rest of the file. */
+export function setStackConfig(file: string, key: string, value: unknown): void {
+  editYaml(file, (document) => {
+    document.setIn(["config", key], value);
+    return true;
+  });
 }

@@ -59,8 +59,7 @@ export interface LastUpdate {
 /** One existing stack. */
 export interface StackHandle {
   readonly name: string;
-  /** `replace`: URNs of resources the update replaces even when nothing about them changed. */
-  up(streams: OperationStreams, options?: { replace?: readonly string[] }): Promise<UpOutcome>;
+  up(streams: OperationStreams): Promise<UpOutcome>;
   preview(streams: OperationStreams): Promise<PreviewOutcome>;
   destroy(streams: OperationStreams): Promise<void>;
   outputs(): Promise<StackOutputs>;

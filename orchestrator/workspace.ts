@@ -53,18 +53,12 @@ class AutomationStack implements StackHandle {
     return this.stack.name;
   }
 
-  async up(streams: OperationStreams, options: { replace?: readonly string[] } = {}): Promise<UpOutcome> {
+  async up(streams: OperationStreams): Promise<UpOutcome> {
     // Only the step events: when each resource's step began and ended.
     const steps: EngineEvent[] = [];
     const onEvent = followSteps(streams, (event) => void ((event.resourcePreEvent || event.resOutputsEvent) && steps.push(event)));
     try {
-      const result = await this.stack.up({
-        onOutput: streams.onOutput,
-        onError: streams.onError,
-        onEvent,
-        policyPacks: [policyPack],
-        ...(options.replace?.length ? { replace: [...options.replace] } : {}),
-      });
+      const result = await this.stack.up({ onOutput: streams.onOutput, onError: streams.onError, onEvent, policyPacks: [policyPack] });
       return { changes: counts(result.summary?.resourceChanges), outputs: plainOutputs(result.outputs), chain: await this.chain(steps) };
     } catch (err) {
       throw conciseError(err);

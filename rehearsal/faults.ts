@@ -125,7 +125,17 @@ function faults(a: RunningMember, b: RunningMember, workRoot: string): Fault[] {
     {
       name: "a reader token's Secret deleted",
       expect: { member: a.name, id: "links.reader-tokens", hint: /re-issue them: npm run mesh -- up --stacks/ },
-      inject: () => b.api.delete(`${ns}/secrets/istio-reader-service-account-istio-remote-secret-token`),
+      // Whatever its generation (components/mesh/readerToken.ts): every token Secret of the reader account.
+      inject: async () => {
+        const secrets = await b.api.list(`${ns}/secrets?fieldSelector=${encodeURIComponent("type=kubernetes.io/service-account-token")}`);
+        const reader = secrets.filter(
+          (secret) =>
+            (secret.metadata as { annotations?: Record<string, string> }).annotations?.["kubernetes.io/service-account.name"] ===
+            "istio-reader-service-account",
+        );
+        if (reader.length === 0) throw new Error(`nothing to inject a fault into: ${b.name} has no reader token Secret`);
+        for (const secret of reader) await b.api.delete(`${ns}/secrets/${(secret.metadata as { name: string }).name}`);
+      },
     },
   ];
 }

@@ -21,6 +21,7 @@ import {
 } from "./checks";
 import { startMember, type RunningMember } from "./controlPlane";
 import { checkDoctor, type DoctorReport } from "./faults";
+import { checkMembers } from "./members";
 import { checkIntermediateRotation } from "./rotation";
 import { markInjectedPods, startIstiods } from "./istiod";
 import { createMemberNetwork, memberNetwork, removeMemberNetwork } from "./network";
@@ -307,6 +308,25 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
         }));
       report.checks.push(await checkIntermediateRotation(member, rotate));
     });
+    if (members.length >= 3) {
+      await timed("remove-member and add-member", async () => {
+        const running = new Map(istiods.map((istiod) => [istiod.member, istiod]));
+        report.checks.push(
+          ...(await checkMembers({
+            members,
+            before: before[members.at(-1)!.name]!,
+            projectDir: workdir.project,
+            mesh: (args) => mesh(workdir, args, path.join(logs, `${args[0]}.log`)),
+            stopIstiod: (member) => processes.stop([running.get(member.name)!.process]),
+            startIstiod: async (member) => {
+              const [started] = await startIstiods({ members: [member], bin, workRoot: options.workRoot, processes });
+              running.set(member.name, started!);
+            },
+            istiodUrls: (some) => some.flatMap((member) => ["--istiod-url", `${member.name}=${running.get(member.name)!.debugUrl}`]),
+          })),
+        );
+      });
+    }
     await timed("doctor, healthy and under faults", async () => {
       let run = 0;
       const doctor = async (): Promise<DoctorReport> => {

@@ -71,7 +71,14 @@ export function issueServiceAccountToken(
   },
 ): pulumi.Output<string> {
   const child = { parent: options.parent, provider: options.provider };
-  const secret = new k8s.core.v1.Secret(`${name}-secret`, serviceAccountTokenSecret(account), { ...child, dependsOn: options.dependsOn });
+  // Replaced by deleting it first: the replacement has the same name, and one created before the
+  // original is deleted is the original, deleted with it (found by the rehearsal's remove-member,
+  // which replaces it to re-issue the token).
+  const secret = new k8s.core.v1.Secret(`${name}-secret`, serviceAccountTokenSecret(account), {
+    ...child,
+    dependsOn: options.dependsOn,
+    deleteBeforeReplace: true,
+  });
   const id = pulumi.unsecret(secret.data.apply(() => `${account.namespace}/${account.secretName}`));
   const readBack = k8s.core.v1.Secret.get(`${name}-read`, id, { ...child, dependsOn: [secret] });
   return pulumi.secret(

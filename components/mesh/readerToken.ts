@@ -6,31 +6,41 @@ import { decodeServiceAccountToken, issueServiceAccountToken, serviceAccountToke
 /** The service account the base chart creates for remote clusters' istiods to read this one. */
 const readerServiceAccount = "istio-reader-service-account";
 
-/** The token Secret's name, as `istioctl create-remote-secret` names it. */
-const readerTokenSecretName = `${readerServiceAccount}-istio-remote-secret-token`;
+/**
+ * The token Secret's name: generation 1 as `istioctl create-remote-secret` names it, later ones with
+ * `-g<n>`. A legacy service-account token is a function of the account and the Secret's name alone
+ * (it carries no issue time), so a token is re-issued only under a new name: a Secret re-created
+ * under the same name gets the same token back, and whoever held it can still read.
+ */
+function readerTokenSecretName(generation: number): string {
+  const base = `${readerServiceAccount}-istio-remote-secret-token`;
+  return generation === 1 ? base : `${base}-g${generation}`;
+}
 
 /** The reader account's token Secret in `istio-system`; the service account comes from the base chart. */
-const readerTokenAccount: TokenAccount = {
-  namespace: istioNamespace,
-  serviceAccount: readerServiceAccount,
-  secretName: readerTokenSecretName,
-  createdBy: "the base chart",
-};
+function readerTokenAccount(generation: number): TokenAccount {
+  return { namespace: istioNamespace, serviceAccount: readerServiceAccount, secretName: readerTokenSecretName(generation), createdBy: "the base chart" };
+}
 
 /** The service-account token Secret that makes the token controller issue a long-lived reader token. */
-export function readerTokenSecret(): ReturnType<typeof serviceAccountTokenSecret> {
-  return serviceAccountTokenSecret(readerTokenAccount);
+export function readerTokenSecret(generation: number): ReturnType<typeof serviceAccountTokenSecret> {
+  return serviceAccountTokenSecret(readerTokenAccount(generation));
 }
 
 /** The reader token from a token Secret's `data` (base64), decoded; throws when the controller has not filled it. */
-export function decodeReaderToken(data: Record<string, string> | undefined): string {
-  return decodeServiceAccountToken(data, readerTokenAccount, "ReaderToken");
+export function decodeReaderToken(data: Record<string, string> | undefined, generation: number): string {
+  return decodeServiceAccountToken(data, readerTokenAccount(generation), "ReaderToken");
 }
 
 /** Arguments of {@link ReaderToken}. */
 export interface ReaderTokenArgs {
   /** Provider of the cluster whose API the token grants read access to (this cluster). */
   provider: k8s.Provider;
+  /**
+   * The token's generation (`burstmesh:readerTokenGeneration`): raising it issues a new token and
+   * revokes the old one, as `remove-member` does for the tokens a removed member held.
+   */
+  generation: number;
 }
 
 /**
@@ -48,7 +58,7 @@ export class ReaderToken extends pulumi.ComponentResource {
 
   constructor(name: string, args: ReaderTokenArgs, opts?: pulumi.ComponentResourceOptions) {
     super("burstmesh:mesh:ReaderToken", name, {}, opts);
-    this.token = issueServiceAccountToken(name, readerTokenAccount, {
+    this.token = issueServiceAccountToken(name, readerTokenAccount(args.generation), {
       parent: this,
       component: "ReaderToken",
       provider: args.provider,

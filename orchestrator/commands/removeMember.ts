@@ -9,21 +9,11 @@ import * as path from "node:path";
 import { projectName, type StackConfig } from "../../config";
 import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import { validateMesh } from "../validate";
-import { removeMemberFromConfig } from "../memberFiles";
+import { removeMemberFromConfig, setStackConfig } from "../memberFiles";
 import { doctorGate, type MeshGate, only, passesGate } from "./addMember";
 import type { StackCommand } from "./command";
 import { meshDestroy } from "./destroy";
-import { streamed } from "./steps";
 import { meshUp } from "./up";
-
-/**
- * The URN of a cluster stack's reader token Secret (index.ts: `ReaderToken("reader")`, whose Secret is
- * `reader-secret`). Replacing it makes the token controller issue a new token: the one a removed
- * member holds stops working.
- */
-export function readerTokenSecretUrn(project: string, stack: string): string {
-  return `urn:pulumi:${stack}::${project}::burstmesh:mesh:ReaderToken$kubernetes:core/v1:Secret::reader-secret`;
-}
 
 /** The services that still need `name`: homed there, or running a version only there. */
 export function servicesOn(configs: Iterable<StackConfig>, name: string): string[] {
@@ -49,7 +39,6 @@ export async function removeMember(options: {
   log: Log;
   plan: MeshPlan;
   name: string;
-  project: string;
   /** Asks before anything changes; resolves with the answer. */
   confirm(question: string): Promise<boolean>;
   gate: MeshGate;
@@ -98,12 +87,15 @@ export async function removeMember(options: {
   log.out("remove-member: 4/5: the trust stack");
   await meshUp(workspace, log, only(remaining, [], true));
 
-  log.out(`remove-member: 5/5: new reader tokens for ${survivors.join(", ")}`);
-  for (const stack of survivors) {
-    const handle = await workspace.open(stack, { create: false });
-    if (!handle) throw new Error(`${stack} has no stack to re-issue its reader token in`);
-    await streamed(log, stack, (streams) => handle.up(streams, { replace: [readerTokenSecretUrn(options.project, stack)] }));
-  }
+  // A new token generation is a token Secret of another name, so a new token (model: readerToken.ts):
+  // the old one, which the removed member holds, is deleted with its Secret.
+  const tokenKey = `${projectName}:readerTokenGeneration`;
+  const generations = survivors.map((stack) => {
+    const config = remaining.configs?.get(stack);
+    return { stack, next: (config?.role === "cluster" ? config.cluster.readerTokenGeneration : 1) + 1 };
+  });
+  log.out(`remove-member: 5/5: new reader tokens: ${generations.map(({ stack, next }) => `${stack} ${tokenKey} ${next}`).join(", ")}`);
+  for (const { stack, next } of generations) setStackConfig(plan.files.stacks[stack]!, tokenKey, next);
   await meshUp(workspace, log, remaining);
   if (!(await passesGate(log, options.gate, remaining, "remove-member", resume))) return 1;
   log.out(`remove-member: ${name} has left the mesh; its stack file Pulumi.${name}.yaml can go`);
@@ -114,7 +106,9 @@ export const removeMemberCommand: StackCommand = {
   name: "remove-member",
   argument: "name",
   asksFirst: true,
-  findingsStopIt: true,
+  // Once it has taken the member out of the config, its stack file is a finding until it is deleted;
+  // a resumed run must not stop at it.
+  findingsStopIt: false,
   summary: [
     "Take a member out of the running mesh (plan first, then confirm): check nothing is homed",
     "there, drop it and update the others, destroy its stack, retire its intermediate CA, and",
@@ -127,7 +121,6 @@ export const removeMemberCommand: StackCommand = {
       log,
       plan,
       name: invocation.argument!,
-      project: projectName,
       confirm: async (question) => invocation.yes || (confirm ? confirm(question) : false),
       gate: doctorGate(workspace, invocation.istiodUrls),
       reread: () => validateMesh(path.dirname(plan.files!.project)).configs,

@@ -672,6 +672,7 @@ describe("config: cluster settings", () => {
           apiServerUrl: "https://203.0.113.10:6443",
           egressCidrs: ["203.0.113.16/28"],
           gatewayAllowedCidrs: [],
+          readerTokenGeneration: 1,
         },
       );
       assert.equal(config.cluster.kubeconfig, kindKubeconfig());

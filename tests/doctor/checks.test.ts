@@ -31,6 +31,12 @@ function jwt(claims: Record<string, unknown>): string {
   return `${part({ alg: "RS256" })}.${part(claims)}.c2ln`;
 }
 
+/** The claims of a member's legacy reader token. */
+const tokenOf = (member: string) => ({
+  "kubernetes.io/serviceaccount/service-account.uid": `uid-${member}`,
+  "kubernetes.io/serviceaccount/secret.name": "istio-reader-service-account-istio-remote-secret-token",
+});
+
 const published = (member: string) => ({
   apiServerUrl: `https://${member}.example:6443`,
   certificateAuthorityData: Buffer.from(`${member}-ca`).toString("base64"),
@@ -109,9 +115,9 @@ function facts(member: "a" | "b"): MemberFacts {
       status: { loadBalancer: { ingress: [member === "a" ? { ip: "203.0.113.50" } : { hostname: "gw-b.example" }] } },
     },
     gatewayEndpointSlices: [{ metadata: { name: "gw-1" }, endpoints: [{ addresses: ["10.0.0.9"], conditions: { ready: true } }] }],
-    remoteSecrets: [remoteSecret(peer, jwt({ "kubernetes.io/serviceaccount/service-account.uid": `uid-${peer}` }))],
+    remoteSecrets: [remoteSecret(peer, jwt({ ...tokenOf(peer) }))],
     readerServiceAccount: { metadata: { name: "istio-reader-service-account", uid: `uid-${member}` } },
-    readerTokenSecret: { metadata: { name: "istio-reader-service-account-istio-remote-secret-token" } },
+    readerTokenSecrets: ["istio-reader-service-account-istio-remote-secret-token"],
     meshServices: [
       {
         metadata: { name: "podinfo", namespace: "podinfo" },
@@ -278,9 +284,12 @@ describe("doctor checks", () => {
       /was since re-created \(UID uid-b\)/,
     );
     const deleted = facts("b");
-    deleted.readerTokenSecret = undefined;
+    deleted.readerTokenSecrets = ["istio-reader-service-account-istio-remote-secret-token-g2"];
     const revoked = readerTokensCheck(facts("a"), mesh.members[0]!, [all[0]!, deleted], now);
-    assert.match(revoked.detail, /b: its reader token Secret was deleted, which revokes the token this member holds/);
+    assert.match(
+      revoked.detail,
+      /b: its reader token Secret istio-reader-service-account-istio-remote-secret-token was deleted, which revokes the token this member holds/,
+    );
     assert.match(revoked.hint!, /first pulumi refresh --stack <peer> --yes/);
     const refused = facts("a");
     refused.tokenUses = [{ peer: "b", allowed: false, error: "the API server rejected the token (401 Unauthorized)" }];
@@ -289,13 +298,15 @@ describe("doctor checks", () => {
     assert.match(result.hint!, /npm run mesh -- up --stacks <peer>,a/);
   });
 
-  it("read the service account UID and expiry of legacy and bound tokens", () => {
-    assert.deepEqual(tokenClaims(jwt({ "kubernetes.io/serviceaccount/service-account.uid": "u1" })), {
-      serviceAccountUid: "u1",
+  it("read the service account UID, Secret and expiry of legacy and bound tokens", () => {
+    assert.deepEqual(tokenClaims(jwt(tokenOf("b"))), {
+      serviceAccountUid: "uid-b",
+      secretName: "istio-reader-service-account-istio-remote-secret-token",
       expiresMs: undefined,
     });
     assert.deepEqual(tokenClaims(jwt({ "kubernetes.io": { serviceaccount: { uid: "u2" } }, exp: 100 })), {
       serviceAccountUid: "u2",
+      secretName: undefined,
       expiresMs: 100_000,
     });
     assert.equal(tokenClaims("not-a-jwt"), undefined);

@@ -47,8 +47,6 @@ export const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve,
 
 export class FakeMesh implements MeshWorkspace {
   readonly events: TimelineEvent[] = [];
-  /** The resources each `up` was asked to replace. */
-  readonly replaced: { stack: string; urns: string[] }[] = [];
   readonly state = new Map<string, FakeState>();
   /** Return an error message to make that operation fail. */
   fail: (stack: string, op: Op, run: number) => string | undefined = () => undefined;
@@ -141,9 +139,8 @@ class FakeHandle implements StackHandle {
     this.mesh.clock = Math.max(this.mesh.clock, startedAt + minutes * 60_000);
   }
 
-  async up(streams: OperationStreams, options: { replace?: readonly string[] } = {}) {
+  async up(streams: OperationStreams) {
     const run = ++this.st.runs;
-    if (options.replace?.length) this.mesh.replaced.push({ stack: this.name, urns: [...options.replace] });
     this.mesh.record(this.name, "up", "start", run);
     const seen = this.mesh.seenBy(this.name);
     streams.onOutput(`Updating (${this.name})\nrun ${run} `);

@@ -8,7 +8,6 @@ import { published, sharedBootstrap } from "../support/bootstrap";
 import { isSecret, ofType, RecordedResource, reveal, runStack, stackRef, StackRun } from "../support/harness";
 import { stackFileConfig, withConfig } from "../support/stackFiles";
 import { k8sObject } from "../support/k8s";
-import { readerTokenSecretUrn } from "../../orchestrator/commands/removeMember";
 
 const providerType = "pulumi:providers:kubernetes";
 
@@ -202,11 +201,6 @@ describe("stacks under mocks, each with its own stack file", function () {
         }
         assert.equal(runOf().outputs.kubeconfig!.secret, true, "the kubeconfig output is secret");
         assert.ok((parseYaml(String(runOf().outputs.kubeconfig!.value)) as { clusters: unknown[] }).clusters.length === 1);
-      });
-
-      it("has its reader token Secret where remove-member replaces it to re-issue the token", () => {
-        const secret = runOf().resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "reader-secret");
-        assert.equal(secret?.urn, readerTokenSecretUrn("burstmesh", stack));
       });
 
       it("updates Secrets in place rather than replacing them (cacerts and the remote secrets change without a moment of absence)", () => {

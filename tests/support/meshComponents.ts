@@ -161,7 +161,7 @@ export function cluster(
     { provider, istioVersion, network: fixture.network, cloud: fixture.cloud, sourceRanges: sourceRangesOf(fixture) },
     afterIstio,
   );
-  const reader = new ReaderToken("reader", { provider }, afterIstio);
+  const reader = new ReaderToken("reader", { provider, generation: 1 }, afterIstio);
   for (const { name, peer } of peers) new RemoteSecret(`peer-${name}`, { provider, peerName: name, peer }, afterIstio);
   return { namespace: istio.namespace, address: gateway.address, token: reader.token };
 }

@@ -21,7 +21,7 @@ describe("components/mesh/readerToken: ReaderToken", () => {
   ];
 
   it("reader token Secret: the service-account-token type and annotation, exactly", () => {
-    assert.deepEqual(readerTokenSecret(), {
+    assert.deepEqual(readerTokenSecret(1), {
       metadata: {
         name: "istio-reader-service-account-istio-remote-secret-token",
         namespace: "istio-system",
@@ -32,16 +32,16 @@ describe("components/mesh/readerToken: ReaderToken", () => {
   });
 
   it("reader token: decodes data.token, refuses a Secret the controller has not filled", () => {
-    assert.equal(decodeReaderToken({ token: Buffer.from("a.b.c").toString("base64") }), "a.b.c");
-    assert.throws(() => decodeReaderToken({}), /has no data\.token/);
-    assert.throws(() => decodeReaderToken(undefined), /has no data\.token/);
+    assert.equal(decodeReaderToken({ token: Buffer.from("a.b.c").toString("base64") }, 1), "a.b.c");
+    assert.throws(() => decodeReaderToken({}, 1), /has no data\.token/);
+    assert.throws(() => decodeReaderToken(undefined, 1), /has no data\.token/);
   });
 
   describe("ReaderToken", () => {
     it("creates the service-account token Secret exactly, after istiod (and so after the base chart's service account)", () => {
       for (const { result } of runs()) {
         const secret = k8sObject(result, "kubernetes:core/v1:Secret", "istio-reader-service-account-istio-remote-secret-token");
-        assert.deepEqual(reveal(secret.inputs), { apiVersion: "v1", kind: "Secret", ...readerTokenSecret() });
+        assert.deepEqual(reveal(secret.inputs), { apiVersion: "v1", kind: "Secret", ...readerTokenSecret(1) });
         assert.ok(secret.dependencies.includes(release(result, "istiod").urn));
       }
     });

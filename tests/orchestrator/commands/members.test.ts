@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { addMember, type MeshGate } from "../../../orchestrator/commands/addMember";
-import { readerTokenSecretUrn, removeMember, servicesOn } from "../../../orchestrator/commands/removeMember";
+import { removeMember, servicesOn } from "../../../orchestrator/commands/removeMember";
 import { meshUp } from "../../../orchestrator/commands/up";
 import type { MeshPlan } from "../../../orchestrator/ports";
 import { validateMesh } from "../../../orchestrator/validate";
@@ -29,6 +29,8 @@ function threeMembers(dir: string): MeshPlan {
       "",
     ].join("\n"),
   );
+  const trustFile = path.join(dir, "Pulumi.trust.yaml");
+  fs.appendFileSync(trustFile, "  burstmesh:trust:\n    roots: [1]\n    intermediates: { eks: 2, onprem: 1 }\n");
   const { layout, configs } = validateMesh(dir);
   assert.ok(layout);
   return {
@@ -97,7 +99,6 @@ describe("members (fake workspace)", () => {
       log,
       plan,
       name: "onprem",
-      project: "burstmesh",
       confirm: async (question) => (asked.push(question), true),
       gate,
       reread: () => validateMesh(dir).configs,
@@ -112,18 +113,25 @@ describe("members (fake workspace)", () => {
     assert.ok(survivorsUpdated < at("destroy onprem"), ops.join(", "));
     assert.ok(at("destroy onprem") < at("up trust"), ops.join(", "));
     assert.ok(!ops.slice(at("destroy onprem")).includes("up onprem"), "nothing runs the removed member after its destroy");
-    assert.deepEqual(
-      workspace.replaced.map((r) => r.stack).sort(),
-      ["aks", "eks"],
-      "each survivor's reader token is re-issued after the trust stack",
+    assert.ok(
+      ops.lastIndexOf("up eks") > at("up trust") && ops.lastIndexOf("up aks") > at("up trust"),
+      "the survivors run again after the trust stack",
     );
-    assert.deepEqual(workspace.replaced.find((r) => r.stack === "eks")!.urns, [readerTokenSecretUrn("burstmesh", "eks")]);
+    const generation = (stack: string) =>
+      (parseYaml(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config[
+        "burstmesh:readerTokenGeneration"
+      ];
+    assert.deepEqual([generation("eks"), generation("aks")], [2, 2], "each survivor's reader token is re-issued under a new generation");
     assert.equal(gates.length, 2, "the doctor gates the survivors after their update and at the end");
     for (const gated of gates) assert.deepEqual(gated.clusters, ["aks", "eks"]);
 
     const members = (parseYaml(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { config: { members: { default: string[] } } })
       .config.members.default;
     assert.deepEqual(members, ["eks", "aks"]);
+    const trust = (
+      parseYaml(fs.readFileSync(path.join(dir, "Pulumi.trust.yaml"), "utf8")) as { config: Record<string, { intermediates: object }> }
+    ).config["burstmesh:trust"]!;
+    assert.deepEqual(trust.intermediates, { eks: 2 }, "the trust stack's generations no longer name it");
     assert.ok(gates[0]!.configs!.get("eks")?.role === "cluster");
   });
 
@@ -136,7 +144,6 @@ describe("members (fake workspace)", () => {
       log,
       plan,
       name: "eks",
-      project: "burstmesh",
       confirm: () => assert.fail("must not ask"),
       gate,
       reread: () => assert.fail("must not change the config"),
@@ -154,7 +161,6 @@ describe("members (fake workspace)", () => {
       log,
       plan: threeMembers(dir),
       name: "onprem",
-      project: "burstmesh",
       confirm: async () => true,
       gate,
       reread: () => validateMesh(dir).configs,
