@@ -6,7 +6,7 @@
  * `destroy`, so an interrupted run is resumed by running it again.
  */
 import * as path from "node:path";
-import { projectName, type StackConfig } from "../../config";
+import { projectDefaults, projectName, readStackFileConfig, type StackConfig } from "../../config";
 import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import { validateMesh } from "../validate";
 import { removeMemberFromConfig, setStackConfig } from "../memberFiles";
@@ -15,15 +15,29 @@ import type { StackCommand } from "./command";
 import { meshDestroy } from "./destroy";
 import { meshUp } from "./up";
 
-/** The services that still need `name`: homed there, or running a version only there. */
-export function servicesOn(configs: Iterable<StackConfig>, name: string): string[] {
-  const cluster = [...configs].find((config) => config.role === "cluster");
-  if (cluster?.role !== "cluster") return [];
-  return cluster.services
-    .filter(
-      (service) => service.homeCluster === name || (service.versions ?? []).some((v) => v.clusters.length === 1 && v.clusters[0] === name),
-    )
-    .map((service) => service.name);
+/**
+ * The services that still need `name`: homed there, or running a version only there. Read from the
+ * stack files as written (each one's `burstmesh:services`, else Pulumi.yaml's), since a stack file
+ * with encrypted values has no config offline; `validate` has checked their shape.
+ */
+export function servicesOn(
+  files: { project: string; stacks: Readonly<Record<string, string>> },
+  clusters: readonly string[],
+  name: string,
+): string[] {
+  const key = `${projectName}:services`;
+  const defaults = projectDefaults(path.dirname(files.project));
+  const needing = new Set<string>();
+  for (const stack of clusters) {
+    const raw = readStackFileConfig(files.stacks[stack]!).raw[key];
+    const services = (raw === undefined ? defaults[key] : JSON.parse(raw)) as
+      { name: string; homeCluster?: string; versions?: { clusters: string[] }[] }[] | undefined;
+    for (const service of services ?? []) {
+      const onlyThere = (service.versions ?? []).some((version) => version.clusters.length === 1 && version.clusters[0] === name);
+      if (service.homeCluster === name || onlyThere) needing.add(service.name);
+    }
+  }
+  return [...needing];
 }
 
 const steps = (name: string, survivors: readonly string[]) => [
@@ -56,7 +70,7 @@ export async function removeMember(options: {
     return 1;
   }
   // Step 1, before anything is asked or changed.
-  const needed = servicesOn(plan.configs?.values() ?? [], name);
+  const needed = servicesOn(plan.files, plan.clusters, name);
   if (needed.length > 0) {
     log.err(
       `remove-member: ${needed.join(", ")} still need ${name}: set their burstmesh:services[].homeCluster (and any version's clusters) ` +

@@ -138,7 +138,8 @@ describe("members (fake workspace)", () => {
   it("remove-member refuses, before asking, while a service is homed on the member", async () => {
     const plan = threeMembers(dir);
     const log = new CapturedLog();
-    assert.deepEqual(servicesOn(plan.configs!.values(), "eks"), ["podinfo"]);
+    assert.deepEqual(servicesOn(plan.files!, plan.clusters, "eks"), ["podinfo"]);
+    assert.deepEqual(servicesOn(plan.files!, plan.clusters, "onprem"), []);
     const code = await removeMember({
       workspace: mesh(),
       log,
