@@ -19,7 +19,12 @@ function readerTokenSecretName(generation: number): string {
 
 /** The reader account's token Secret in `istio-system`; the service account comes from the base chart. */
 function readerTokenAccount(generation: number): TokenAccount {
-  return { namespace: istioNamespace, serviceAccount: readerServiceAccount, secretName: readerTokenSecretName(generation), createdBy: "the base chart" };
+  return {
+    namespace: istioNamespace,
+    serviceAccount: readerServiceAccount,
+    secretName: readerTokenSecretName(generation),
+    createdBy: "the base chart",
+  };
 }
 
 /** The service-account token Secret that makes the token controller issue a long-lived reader token. */
