@@ -6,9 +6,6 @@ import { RecordedResource, reveal, runScenario, runStack, stackRef, StackRun } f
 import { stackFileConfig, withConfig } from "../support/stackFiles";
 import { onlyCert } from "../support/sharedCa";
 
-// -----------------------------------------------------------------------------------------------
-// Helpers for the TLS handshake test: issue certificates below an intermediate, verify with OpenSSL.
-
 describe("the trust stack under mocks", () => {
   describe("the trust stack under mocks, against its own last deployment", function () {
     this.timeout(60_000);
