@@ -119,6 +119,25 @@ async function dump(
   return JSON.parse(fs.readFileSync(file, "utf8")) as ConfigDump;
 }
 
+/**
+ * Dumps until the service's config is whole in the dump, at most three times: the xDS client's wait
+ * takes the first response of each type, and a route configuration a listener names can come in a
+ * later response (one CI run had no route '9898').
+ */
+async function completeDump(read: () => Promise<ConfigDump>, host: string, port: number): Promise<ConfigDump> {
+  let incomplete: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const received = await read();
+    try {
+      serviceEnvoyConfig(received, received, host, port);
+      return received;
+    } catch (error) {
+      incomplete = error;
+    }
+  }
+  throw incomplete;
+}
+
 /** A pod's locality: its node's region and zone labels. */
 async function locality(member: RunningMember, pod: Pod): Promise<{ region: string; zone: string }> {
   const node = await member.api.get<{ metadata: { labels?: Record<string, string> } }>(`/api/v1/nodes/${pod.spec?.nodeName ?? ""}`);
@@ -153,7 +172,7 @@ export async function checkGeneratedConfig(options: DumpOptions): Promise<{ chec
         labels: pod.metadata.labels ?? {},
         serviceAccount: pod.spec?.serviceAccountName ?? "default",
       };
-      received.set(member, { dump: await dump(options, member, node, file), pods, file });
+      received.set(member, { dump: await completeDump(() => dump(options, member, node, file), host, port), pods, file });
       dumps.push({ member: member.name, service: service.name, mode, pod: pod.metadata.name, file });
     }
 
