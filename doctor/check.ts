@@ -44,6 +44,13 @@ export function exitCode(results: readonly CheckResult[]): 0 | 1 | 2 {
   return 0;
 }
 
+/** What stops a gate built on the doctor: each check that failed or could not run, one line each. */
+export function blockingProblems(results: readonly CheckResult[]): string[] {
+  return results
+    .filter((result) => result.status === "fail" || result.status === "unknown")
+    .map((result) => `${result.member ? `[${result.member}] ` : ""}${result.title}: ${result.detail}`);
+}
+
 const marks: Record<CheckStatus, string> = { ok: "✓", warn: "!", fail: "×", unknown: "?" };
 
 /** The results as the terminal shows them: one line each, a hint line under each that needs one. */

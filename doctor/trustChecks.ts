@@ -12,7 +12,7 @@ const expiryWarningDays = 60;
 const dayMs = 86_400_000;
 
 /** The certificates of a PEM document, in order; undefined when one does not parse. */
-function certificates(pem: string | undefined): X509Certificate[] | undefined {
+export function certificates(pem: string | undefined): X509Certificate[] | undefined {
   try {
     return (pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
   } catch {
@@ -21,7 +21,7 @@ function certificates(pem: string | undefined): X509Certificate[] | undefined {
 }
 
 /** The set of certificates a PEM document holds, by SHA-256 fingerprint, sorted. */
-function fingerprints(certs: readonly X509Certificate[]): string[] {
+export function fingerprints(certs: readonly X509Certificate[]): string[] {
   return certs.map((cert) => cert.fingerprint256).sort();
 }
 

@@ -5,8 +5,9 @@
  * signing root.
  */
 import { X509Certificate } from "node:crypto";
-import type { CheckResult } from "../doctor/check";
+import { blockingProblems } from "../doctor/check";
 import type { DoctorRun } from "../doctor/run";
+import { certificates, fingerprints } from "../doctor/trustChecks";
 import { errorMessage } from "./errors";
 import type { MeshWorkspace } from "./ports";
 
@@ -26,18 +27,13 @@ export interface GateOutcome {
   problems: string[];
 }
 
-const certificatesIn = (pem: string | undefined) =>
-  (pem?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
-const fingerprintSet = (certs: readonly X509Certificate[]) =>
-  certs
-    .map((cert) => cert.fingerprint256)
-    .sort()
-    .join();
+/** A PEM document's certificates as a set, by fingerprint; an unreadable document is an empty set. */
+const fingerprintSet = (pem: string | undefined) => fingerprints(certificates(pem) ?? []).join();
 
 /** The trust the trust stack published: its `rootCertPem`, its `trustGenerations` and the intermediates of its `cacerts`. */
 export async function readPublishedTrust(workspace: MeshWorkspace, trustStack: string): Promise<PublishedTrust> {
   const outputs = await (await workspace.open(trustStack, { create: false }))?.outputs();
-  const roots = certificatesIn(outputs?.rootCertPem?.value as string | undefined);
+  const roots = certificates(outputs?.rootCertPem?.value as string | undefined) ?? [];
   const generations = outputs?.trustGenerations?.value as { roots: number[]; signingRoot: number } | undefined;
   const bundles = (outputs?.cacerts?.value ?? {}) as Record<string, { "ca-cert.pem": string }>;
   const signer = generations ? roots[generations.roots.indexOf(generations.signingRoot)] : roots[0];
@@ -50,17 +46,15 @@ export async function readPublishedTrust(workspace: MeshWorkspace, trustStack: s
 
 /** Whether the doctor's run shows every member on the published trust; see the module comment. */
 export function trustGate(run: DoctorRun, trust: PublishedTrust): GateOutcome {
-  const problems = run.results
-    .filter((result: CheckResult) => result.status === "fail" || result.status === "unknown")
-    .map((result) => `${result.member ? `[${result.member}] ` : ""}${result.title}: ${result.detail}`);
-  const wanted = fingerprintSet(trust.roots);
+  const problems = blockingProblems(run.results);
+  const wanted = fingerprints(trust.roots).join();
   for (const facts of run.members) {
     try {
-      if (fingerprintSet(certificatesIn(facts.cacerts?.["root-cert.pem"])) !== wanted)
+      if (fingerprintSet(facts.cacerts?.["root-cert.pem"]) !== wanted)
         problems.push(`[${facts.member}] cacerts does not hold the ${trust.roots.length} published root(s) yet`);
-      if (fingerprintSet(certificatesIn(facts.distributedRoots)) !== wanted)
+      if (fingerprintSet(facts.distributedRoots) !== wanted)
         problems.push(`[${facts.member}] istio-ca-root-cert does not equal the ${trust.roots.length} published root(s) yet`);
-      const intermediate = certificatesIn(facts.cacerts?.["ca-cert.pem"])[0];
+      const intermediate = certificates(facts.cacerts?.["ca-cert.pem"])?.[0];
       if (!intermediate?.verify(trust.signer.publicKey))
         problems.push(`[${facts.member}] its intermediate is not signed by the signing root yet`);
     } catch (err) {

@@ -4,6 +4,7 @@
  * intermediate), the new member's stack, then every other member (their remote secrets, allowlists and
  * gateway source ranges now include it), and the doctor as the gate.
  */
+import { blockingProblems } from "../../doctor/check";
 import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import type { StackCommand } from "./command";
 import { meshHealth } from "./doctor";
@@ -18,9 +19,7 @@ export interface MeshGate {
 export function doctorGate(workspace: MeshWorkspace, istiodUrls: readonly string[]): MeshGate {
   return async (plan) => {
     const { results } = await meshHealth(workspace, plan, { istiodUrls: [...istiodUrls] });
-    const problems = results
-      .filter((result) => result.status === "fail" || result.status === "unknown")
-      .map((result) => `${result.member ? `[${result.member}] ` : ""}${result.title}: ${result.detail}`);
+    const problems = blockingProblems(results);
     return { ok: problems.length === 0, problems };
   };
 }

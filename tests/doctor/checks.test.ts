@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
@@ -17,7 +18,6 @@ import {
   versionSkewCheck,
 } from "../../doctor/meshChecks";
 import { cacertsCheck, distributedRootsCheck, rootsAgreeCheck } from "../../doctor/trustChecks";
-import { testCa, type TestCa } from "../support/testCa";
 
 const fixtures = path.join(__dirname, "..", "fixtures", "doctor");
 const fixture = <T>(name: string): T => JSON.parse(fs.readFileSync(path.join(fixtures, name), "utf8")) as T;
@@ -70,9 +70,13 @@ const remoteSecret = (peer: string, token: string) => ({
   },
 });
 
-let root: TestCa;
-let otherRoot: TestCa;
-let intermediates: Record<string, TestCa>;
+/** Real certificates (tests/fixtures/cacerts): two roots, intermediates for a and b under the first, and one under the second. */
+const pemFixture = (name: string) => ({
+  certPem: fs.readFileSync(path.join(__dirname, "..", "fixtures", "cacerts", `${name}.pem`), "utf8"),
+});
+const root = pemFixture("root1");
+const otherRoot = pemFixture("root2");
+const intermediates: Record<string, { certPem: string }> = { a: pemFixture("eks"), b: pemFixture("aks") };
 
 function facts(member: "a" | "b"): MemberFacts {
   const peer = member === "a" ? "b" : "a";
@@ -137,12 +141,6 @@ function facts(member: "a" | "b"): MemberFacts {
 const byStatus = (result: CheckResult) => `${result.status}: ${result.detail}`;
 
 describe("doctor checks", () => {
-  before(async () => {
-    root = await testCa("Root CA");
-    otherRoot = await testCa("Another Root CA");
-    intermediates = { a: await testCa("Intermediate a", { issuer: root }), b: await testCa("Intermediate b", { issuer: root }) };
-  });
-
   it("pass on a healthy member, each check with evidence", () => {
     const all = [facts("a"), facts("b")];
     const results = [
@@ -217,7 +215,7 @@ describe("doctor checks", () => {
 
   it("fail on a broken chain: an intermediate not signed by any trusted root", async () => {
     const broken = facts("a");
-    const stray = await testCa("Stray intermediate", { issuer: otherRoot });
+    const stray = pemFixture("eks-g2");
     broken.cacerts!["ca-cert.pem"] = stray.certPem;
     broken.cacerts!["cert-chain.pem"] = stray.certPem + otherRoot.certPem;
     const result = cacertsCheck(broken, now);
@@ -234,16 +232,14 @@ describe("doctor checks", () => {
     assert.equal(distributedRootsCheck(rotating).status, "ok", "the same set in another order is the same trust");
   });
 
-  it("warn on a certificate ending within 60 days, and fail on one that has ended", async () => {
+  it("warn on a certificate ending within 60 days, and fail on one that has ended", () => {
     const ending = facts("a");
-    const soon = await testCa("Intermediate a", { issuer: root, notAfter: new Date(now.getTime() + 30 * day) });
-    ending.cacerts!["ca-cert.pem"] = soon.certPem;
-    ending.cacerts!["cert-chain.pem"] = soon.certPem + root.certPem;
-    const result = cacertsCheck(ending, now);
+    const soonest = Math.min(...[root, intermediates.a!].map((pem) => Date.parse(new X509Certificate(pem.certPem).validTo)));
+    const result = cacertsCheck(ending, new Date(soonest - 30 * day));
     assert.equal(result.status, "warn");
     assert.match(result.detail, /soonest end in 30 days/);
     assert.equal(exitCode([result]), 0, "a warning is not a failure");
-    assert.equal(cacertsCheck(ending, new Date(now.getTime() + 31 * day)).status, "fail");
+    assert.equal(cacertsCheck(ending, new Date(soonest + day)).status, "fail");
   });
 
   it("fail when istiod distributes other roots than cacerts holds (an ignored root change), or made its own CA", () => {
