@@ -1,8 +1,20 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Provider as AwsProvider } from "@pulumi/aws/provider";
-import { ChartSources, ClusterSettings, clusterRegion, ConfigError, loadConfig, MeshSettings, StackConfig, trustKey } from "./config";
+import {
+  ChartSources,
+  ClusterSettings,
+  clusterRegion,
+  ConfigError,
+  istioKey,
+  loadConfig,
+  MeshSettings,
+  resolveInstall,
+  StackConfig,
+  trustKey,
+} from "./config";
 import { checkTrustStep } from "./model/trust";
+import { type IstioInstall, istioStepIssues, revisionNamed } from "./model/istioRevisions";
 import { AksCluster, refuseNodePoolChange } from "./components/clusters/aksCluster";
 import { EksCluster } from "./components/clusters/eksCluster";
 import { ExistingCluster } from "./components/clusters/existingCluster";
@@ -66,6 +78,8 @@ async function trustStack({ mesh, trust }: Extract<StackConfig, { role: "trust" 
 async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const { mesh, cluster, services, drill, observability, chartSources } = config;
   const last = await lastClusterDeployment();
+  const install = resolveInstall(config.istio, mesh.istioVersion, last.istio);
+  if (last.istio !== undefined && last.istio !== "before-revisions") refuseIstioStep(last.istio, install);
   const aksNodePool = cluster.cloud === "azure" ? { vmSize: cluster.nodePool.vmSize, diskSizeGb: cluster.nodePool.diskSizeGb } : undefined;
   if (aksNodePool) refuseNodePoolChange(last.aksNodePool, aksNodePool);
   const cacerts = await readTrustBundle(mesh.trustStack, cluster.clusterName);
@@ -78,7 +92,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
   const istio = new IstioPrimary("istio", {
     provider,
     apiProvider: member.apiProvider,
-    istioVersion: mesh.istioVersion,
+    install,
     chartSources,
     meshId: mesh.meshId,
     trustDomain: mesh.trustDomain,
@@ -93,7 +107,7 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     "eastwest",
     {
       provider,
-      istioVersion: mesh.istioVersion,
+      revision: revisionNamed(install, install.gateway)!,
       chartSources,
       network: cluster.network,
       cloud: cluster.cloud,
@@ -137,7 +151,22 @@ async function clusterStack(config: Extract<StackConfig, { role: "cluster" }>) {
     kialiToken,
     linkedPeers: peers.map(({ name }) => name),
     aksNodePool,
+    istio: install,
   });
+}
+
+/**
+ * Refuses a change of the member's istiod revisions that is not one step of an upgrade, before
+ * anything is created: a changed `istioVersion` with no `burstmesh:istio` would replace istiod at once.
+ */
+function refuseIstioStep(last: IstioInstall, next: IstioInstall): void {
+  const hint = `Run npm run mesh -- upgrade --to <version>, which takes one step per deployment (docs/operations.md, "Upgrading Istio"), or set ${istioKey} by hand.`;
+  const issues = istioStepIssues(last, next, hint);
+  if (issues.length > 0) {
+    throw new ConfigError(
+      `Refusing a change of istiod revisions that would break the mesh; nothing has been changed:\n${issues.map((issue) => `  - ${issue}`).join("\n")}`,
+    );
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../config/schema";
 import type { ServiceCapacity, ServiceMode } from "../config/services";
 import type { TrustGenerations } from "../model/trust";
+import type { IstioInstall } from "../model/istioRevisions";
 
 /**
  * The stack-output contract between burstmesh stacks (README, "Stack outputs"): what each kind of
@@ -105,6 +106,11 @@ interface ClusterStackOutputs {
    * run refuses a change of either (see `refuseNodePoolChange`). Only AKS members publish it.
    */
   aksNodePool?: AksNodePool;
+  /**
+   * The istiod revisions installed, where each revision tag points and the east-west gateway's
+   * revision: the next run checks its step from it, and `upgrade --resume` resumes from it.
+   */
+  istio: IstioInstall;
 }
 
 /** What AKS cannot change on an existing node pool, of what config sets. */
@@ -138,6 +144,7 @@ export const clusterOutputNames = {
   kialiToken: "kialiToken",
   linkedPeers: "linkedPeers",
   aksNodePool: "aksNodePool",
+  istio: "istio",
 } as const satisfies NamesOf<ClusterStackOutputs>;
 
 /** The outputs each kind of stack publishes as Pulumi secrets; every other output is in the clear. */
@@ -188,6 +195,8 @@ interface ClusterStackParts {
   linkedPeers: readonly string[];
   /** An AKS member's system node pool. */
   aksNodePool?: AksNodePool;
+  /** The Istio install deployed. */
+  istio: IstioInstall;
 }
 
 /** A cluster stack's outputs, from its cluster, gateway, reader token and services. */
@@ -218,6 +227,7 @@ export function clusterStackOutputs(parts: ClusterStackParts) {
     ...(parts.kialiToken === undefined ? {} : { kialiToken: pulumi.secret(parts.kialiToken) }),
     linkedPeers: [...parts.linkedPeers],
     ...(parts.aksNodePool === undefined ? {} : { aksNodePool: parts.aksNodePool }),
+    istio: structuredClone(parts.istio),
   } satisfies Published<ClusterStackOutputs>;
 }
 
@@ -305,6 +315,8 @@ export async function readPeers(peers: readonly string[], linkedBefore: readonly
 interface LastClusterDeployment {
   linkedPeers: string[];
   aksNodePool?: AksNodePool;
+  /** The Istio install; `before-revisions` for a stack deployed before it was published; undefined before the first deployment. */
+  istio?: IstioInstall | "before-revisions";
 }
 
 /** This cluster stack's {@link LastClusterDeployment}. */
@@ -312,7 +324,10 @@ export async function lastClusterDeployment(): Promise<LastClusterDeployment> {
   const self = ownLastOutputs();
   const linked = await lastOutput(self, clusterOutputNames.linkedPeers);
   const pool = (await lastOutput(self, clusterOutputNames.aksNodePool)) as Partial<AksNodePool> | undefined;
+  const istio = (await lastOutput(self, clusterOutputNames.istio)) as IstioInstall | undefined;
+  const deployed = (await lastOutput(self, clusterOutputNames.clusterName)) !== undefined;
   return {
+    ...(istio !== undefined ? { istio } : deployed ? { istio: "before-revisions" as const } : {}),
     linkedPeers: Array.isArray(linked) ? linked.filter((peer): peer is string => typeof peer === "string") : [],
     ...(typeof pool?.vmSize === "string" && typeof pool.diskSizeGb === "number"
       ? { aksNodePool: { vmSize: pool.vmSize, diskSizeGb: pool.diskSizeGb } }

@@ -22,6 +22,8 @@ import { DrillSettings } from "./drill";
 import { readStackFileConfig } from "./stackFile";
 import { parseServiceConfig, ServiceSettings } from "./services";
 import { parseTrustConfig, TrustSettings, trustKey } from "./trust";
+import { istioKey, parseIstioConfig } from "./istio";
+import type { IstioInstall } from "../model/istioRevisions";
 
 export * from "./observability";
 export * from "./charts";
@@ -30,6 +32,7 @@ export * from "./services";
 export * from "./drill";
 export * from "./images";
 export { parseTrustConfig, trustKey, type TrustSettings } from "./trust";
+export { istioConfigValue, istioKey, parseIstioConfig, resolveInstall } from "./istio";
 export { projectDefaults, projectName, readProjectFile } from "./projectFile";
 export { readStackFileConfig } from "./stackFile";
 
@@ -44,6 +47,8 @@ export type StackConfig =
       drill: DrillSettings;
       observability: ObservabilitySettings;
       chartSources: ChartSources;
+      /** `burstmesh:istio`: the member's revisions mid-upgrade; undefined for `istioVersion` as one revision (see `resolveInstall`). */
+      istio: IstioInstall | undefined;
     };
 
 /** Raw config as the engine hands it to the program: full key (`burstmesh:peers`) to string value. */
@@ -103,7 +108,9 @@ export function checkConfig(raw: RawConfig, defaults: Record<string, unknown>, c
     issues.push(`${project}:role: must be 'trust' or 'cluster' (got '${String(role)}')`);
   }
   const trustValue = value(trustKey, z.unknown());
+  const istioValue = value(istioKey, z.unknown());
   if (role !== "cluster") {
+    if (istioValue !== undefined) issues.push(`${istioKey}: applies only to cluster stacks, which run istiod; remove it from this stack`);
     const trust = parseTrustConfig(trustValue, mesh?.members ?? []);
     if (!trust.ok) issues.push(...trust.issues);
     return settle(issues, () => (trust.ok ? { role: "trust", mesh: mesh!, trust: trust.trust } : never()));
@@ -142,8 +149,10 @@ export function checkConfig(raw: RawConfig, defaults: Record<string, unknown>, c
   if (!observability.ok) issues.push(...observability.issues);
   const charts = parseChartSources(value(`${project}:chartSources`, chartSourcesSchema));
   if (!charts.ok) issues.push(...charts.issues);
+  const istio = parseIstioConfig(istioValue);
+  if (!istio.ok) issues.push(...istio.issues);
   return settle(issues, () =>
-    overflow.ok && observability.ok && charts.ok
+    overflow.ok && observability.ok && charts.ok && istio.ok
       ? {
           role: "cluster",
           mesh: mesh!,
@@ -152,6 +161,7 @@ export function checkConfig(raw: RawConfig, defaults: Record<string, unknown>, c
           drill: overflow.drill,
           observability: observability.observability,
           chartSources: charts.chartSources,
+          istio: istio.install,
         }
       : never(),
   );
@@ -182,7 +192,15 @@ export function knownKeys(): string[] {
     for (const key of Object.keys(clusterSchemas[cloud].shape)) keys.push(providerKeys[cloud][key] ?? `${project}:${key}`);
   }
   return [
-    ...new Set([...keys, `${project}:services`, `${project}:drill`, `${project}:observability`, `${project}:chartSources`, trustKey]),
+    ...new Set([
+      ...keys,
+      `${project}:services`,
+      `${project}:drill`,
+      `${project}:observability`,
+      `${project}:chartSources`,
+      trustKey,
+      istioKey,
+    ]),
   ];
 }
 

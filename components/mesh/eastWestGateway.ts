@@ -8,6 +8,7 @@ import { helmReleaseArgs } from "../kube/helmRelease";
 import { checkedFor } from "../invariant";
 import { eastWestGatewayValues, releaseNames } from "./values";
 import { istioNamespace } from "../../model/namespaces";
+import type { Revision } from "../../model/istioRevisions";
 
 /** The load-balancer address of a Service: the first ingress hostname (AWS), else its IP (Azure). */
 export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStatus | undefined): string | undefined {
@@ -19,8 +20,11 @@ export function loadBalancerAddress(status: k8s.types.output.core.v1.ServiceStat
 export interface EastWestGatewayArgs {
   /** Provider of the cluster the gateway runs in; every Kubernetes object goes through it. */
   provider: k8s.Provider;
-  /** Istio release `x.y.z`: the exact version of the `gateway` chart, the same as istiod's. */
-  istioVersion: string;
+  /**
+   * The revision the gateway is at: the `gateway` chart is at its version, and a new one rolls the
+   * pods, which the stable tag's injector gives their proxy.
+   */
+  revision: Revision;
   /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
   chartSources?: ChartSources;
   /** The network this gateway is the entry of (`topology.istio.io/network` on its Service and pods). */
@@ -48,8 +52,8 @@ export interface EastWestGatewayArgs {
  * `istio-system` behind a public L4 load balancer, and the `cross-network-gateway` Gateway that
  * passes mTLS from other networks through to this network's services.
  *
- * Create it after istiod (`dependsOn: [primary.ready]`): the gateway's pods get their proxy image
- * from istiod's injection webhook, and the Gateway is checked by its validating webhook. Not after the
+ * Create it after istiod (`dependsOn: primary.ready`): the gateway's pods get their proxy image
+ * from the stable tag's injection webhook, and the Gateway is checked by its validating webhook. Not after the
  * CNI agent: the gateway injection template adds no init container and redirects no traffic.
  */
 export class EastWestGateway extends pulumi.ComponentResource {
@@ -69,13 +73,19 @@ export class EastWestGateway extends pulumi.ComponentResource {
       `${name}-release`,
       helmReleaseArgs({
         name: releaseNames.eastWestGateway,
-        chart: { chart: "gateway", version: args.istioVersion, repo: istioChartRepo },
+        chart: { chart: "gateway", version: args.revision.version, repo: istioChartRepo },
         sources: args.chartSources,
         namespace: istioNamespace,
         values: pulumi.output(args.sourceRanges).apply((sourceRanges) =>
           // The peers' egress arrives from their stacks: a list past the cloud's limit is reported against this gateway.
           checkedFor(this, () =>
-            eastWestGatewayValues({ network: args.network, cloud: args.cloud, nodePortAddress: args.nodePortAddress, sourceRanges }),
+            eastWestGatewayValues({
+              network: args.network,
+              revision: args.revision.name,
+              cloud: args.cloud,
+              nodePortAddress: args.nodePortAddress,
+              sourceRanges,
+            }),
           ),
         ),
         // A new NLB or public IP can take minutes to get its address.

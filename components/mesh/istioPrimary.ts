@@ -8,7 +8,9 @@ import { checkedFor } from "../invariant";
 import { meshPeerAuthentication } from "./objects";
 import { baseValues, cniValues, istiodValues, istioNamespacePodSecurity, networkLabel, releaseNames } from "./values";
 import { istioNamespace } from "../../model/namespaces";
+import { type IstioInstall, newestVersion, type Revision, revisionTags, stableRevision, unrevisioned } from "../../model/istioRevisions";
 import type { CaBundle } from "../stackOutputs";
+import { istiodServiceName, revisionTagWebhook } from "./revisionTags";
 
 /** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */
 const cacertsKeys = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const satisfies readonly (keyof CaBundle)[];
@@ -65,8 +67,11 @@ export interface IstioPrimaryArgs {
    * nodes boot. Default: `provider`.
    */
   apiProvider?: k8s.Provider;
-  /** Istio release `x.y.z`: the exact version of the `base` and `istiod` charts (no ranges). */
-  istioVersion: string;
+  /**
+   * The istiod revisions, tags and gateway revision (`resolveInstall`). Each revision is an istiod
+   * release at its exact chart version; `base` (the CRDs) and `cni` are at the newest revision's.
+   */
+  install: IstioInstall;
   /** Where the charts come from (`burstmesh:chartSources`). Default: each chart's upstream repository (components/charts/pinned.ts). */
   chartSources?: ChartSources;
   /** Mesh ID (`global.meshID`), the same in every member cluster. */
@@ -83,8 +88,8 @@ export interface IstioPrimaryArgs {
 
 /**
  * An Istio primary: namespace `istio-system` on its network, the plug-in CA Secret `cacerts`, the
- * `base`, `cni` (the CNI node agent) and `istiod` Helm releases (multi-primary, multi-network) and
- * mesh-wide STRICT mTLS.
+ * `base` and `cni` (the CNI node agent) Helm releases, one `istiod` release per revision
+ * (multi-primary, multi-network), a webhook per revision tag, and mesh-wide STRICT mTLS.
  */
 export class IstioPrimary extends pulumi.ComponentResource {
   /** Name of the control-plane namespace (`istio-system`), once it exists. */
@@ -95,17 +100,18 @@ export class IstioPrimary extends pulumi.ComponentResource {
   public readonly base: k8s.helm.v3.Release;
   /** The `cni` release: the Istio CNI node agent, a DaemonSet in `istio-system`. */
   public readonly cni: k8s.helm.v3.Release;
-  /** The `istiod` release. */
-  public readonly istiod: k8s.helm.v3.Release;
+  /** Per revision name, its `istiod` release. */
+  public readonly istiods: Record<string, k8s.helm.v3.Release>;
   /**
-   * A running istiod (the istiod release): what the Istio objects (its validation webhook) and the
-   * gateways (their proxy image comes from its injection webhook) wait for.
+   * The istiod the stable tag points to and the tag's webhook: what the Istio objects (the base
+   * chart's default validator names that istiod) and the gateway (its pods ask for the stable tag's
+   * injector) wait for.
    */
-  public readonly ready: pulumi.Resource;
+  public readonly ready: pulumi.Resource[];
   /**
-   * What the pods of sidecar-injected namespaces wait for: istiod, which injects their sidecar, and
-   * the CNI node agent, which sets up the traffic redirection that the injected pods (without
-   * istio-init) rely on.
+   * What the pods of sidecar-injected namespaces wait for: the stable tag's istiod and webhook,
+   * which inject their sidecar, and the CNI node agent, which sets up the traffic redirection that
+   * the injected pods (without istio-init) rely on.
    */
   public readonly readyForWorkloads: pulumi.Resource[];
 
@@ -130,46 +136,70 @@ export class IstioPrimary extends pulumi.ComponentResource {
       withoutPods,
     );
 
-    const chart = (chartName: "base" | "cni" | "istiod", releaseName: string, values: Record<string, unknown>) =>
+    const chart = (chartName: "base" | "cni" | "istiod", releaseName: string, version: string, values: Record<string, unknown>) =>
       helmReleaseArgs({
         name: releaseName,
-        chart: { chart: chartName, version: args.istioVersion, repo: istioChartRepo },
+        chart: { chart: chartName, version, repo: istioChartRepo },
         sources: args.chartSources,
         namespace: namespace.metadata.name,
         values,
       });
 
-    this.base = new k8s.helm.v3.Release(`${name}-base`, chart("base", releaseNames.base, baseValues()), {
+    const { install } = args;
+    const newest = newestVersion(install);
+    const stable = stableRevision(install);
+    this.base = new k8s.helm.v3.Release(`${name}-base`, chart("base", releaseNames.base, newest, baseValues(stable.name)), {
       ...withoutPods,
       dependsOn: [namespace],
     });
 
     // Beside istiod, not before it: the agent needs nothing of istiod (its pods are not injected and
     // it talks to no control plane in sidecar mode), and istiod's own pods are not injected either.
-    this.cni = new k8s.helm.v3.Release(`${name}-cni`, chart("cni", releaseNames.cni, cniValues()), { ...child, dependsOn: [namespace] });
+    this.cni = new k8s.helm.v3.Release(`${name}-cni`, chart("cni", releaseNames.cni, newest, cniValues()), {
+      ...child,
+      dependsOn: [namespace],
+    });
 
-    this.istiod = new k8s.helm.v3.Release(
-      `${name}-istiod`,
-      chart(
-        "istiod",
-        releaseNames.istiod,
-        istiodValues({ meshId: args.meshId, trustDomain: args.trustDomain, clusterName: args.clusterName, network: args.network }),
-      ),
-      // cacerts before istiod: an istiod that starts without it generates a self-signed CA and keeps it.
-      // base before istiod: istiod watches the CRDs it installs. Not the CNI agent: the injected pods
-      // need it (readyForWorkloads), istiod does not. Not metrics-server either: an HPA needs no
-      // metrics to be created (it holds its minimum and scales from the first sync that has them).
-      { ...child, dependsOn: [namespace, cacerts, this.base] },
+    const settings = { meshId: args.meshId, trustDomain: args.trustDomain, clusterName: args.clusterName, network: args.network };
+    const istiod = (revision: Revision) =>
+      new k8s.helm.v3.Release(
+        // The non-revisioned istiod keeps the resource and release names it had before revisions.
+        revision.name === unrevisioned ? `${name}-istiod` : `${name}-istiod-${revision.name}`,
+        chart("istiod", istiodServiceName(revision.name), revision.version, istiodValues({ ...settings, revision: revision.name })),
+        // cacerts before istiod: an istiod that starts without it generates a self-signed CA and keeps it.
+        // base before istiod: istiod watches the CRDs it installs. Not the CNI agent: the injected pods
+        // need it (readyForWorkloads), istiod does not. Not metrics-server either: an HPA needs no
+        // metrics to be created (it holds its minimum and scales from the first sync that has them).
+        { ...child, dependsOn: [namespace, cacerts, this.base] },
+      );
+    this.istiods = Object.fromEntries(install.revisions.map((revision) => [revision.name, istiod(revision)]));
+
+    // Each after the istiod it names: its webhook fails pods closed until that istiod serves.
+    const tagWebhooks = Object.fromEntries(
+      revisionTags.flatMap((tag) => {
+        const revision = install.tags[tag];
+        if (revision === undefined) return [];
+        const webhook = new k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+          `${name}-tag-${tag}`,
+          revisionTagWebhook(tag, revision),
+          {
+            ...child,
+            dependsOn: [this.istiods[revision]!],
+          },
+        );
+        return [[tag, webhook]];
+      }),
     );
+    const stableReady = [this.istiods[stable.name]!, tagWebhooks.stable!];
 
     const peerAuthentication = meshPeerAuthentication();
     // After istiod: its validating webhook checks Istio objects (the CRD comes with base, before istiod).
-    new k8s.apiextensions.CustomResource(`${name}-peer-authentication`, peerAuthentication, { ...child, dependsOn: [this.istiod] });
+    new k8s.apiextensions.CustomResource(`${name}-peer-authentication`, peerAuthentication, { ...child, dependsOn: stableReady });
 
     this.namespace = namespace.metadata.name;
     this.istioSystem = namespace;
-    this.ready = this.istiod;
-    this.readyForWorkloads = [this.istiod, this.cni];
+    this.ready = stableReady;
+    this.readyForWorkloads = [...stableReady, this.cni];
     this.registerOutputs({ namespace: this.namespace });
   }
 }

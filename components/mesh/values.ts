@@ -9,6 +9,7 @@ import { burstHpaBehavior } from "../kube/burstScaling";
  */
 import { projectName as project } from "../../config/projectFile";
 import { trustBundleProxySetting } from "../../model/trust";
+import { stableTag, unrevisioned } from "../../model/istioRevisions";
 import { awsGatewaySourceRangeLimit, azureGatewaySourceRangeLimit, type Cloud } from "../../config/schema";
 
 /** Helm release names, fixed so that names are deterministic and match Istio's documentation. */
@@ -61,11 +62,15 @@ export const statusNodePort = 31021;
  */
 const crossNetworkNodePort = 31443;
 
-/** Values of the `base` chart (CRDs, the istio-reader service account, the default-revision webhook). */
-export function baseValues(): Record<string, unknown> {
+/**
+ * Values of the `base` chart (CRDs, the istio-reader service account, the default-revision webhook),
+ * with `defaultRevision` the revision the stable tag points to: its istiod validates the Istio objects
+ * that no revision label claims, and moves with the tag, as `istioctl tag set default` moves both.
+ */
+export function baseValues(defaultRevision: string): Record<string, unknown> {
   return {
-    // As Istio's Helm install guide does: the validating webhook of the default revision.
-    defaultRevision: "default",
+    // `default` names the non-revisioned istiod's Service (`istiod`), any other `istiod-<revision>`.
+    defaultRevision,
     // The istio-reader-service-account that ReaderToken issues a token for; on by default, set here
     // because the remote-secret mechanism depends on it.
     global: { enableReaderRBAC: true },
@@ -82,11 +87,15 @@ interface IstiodSettings {
   clusterName: string;
   /** This cluster's network; unique per cluster here (multi-network). */
   network: string;
+  /** The revision this istiod serves; `default` for the non-revisioned one. */
+  revision: string;
 }
 
 /** Values of the `istiod` chart for a multi-primary, multi-network member. */
 export function istiodValues(settings: IstiodSettings): Record<string, unknown> {
   return {
+    // The chart names every object of a revision after it (istiod-<revision>, istio-<revision>).
+    ...(settings.revision === unrevisioned ? {} : { revision: settings.revision }),
     global: {
       meshID: settings.meshId,
       multiCluster: { clusterName: settings.clusterName },
@@ -131,6 +140,15 @@ export function istiodValues(settings: IstiodSettings): Record<string, unknown> 
   };
 }
 
+/** The gateway's pod-template annotation naming the revision it is at. */
+export const gatewayRevisionAnnotation = "burstmesh.io/istio-revision";
+
+/**
+ * Seconds a new gateway pod stays ready before the rollout counts it and retires an old one: long
+ * enough for a proxy that crashes on its first config (a bad new version) to stop the rollout.
+ */
+const gatewayMinReadySeconds = 15;
+
 /** Service annotations for an internet-facing NLB that the in-tree AWS load-balancer code creates. */
 export function awsNlbAnnotations(): Record<string, string> {
   return {
@@ -158,6 +176,8 @@ const sourceRangeLimits: Partial<Record<Cloud, { ranges: number; why: string }>>
 interface EastWestGatewaySettings {
   /** The network this gateway serves. */
   network: string;
+  /** The revision the gateway is at: a change rolls its pods, which the stable tag's injector then injects. */
+  revision: string;
   /** The cloud, which decides the load balancer's annotations (an existing cluster's load balancer needs none). */
   cloud: Cloud;
   /**
@@ -214,6 +234,15 @@ export function eastWestGatewayValues(settings: EastWestGatewaySettings): Record
   return {
     // `istio` feeds the chart's selector labels; the other labels go on the Service and the pods.
     labels: { ...eastWestGatewayLabel, [networkLabel]: settings.network },
+    // The pods ask for the stable tag's injector (label istio.io/rev), so an upgrade moves the
+    // gateway in place: one release and one Service throughout, as istiod takes any Service with the
+    // network label on 15443 for the network's gateway. The annotation rolls the pods when the
+    // gateway moves; a new pod is available only after minReadySeconds, and none goes before its
+    // successor is (maxUnavailable 0), since cross-network traffic has no other way in.
+    revision: stableTag,
+    podAnnotations: { [gatewayRevisionAnnotation]: settings.revision },
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+    minReadySeconds: gatewayMinReadySeconds,
     env: { ISTIO_META_REQUESTED_NETWORK_VIEW: settings.network },
     service: {
       type: nodePort ? "NodePort" : "LoadBalancer",

@@ -167,7 +167,7 @@ describe("policy pack: mesh", () => {
     it("passes explicit service.ports 15021 + 15443, the program's own values, and nothing wider", () => {
       assert.deepEqual(eastWestGatewayAllowedPorts, [15021, 15443]);
       for (const cloud of ["aws", "azure"] as const) {
-        const values = eastWestGatewayValues({ network: `network-${cloud}`, cloud, sourceRanges: ["192.0.2.1/32"] });
+        const values = eastWestGatewayValues({ revision: "1-30-8", network: `network-${cloud}`, cloud, sourceRanges: ["192.0.2.1/32"] });
         assert.deepEqual(violations(validateEastWestGatewayPorts, gateway(values)), [], cloud);
       }
       const ports = [

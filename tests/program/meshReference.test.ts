@@ -24,11 +24,17 @@ import { validateIstio } from "../support/schemas";
 const istioObjects = () => [meshPeerAuthentication(), crossNetworkGateway()];
 
 const gatewayValues = () => [
-  eastWestGatewayValues({ network: "network-eks", cloud: "aws", sourceRanges: ["20.1.2.4/32"] }),
-  eastWestGatewayValues({ network: "network-aks", cloud: "azure", sourceRanges: ["203.0.113.7/32"] }),
+  eastWestGatewayValues({ revision: "1-30-8", network: "network-eks", cloud: "aws", sourceRanges: ["20.1.2.4/32"] }),
+  eastWestGatewayValues({ revision: "1-30-8", network: "network-aks", cloud: "azure", sourceRanges: ["203.0.113.7/32"] }),
 ];
 
-const istiodSettings = { meshId: "burstmesh", trustDomain: "cluster.local", clusterName: "eks", network: "network-eks" };
+const istiodSettings = {
+  revision: "1-30-8",
+  meshId: "burstmesh",
+  trustDomain: "cluster.local",
+  clusterName: "eks",
+  network: "network-eks",
+};
 
 /**
  * Subtrees whose schema is not the chart's values file: `meshConfig` is Istio's MeshConfig API,
@@ -141,7 +147,7 @@ describe(`mesh: against the Istio ${referenceVersion} reference`, function () {
   });
 
   it("every base value path exists in the base chart's values", () => {
-    assert.deepEqual(unknownPaths(baseValues(), chartDefaults("base.values.yaml")), []);
+    assert.deepEqual(unknownPaths(baseValues("1-30-8"), chartDefaults("base.values.yaml")), []);
   });
 
   it("the path check finds a misspelt or misplaced key (so the tests above can fail)", () => {

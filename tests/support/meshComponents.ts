@@ -17,10 +17,14 @@ import { RemoteSecret } from "../../components/mesh/remoteSecret";
 import type { CaBundle, MeshPeer } from "../../components/stackOutputs";
 import { RecordedResource, resolveOutputs, reveal, settle, startMockedRun, StackOutput } from "./harness";
 import { fakeReaderToken } from "./mocks/kubernetes";
+import { steadyInstall } from "../../model/istioRevisions";
 
 // --- fixtures -------------------------------------------------------------------------------------
 
 export const istioVersion = "1.30.3";
+
+/** The fixture members' Istio: `istioVersion` as one revision, as a fresh member runs it. */
+export const install = steadyInstall(istioVersion);
 
 export function pem(label: string, seed: string): string {
   const body = createHash("sha512").update(seed).digest("base64");
@@ -148,7 +152,7 @@ export function cluster(
   const provider = new k8s.Provider(`${fixture.clusterName}-k8s`, { kubeconfig: pulumi.secret(fixture.kubeconfig()) });
   const istio = new IstioPrimary("istio", {
     provider,
-    istioVersion,
+    install,
     meshId: "burstmesh",
     trustDomain: "cluster.local",
     clusterName: fixture.clusterName,
@@ -158,7 +162,7 @@ export function cluster(
   const afterIstio = { dependsOn: istio.ready };
   const gateway = new EastWestGateway(
     "eastwest",
-    { provider, istioVersion, network: fixture.network, cloud: fixture.cloud, sourceRanges: sourceRangesOf(fixture) },
+    { provider, revision: install.revisions[0]!, network: fixture.network, cloud: fixture.cloud, sourceRanges: sourceRangesOf(fixture) },
     afterIstio,
   );
   const reader = new ReaderToken("reader", { provider, generation: 1 }, afterIstio);

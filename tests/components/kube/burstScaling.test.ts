@@ -23,11 +23,11 @@ describe("components/kube/burstScaling: HPAs made for bursts", function () {
     });
 
     it("is the behavior of istiod's and the east-west gateway's HPAs (chart values)", () => {
-      const istiod = istiodValues({ meshId: "m", trustDomain: "cluster.local", clusterName: "eks", network: "n" });
+      const istiod = istiodValues({ revision: "1-30-8", meshId: "m", trustDomain: "cluster.local", clusterName: "eks", network: "n" });
       assert.equal(istiod.autoscaleEnabled, true);
       assert.deepEqual(istiod.autoscaleBehavior, behavior);
       for (const cloud of ["aws", "azure"] as const) {
-        const gateway = eastWestGatewayValues({ network: "n", cloud, sourceRanges: ["198.51.100.7/32"] }) as {
+        const gateway = eastWestGatewayValues({ revision: "1-30-8", network: "n", cloud, sourceRanges: ["198.51.100.7/32"] }) as {
           autoscaling: Record<string, unknown>;
         };
         assert.equal(gateway.autoscaling.enabled, true);

@@ -44,7 +44,12 @@ describe("components/mesh/eastWestGateway: EastWestGateway", () => {
         assert.equal(inputs.namespace, "istio-system");
         assert.deepEqual(
           inputs.values,
-          eastWestGatewayValues({ network: fixture.network, cloud: fixture.cloud, sourceRanges: sourceRangesOf(fixture) }),
+          eastWestGatewayValues({
+            revision: "1-30-8",
+            network: fixture.network,
+            cloud: fixture.cloud,
+            sourceRanges: sourceRangesOf(fixture),
+          }),
         );
         assert.ok(gateway.dependencies.includes(release(result, "istiod").urn), "gateway after istiod");
       }

@@ -118,11 +118,12 @@ describe("components/mesh/istioPrimary: IstioPrimary", () => {
     it("installs base, cni and istiod, pinned to the Istio version, from Istio's repository, with exact values", () => {
       for (const { fixture, result } of runs()) {
         const expected = {
-          "istio-base": { chart: "base", values: baseValues() },
+          "istio-base": { chart: "base", values: baseValues("1-30-3") },
           "istio-cni": { chart: "cni", values: cniValues() },
-          istiod: {
+          "istiod-1-30-3": {
             chart: "istiod",
             values: istiodValues({
+              revision: "1-30-3",
               meshId: "burstmesh",
               trustDomain: "cluster.local",
               clusterName: fixture.clusterName,
