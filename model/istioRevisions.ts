@@ -43,6 +43,11 @@ export function revisionName(version: string): string {
   return version.replace(/\./g, "-");
 }
 
+/** The istiod Service and Deployment of a revision: `istiod` for the non-revisioned one, else `istiod-<revision>`. */
+export function istiodServiceName(revision: string): string {
+  return revision === unrevisioned ? "istiod" : `istiod-${revision}`;
+}
+
 /** One member at one version, as a fresh install (or, with `name` {@link unrevisioned}, a pre-revision one) runs it. */
 export function steadyInstall(version: string, name = revisionName(version)): IstioInstall {
   return { revisions: [{ name, version }], tags: { stable: name }, gateway: name };

@@ -15,8 +15,23 @@ interface Deployment {
   status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; replicas?: number };
 }
 
-interface Pod {
+export interface Pod {
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
   spec: { containers: { name: string; env?: { name: string; value?: string }[] }[] };
+}
+
+/**
+ * The istiod revision that injected a pod's sidecar, from the injector's `sidecar.istio.io/status`
+ * annotation (`default` for the non-revisioned istiod); undefined for a pod without a sidecar.
+ */
+export function sidecarRevision(pod: Pod): string | undefined {
+  const status = pod.metadata?.annotations?.["sidecar.istio.io/status"];
+  if (status === undefined) return undefined;
+  try {
+    return (JSON.parse(status) as { revision?: string }).revision || "default";
+  } catch {
+    return "default";
+  }
 }
 
 /** Whether an injected pod's sidecar runs with a proxy-config setting (the injector writes the mesh's proxy config into `PROXY_CONFIG`). */
@@ -51,14 +66,14 @@ const labelSelector = (labels: Record<string, string> = {}) =>
   );
 
 /**
- * Restarts the Deployments of `namespaces` that have a pod whose sidecar lacks `proxyMetadataKey`,
- * and waits (at most `timeoutMs`) until each has rolled out; resolves with the restarted ones as
- * `namespace/name`. Pods that already have it are left alone, so a second run restarts nothing.
+ * Restarts the Deployments of `namespaces` that have a pod whose sidecar is `stale`, and waits (at
+ * most `timeoutMs`) until each has rolled out; resolves with the restarted ones as `namespace/name`.
+ * Deployments whose pods are all fresh are left alone, so a second run restarts nothing.
  */
 export async function restartStaleSidecars(options: {
   api: Pick<KubeApi, "list" | "get" | "mergePatch">;
   namespaces: readonly string[];
-  proxyMetadataKey: string;
+  stale: (pod: Pod) => boolean;
   now: Date;
   timeoutMs: number;
   sleep?: (ms: number) => Promise<void>;
@@ -71,7 +86,7 @@ export async function restartStaleSidecars(options: {
       const pods = (await api.list(
         `/api/v1/namespaces/${namespace}/pods?labelSelector=${labelSelector(deployment.spec.selector.matchLabels)}`,
       )) as unknown as Pod[];
-      if (pods.every((pod) => sidecarHas(pod, options.proxyMetadataKey))) continue;
+      if (!pods.some(options.stale)) continue;
       await api.mergePatch(`/apis/apps/v1/namespaces/${namespace}/deployments/${deployment.metadata.name}`, {
         spec: { template: { metadata: { annotations: { [restartedAtAnnotation]: options.now.toISOString() } } } },
       });

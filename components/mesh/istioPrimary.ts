@@ -8,9 +8,17 @@ import { checkedFor } from "../invariant";
 import { meshPeerAuthentication } from "./objects";
 import { baseValues, cniValues, istiodValues, istioNamespacePodSecurity, networkLabel, releaseNames } from "./values";
 import { istioNamespace } from "../../model/namespaces";
-import { type IstioInstall, newestVersion, type Revision, revisionTags, stableRevision, unrevisioned } from "../../model/istioRevisions";
+import {
+  istiodServiceName,
+  type IstioInstall,
+  newestVersion,
+  type Revision,
+  revisionTags,
+  stableRevision,
+  unrevisioned,
+} from "../../model/istioRevisions";
 import type { CaBundle } from "../stackOutputs";
-import { istiodServiceName, revisionTagWebhook } from "./revisionTags";
+import { revisionTagWebhook } from "./revisionTags";
 
 /** The four `cacerts` keys istiod 1.30 reads; it does not start with a partial set. */
 const cacertsKeys = ["ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem"] as const satisfies readonly (keyof CaBundle)[];

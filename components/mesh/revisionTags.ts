@@ -10,12 +10,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { istioNamespace } from "../../model/namespaces";
-import { unrevisioned, type RevisionTag } from "../../model/istioRevisions";
-
-/** The istiod Service (and Deployment) of a revision: `istiod` for the non-revisioned one, else `istiod-<revision>`. */
-export function istiodServiceName(revision: string): string {
-  return revision === unrevisioned ? "istiod" : `istiod-${revision}`;
-}
+import { istiodServiceName, type RevisionTag } from "../../model/istioRevisions";
 
 type MatchExpression = { key: string; operator: "In" | "NotIn" | "DoesNotExist"; values?: string[] };
 

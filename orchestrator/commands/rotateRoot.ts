@@ -8,7 +8,7 @@ import { trustKey, type TrustSettings } from "../../config";
 import { injectedNamespace, type KubeObject } from "../../doctor/facts";
 import { KubeApi } from "../../doctor/kubeApi";
 import { nextRotationStep, rotationPhase, type RotationStep, trustBundleProxySetting } from "../../model/trust";
-import { restartStaleSidecars } from "../rollout";
+import { restartStaleSidecars, sidecarHas } from "../rollout";
 import { errorMessage } from "../errors";
 import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import { type GateOutcome, type PublishedTrust, readPublishedTrust, trustGate } from "../trustGate";
@@ -33,7 +33,7 @@ async function restartMeshSidecars(workspace: MeshWorkspace, plan: MeshPlan): Pr
     const names = await restartStaleSidecars({
       api,
       namespaces,
-      proxyMetadataKey: trustBundleProxySetting,
+      stale: (pod) => !sidecarHas(pod, trustBundleProxySetting),
       now: new Date(),
       timeoutMs: rolloutTimeoutMs,
     });

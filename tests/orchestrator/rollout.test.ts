@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { restartedAtAnnotation, restartStaleSidecars, rolledOut, sidecarHas } from "../../orchestrator/rollout";
+import { restartedAtAnnotation, restartStaleSidecars, rolledOut, sidecarHas, sidecarRevision } from "../../orchestrator/rollout";
 
 const pod = (proxyMetadata?: Record<string, string>) => ({
   spec: {
@@ -24,6 +24,16 @@ describe("rollout: restarting workloads for a sidecar setting", () => {
     assert.equal(sidecarHas({ spec: { containers: [{ name: "app" }] } }, "PROXY_CONFIG_XDS_AGENT"), true);
   });
 
+  it("reads the revision that injected a pod from the injector's status annotation", () => {
+    const injected = (status?: string) => ({
+      metadata: { annotations: status ? { "sidecar.istio.io/status": status } : ({} as Record<string, string>) },
+      spec: { containers: [] },
+    });
+    assert.equal(sidecarRevision(injected('{"containers":["istio-proxy"],"revision":"1-30-8"}')), "1-30-8");
+    assert.equal(sidecarRevision(injected('{"containers":["istio-proxy"],"revision":""}')), "default");
+    assert.equal(sidecarRevision(injected()), undefined);
+  });
+
   it("counts a Deployment rolled out only once its controller has seen the new template and every replica is available", () => {
     assert.equal(rolledOut(deployment("cart", 3, 3, 2)), true);
     assert.equal(rolledOut(deployment("cart", 4, 3, 2)), false);
@@ -45,7 +55,7 @@ describe("rollout: restarting workloads for a sidecar setting", () => {
     const restarted = await restartStaleSidecars({
       api,
       namespaces: ["shop"],
-      proxyMetadataKey: "PROXY_CONFIG_XDS_AGENT",
+      stale: (pod) => !sidecarHas(pod, "PROXY_CONFIG_XDS_AGENT"),
       now,
       timeoutMs: 60_000,
       sleep: async () => undefined,
@@ -70,7 +80,7 @@ describe("rollout: restarting workloads for a sidecar setting", () => {
       restartStaleSidecars({
         api,
         namespaces: ["shop"],
-        proxyMetadataKey: "K",
+        stale: () => true,
         now: new Date(),
         timeoutMs: 0,
         sleep: async () => undefined,

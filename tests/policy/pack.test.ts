@@ -223,7 +223,7 @@ describe("policy pack", () => {
         const key = resource(types.tlsPrivateKey, "stray-key", {});
         assert.match(
           stackViolations(validateNoCaKeyInClusterStack, [...releases, key])[0]?.message ?? "none",
-          /^Cluster stack \(it has kubernetes:helm\.sh\/v3:Release 'istio-istiod'\) holds private key 'stray-key'/,
+          /^Cluster stack \(it has kubernetes:helm\.sh\/v3:Release 'istio-istiod-1-30-8'\) holds private key 'stray-key'/,
           "a CA key beside a mirrored istiod",
         );
 

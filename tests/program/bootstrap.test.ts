@@ -216,7 +216,7 @@ describe("bootstrap of the whole mesh under mocks", function () {
       });
 
       it(`${stack} installs base, istiod and the east-west gateway pinned to one version`, () => {
-        const releases = ["istio-base", "istiod", "istio-eastwestgateway"].map((name) =>
+        const releases = ["istio-base", "istiod-1-30-8", "istio-eastwestgateway"].map((name) =>
           reveal<Record<string, unknown>>(helmRelease(run.second[stack], name).inputs),
         );
         for (const release of releases) {

@@ -140,10 +140,10 @@ describe("program: the longest dependency chain", function () {
         }
         return seen;
       };
-      const [istiod, cni, metricsServer] = ["istio-istiod", "istio-cni", "eks-metrics-server"].map((n) => byName(n).urn);
+      const [istiod, cni, metricsServer] = ["istio-istiod-1-30-8", "istio-cni", "eks-metrics-server"].map((n) => byName(n).urn);
       const observability = ["prometheus-release", "observer-grafana", "observer-kiali"].map((n) => byName(n).urn);
-      assert.ok(!before("istio-istiod").has(cni) && !before("istio-cni").has(istiod), "istiod and the CNI agent run side by side");
-      assert.ok(!before("istio-istiod").has(metricsServer), "istiod does not wait for metrics-server");
+      assert.ok(!before("istio-istiod-1-30-8").has(cni) && !before("istio-cni").has(istiod), "istiod and the CNI agent run side by side");
+      assert.ok(!before("istio-istiod-1-30-8").has(metricsServer), "istiod does not wait for metrics-server");
       for (const workload of ["podinfo-deployment", "prometheus-release", "observer-grafana", "observer-kiali"]) {
         assert.ok(before(workload).has(istiod) && before(workload).has(cni), `${workload} waits for istiod and the CNI agent`);
       }
@@ -166,7 +166,7 @@ describe("program: the longest dependency chain", function () {
             .filter((l) => l.type === release)
             .slice(0, 2)
             .map((l) => l.name),
-          ["istio-base", "istio-istiod"],
+          ["istio-base", "istio-istiod-1-30-8"],
           `${pass}: ${spelled(aks)}`,
         );
         assert.ok(

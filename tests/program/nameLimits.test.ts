@@ -194,6 +194,7 @@ const physicalNames: Record<string, NameRule[]> = {
   "kubernetes:core/v1:Service": [{ ...objectName(63, "Kubernetes: Service names are DNS-1035 labels"), pattern: dns1035Label }],
   "kubernetes:core/v1:Secret": [subdomain],
   "kubernetes:core/v1:ConfigMap": [subdomain],
+  "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration": [subdomain],
   "kubernetes:apps/v1:Deployment": [subdomain],
   "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": [subdomain],
   "kubernetes:policy/v1:PodDisruptionBudget": [subdomain],

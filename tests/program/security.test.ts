@@ -207,7 +207,7 @@ describe("least exposure", function () {
         for (const workload of ofType(bootstrap.second[stack], "kubernetes:apps/v1:Deployment")) {
           assert.ok(workload.dependencies.includes(byName("istio-cni").urn), `${workload.name} waits for the CNI agent`);
         }
-        assert.deepEqual(reveal<{ values: { cni: unknown } }>(byName("istiod").inputs).values.cni, { enabled: true });
+        assert.deepEqual(reveal<{ values: { cni: unknown } }>(byName("istiod-1-30-8").inputs).values.cni, { enabled: true });
       });
     }
 

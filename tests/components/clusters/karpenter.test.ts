@@ -61,7 +61,7 @@ describe("components/clusters/karpenter: Karpenter, metrics-server and what wait
     it("creates no HPA after metrics-server (an HPA needs no metrics to be created): istiod's, the east-west gateway's and each service's", () => {
       const metricsServer = addon("metrics-server");
       const hpaOwners = [
-        release("istio-istiod"),
+        release("istio-istiod-1-30-8"),
         release("eastwest-release"),
         ...ofType(eks, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"),
       ];
@@ -83,7 +83,7 @@ describe("components/clusters/karpenter: Karpenter, metrics-server and what wait
         assert.ok(!after(resource, nodeGroup()), `${resource.name} does not wait for the nodes`);
       }
       const podRunners = [
-        release("istio-istiod"),
+        release("istio-istiod-1-30-8"),
         release("eastwest-release"),
         release("eks-karpenter-controller"),
         one("kubernetes:apps/v1:Deployment"),
@@ -102,7 +102,7 @@ describe("components/clusters/karpenter: Karpenter, metrics-server and what wait
     it("keeps Karpenter off the path to istiod and the east-west gateway", () => {
       const karpenterParts = eks.resources.filter((r) => /karpenter|pod-identity/.test(r.name) && !r.read);
       assert.ok(karpenterParts.length > 20);
-      for (const onPath of [release("istio-istiod"), release("eastwest-release")]) {
+      for (const onPath of [release("istio-istiod-1-30-8"), release("eastwest-release")]) {
         for (const part of karpenterParts) assert.ok(!after(onPath, part), `${onPath.name} does not wait for ${part.type} ${part.name}`);
       }
     });

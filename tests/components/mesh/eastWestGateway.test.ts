@@ -45,13 +45,13 @@ describe("components/mesh/eastWestGateway: EastWestGateway", () => {
         assert.deepEqual(
           inputs.values,
           eastWestGatewayValues({
-            revision: "1-30-8",
+            revision: "1-30-3",
             network: fixture.network,
             cloud: fixture.cloud,
             sourceRanges: sourceRangesOf(fixture),
           }),
         );
-        assert.ok(gateway.dependencies.includes(release(result, "istiod").urn), "gateway after istiod");
+        assert.ok(gateway.dependencies.includes(release(result, "istiod-1-30-3").urn), "gateway after istiod");
       }
     });
 
@@ -69,7 +69,7 @@ describe("components/mesh/eastWestGateway: EastWestGateway", () => {
         const gateways = result.resources.filter((r) => r.type === "kubernetes:networking.istio.io/v1:Gateway");
         assert.equal(gateways.length, 1);
         assert.deepEqual(reveal(gateways[0]!.inputs), crossNetworkGateway());
-        assert.ok(gateways[0]!.dependencies.includes(release(result, "istiod").urn));
+        assert.ok(gateways[0]!.dependencies.includes(release(result, "istiod-1-30-3").urn));
       }
     });
 

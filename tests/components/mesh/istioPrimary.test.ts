@@ -141,7 +141,7 @@ describe("components/mesh/istioPrimary: IstioPrimary", () => {
           assert.deepEqual(inputs.values, values);
         }
         const istiod = reveal<{ values: { global: Record<string, unknown>; meshConfig: unknown } }>(
-          release(result, "istiod").inputs,
+          release(result, "istiod-1-30-3").inputs,
         ).values;
         assert.deepEqual(istiod.global, {
           meshID: "burstmesh",
@@ -162,7 +162,7 @@ describe("components/mesh/istioPrimary: IstioPrimary", () => {
         const cacerts = k8sObject(result, "kubernetes:core/v1:Secret", "cacerts");
         const base = release(result, "istio-base");
         const cni = release(result, "istio-cni");
-        const istiod = release(result, "istiod");
+        const istiod = release(result, "istiod-1-30-3");
         for (const dependency of [namespace, cacerts, base]) {
           assert.ok(istiod.dependencies.includes(dependency.urn), `istiod depends on ${dependency.name}`);
         }
@@ -180,7 +180,7 @@ describe("components/mesh/istioPrimary: IstioPrimary", () => {
           "PeerAuthentication",
         );
         assert.deepEqual(reveal(peerAuthentication.inputs), meshPeerAuthentication());
-        assert.ok(peerAuthentication.dependencies.includes(release(result, "istiod").urn));
+        assert.ok(peerAuthentication.dependencies.includes(release(result, "istiod-1-30-3").urn));
       }
     });
   });

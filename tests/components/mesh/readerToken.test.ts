@@ -42,7 +42,7 @@ describe("components/mesh/readerToken: ReaderToken", () => {
       for (const { result } of runs()) {
         const secret = k8sObject(result, "kubernetes:core/v1:Secret", "istio-reader-service-account-istio-remote-secret-token");
         assert.deepEqual(reveal(secret.inputs), { apiVersion: "v1", kind: "Secret", ...readerTokenSecret(1) });
-        assert.ok(secret.dependencies.includes(release(result, "istiod").urn));
+        assert.ok(secret.dependencies.includes(release(result, "istiod-1-30-3").urn));
       }
     });
 

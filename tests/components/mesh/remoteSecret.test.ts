@@ -78,7 +78,7 @@ describe("components/mesh/remoteSecret: RemoteSecret", () => {
           labels: { "istio/multiCluster": "true" },
           annotations: { "networking.istio.io/cluster": peer },
         });
-        assert.ok(secret.dependencies.includes(release(result, "istiod").urn));
+        assert.ok(secret.dependencies.includes(release(result, "istiod-1-30-3").urn));
       }
     });
 

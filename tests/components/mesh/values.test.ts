@@ -12,6 +12,7 @@ describe("components/mesh/values: the Helm values", () => {
     assert.deepEqual(
       istiodValues({ revision: "1-30-8", meshId: "burstmesh", trustDomain: "cluster.local", clusterName: "eks", network: "network-eks" }),
       {
+        revision: "1-30-8",
         global: {
           meshID: "burstmesh",
           multiCluster: { clusterName: "eks" },
@@ -38,8 +39,13 @@ describe("components/mesh/values: the Helm values", () => {
     );
   });
 
-  it("base values: default revision and the istio-reader service account", () => {
-    assert.deepEqual(baseValues("1-30-8"), { defaultRevision: "default", global: { enableReaderRBAC: true } });
+  it("istiod values of the non-revisioned istiod name no revision", () => {
+    const values = istiodValues({ revision: "default", meshId: "m", trustDomain: "cluster.local", clusterName: "eks", network: "n" });
+    assert.equal("revision" in values, false);
+  });
+
+  it("base values: the stable tag's revision as the default one, and the istio-reader service account", () => {
+    assert.deepEqual(baseValues("1-30-8"), { defaultRevision: "1-30-8", global: { enableReaderRBAC: true } });
   });
 
   it("gateway values on aws: explicit network form, 15021 and 15443 only, in-tree NLB", () => {
@@ -47,6 +53,10 @@ describe("components/mesh/values: the Helm values", () => {
       eastWestGatewayValues({ revision: "1-30-8", network: "network-eks", cloud: "aws", sourceRanges: ["20.1.2.4/32", "198.51.100.0/24"] }),
       {
         labels: { istio: "eastwestgateway", "topology.istio.io/network": "network-eks" },
+        revision: "stable",
+        podAnnotations: { "burstmesh.io/istio-revision": "1-30-8" },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        minReadySeconds: 15,
         env: { ISTIO_META_REQUESTED_NETWORK_VIEW: "network-eks" },
         service: {
           type: "LoadBalancer",

@@ -107,7 +107,7 @@ describe("components/traffic/serviceSpecs: a service's objects", () => {
     it("the workload: injected namespace, pods answering with the cluster name, probes, HPA, PDB", () => {
       const objects = plain(objectsIn("overflow", "aks"));
       assert.deepEqual(objects.namespace.metadata.labels, {
-        "istio-injection": "enabled",
+        "istio.io/rev": "stable",
         "app.kubernetes.io/part-of": "burstmesh",
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "latest",
