@@ -11,7 +11,7 @@ import * as path from "node:path";
 const readyTimeoutMs = 20_000;
 
 /** Opens a port-forward to the member's istiod with its admin kubeconfig; resolves with the debug URL and how to close it. */
-export function kubectlPortForward(kubeconfig: string, deployment = "istiod"): () => Promise<{ url: string; close(): Promise<void> }> {
+export function kubectlPortForward(kubeconfig: string, deployment: string): () => Promise<{ url: string; close(): Promise<void> }> {
   return () => {
     // The kubeconfig is a secret: it lives only in a folder of this run's own, and goes with it.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-doctor-"));

@@ -20,7 +20,7 @@ export type RevisionTag = (typeof revisionTags)[number];
 export const stableTag: RevisionTag = "stable";
 
 /** The most istiod revisions a member runs at once: the one in use and the one an upgrade adds. */
-export const maxRevisions = 2;
+const maxRevisions = 2;
 
 /** One istiod revision: its name and the Istio version of its charts. */
 export interface Revision {
@@ -54,7 +54,7 @@ export function steadyInstall(version: string, name = revisionName(version)): Is
 }
 
 /** Parses `x.y.z` into numbers; undefined for anything else. */
-export function parseVersion(version: string): [number, number, number] | undefined {
+function parseVersion(version: string): [number, number, number] | undefined {
   const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
   return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
 }
@@ -87,7 +87,7 @@ export function stableRevision(install: IstioInstall): Revision {
 }
 
 /** The revision names some tag or the gateway points to: those a deployment may not remove. */
-export function revisionsInUse(install: IstioInstall): Set<string> {
+function revisionsInUse(install: IstioInstall): Set<string> {
   return new Set([install.tags.stable, install.tags.canary, install.gateway].filter((name): name is string => name !== undefined));
 }
 

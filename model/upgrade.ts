@@ -30,7 +30,7 @@ export type UpgradeStep =
   | { phase: 3; kind: "remove-revision"; member: string; install: IstioInstall; removed: string };
 
 /** The most minor versions an upgrade moves by: Istio supports a canary across two minors. */
-export const maxCanaryMinors = 2;
+const maxCanaryMinors = 2;
 
 /**
  * Members in the order phase 2 takes them: the one carrying the least traffic first, which is the one

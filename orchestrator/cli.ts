@@ -53,6 +53,9 @@ Options:
                     cloud sign-in, kubelogin, vCPU quota).
   --istiod-url X=U  doctor: member X's istiod debug endpoints are at U (http://host:port/debug);
                     by default the doctor port-forwards to istiod with kubectl.
+  --to x.y.z        upgrade: the Istio version to upgrade to.
+  --resume          upgrade: go on with an interrupted upgrade, from what the stacks published.
+  --rollback        upgrade: undo an upgrade before its phase 3 (the old revision's removal).
   --yes             Deploy or destroy without asking (required for up and destroy when not run
                     from a terminal).
   -h, --help        Show this help.
@@ -141,6 +144,9 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
         pre: { type: "boolean" },
         start: { type: "boolean" },
         "istiod-url": { type: "string", multiple: true },
+        to: { type: "string" },
+        resume: { type: "boolean" },
+        rollback: { type: "boolean" },
       },
     });
   } catch (err) {
@@ -148,7 +154,18 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   }
   const { values, positionals } = parsed;
   if (values.help)
-    return { help: true, maxPasses: DEFAULT_MAX_PASSES, yes: false, json: false, verbose: false, pre: false, start: false, istiodUrls: [] };
+    return {
+      help: true,
+      maxPasses: DEFAULT_MAX_PASSES,
+      yes: false,
+      json: false,
+      verbose: false,
+      pre: false,
+      start: false,
+      istiodUrls: [],
+      resume: false,
+      rollback: false,
+    };
   if (positionals.length === 0) throw new UsageError("no command given");
   const command = commandNamed(positionals[0]);
   if (!command) throw new UsageError(`unknown command '${positionals[0]}' (expected ${COMMANDS.map((c) => c.name).join(", ")})`);
@@ -183,6 +200,9 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   if (values.pre) requireAccepted(command, "pre");
   if (values.start) requireAccepted(command, "start");
   if (values["istiod-url"] !== undefined) requireAccepted(command, "istiod-url");
+  if (values.to !== undefined) requireAccepted(command, "to");
+  if (values.resume) requireAccepted(command, "resume");
+  if (values.rollback) requireAccepted(command, "rollback");
   return {
     command: command.name,
     argument,
@@ -196,6 +216,9 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     pre: !!values.pre,
     start: !!values.start,
     istiodUrls: values["istiod-url"] ?? [],
+    to: values.to,
+    resume: !!values.resume,
+    rollback: !!values.rollback,
   };
 }
 

@@ -12,6 +12,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RunningMember } from "./controlPlane";
+import { istiodServiceName, stableTag } from "../model/istioRevisions";
 import type { MemberNetwork } from "./network";
 import { type ProcessGroup, waitUntil } from "./processes";
 
@@ -78,8 +79,9 @@ export async function startIstiods(options: {
   for (const member of options.members) {
     const dir = path.join(options.workRoot, "members", member.name, "istiod");
     fs.mkdirSync(path.join(dir, "cacerts"), { recursive: true });
-    const deployment = await member.api.get("/apis/apps/v1/namespaces/istio-system/deployments/istiod");
-    if (!deployment) throw new Error(`${member.name}: no istio-system/istiod Deployment to take istiod's settings from`);
+    const deploymentPath = await stableIstiodPath(member);
+    const deployment = deploymentPath && (await member.api.get(deploymentPath));
+    if (!deployment) throw new Error(`${member.name}: no istiod Deployment of the ${stableTag} tag to take istiod's settings from`);
     const processName = `${member.name} istiod`;
     options.processes.start(
       processName,
@@ -140,9 +142,23 @@ export const injectedPodLabels = { "security.istio.io/tlsMode": "istio" } as con
 
 const metadataName = (object: Record<string, unknown>) => (object.metadata as { name: string }).name;
 
-/** The namespaces the program labelled for injection. */
+/** The namespaces the program labelled for injection: those that ask for the stable tag. */
+export const injectedNamespacesPath = `/api/v1/namespaces?labelSelector=${encodeURIComponent(`istio.io/rev=${stableTag}`)}`;
+
+/**
+ * The API path of the istiod Deployment the stable tag's webhook points to, which is the one the
+ * rehearsal runs; undefined until the program has created the tag.
+ */
+export async function stableIstiodPath(member: RunningMember): Promise<string | undefined> {
+  const tag = await member.api.get<{ metadata: { labels?: Record<string, string> } }>(
+    `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-revision-tag-${stableTag}`,
+  );
+  const revision = tag?.metadata.labels?.["istio.io/rev"];
+  return revision && `/apis/apps/v1/namespaces/istio-system/deployments/${istiodServiceName(revision)}`;
+}
+
 async function injectedNamespaces(member: RunningMember): Promise<string[]> {
-  return (await member.api.list("/api/v1/namespaces?labelSelector=istio-injection%3Denabled")).map(metadataName);
+  return (await member.api.list(injectedNamespacesPath)).map(metadataName);
 }
 
 /** Labels every pod of the injected namespaces as the injector would have ({@link injectedPodLabels}). */

@@ -13,7 +13,7 @@ import type { CheckResult } from "./checks";
 import type { RunningMember } from "./controlPlane";
 import { leftovers, snapshot } from "./snapshot";
 import { rolledOut } from "../orchestrator/rollout";
-import { markInjectedPods } from "./istiod";
+import { injectedNamespacesPath, markInjectedPods, stableIstiodPath } from "./istiod";
 import { sleep, waitUntil } from "./processes";
 
 /** The API servers' cache of token reviews: a revoked token is refused once its entry expires. */
@@ -50,14 +50,21 @@ function addToMembers(projectDir: string, member: string): void {
  * would (the rehearsal runs no webhook: istiod.ts, {@link markInjectedPods}).
  */
 async function whenDeployed(member: RunningMember, startIstiod: (member: RunningMember) => Promise<void>): Promise<void> {
-  const deployments = "/apis/apps/v1/namespaces/istio-system/deployments/istiod";
-  await waitUntil(`${member.name}'s istiod Deployment`, 10 * 60_000, async () => (await member.api.get(deployments)) !== undefined, 2000);
+  await waitUntil(
+    `${member.name}'s istiod Deployment`,
+    10 * 60_000,
+    async () => {
+      const deployment = await stableIstiodPath(member);
+      return deployment !== undefined && (await member.api.get(deployment)) !== undefined;
+    },
+    2000,
+  );
   await startIstiod(member);
   await waitUntil(
     `${member.name}'s workloads`,
     10 * 60_000,
     async () => {
-      const namespaces = await member.api.list("/api/v1/namespaces?labelSelector=istio-injection%3Denabled");
+      const namespaces = await member.api.list(injectedNamespacesPath);
       if (namespaces.length === 0) return false;
       for (const namespace of namespaces) {
         const name = (namespace.metadata as { name: string }).name;

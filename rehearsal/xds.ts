@@ -18,6 +18,7 @@ import { type ClaimContext, trafficClaims, type TrafficMode } from "../model/tra
 import { type PolicyObjects, readPolicy } from "../model/policy";
 import type { CheckResult } from "./checks";
 import type { RunningMember } from "./controlPlane";
+import { injectedNamespacesPath } from "./istiod";
 
 const run = promisify(execFile);
 
@@ -38,9 +39,7 @@ interface Pod {
 
 /** The services the program deployed into the injected namespaces: one DestinationRule each. */
 async function deployedServices(member: RunningMember): Promise<{ name: string; namespace: string }[]> {
-  const namespaces = (await member.api.list("/api/v1/namespaces?labelSelector=istio-injection%3Denabled")).map(
-    (namespace) => (namespace.metadata as { name: string }).name,
-  );
+  const namespaces = (await member.api.list(injectedNamespacesPath)).map((namespace) => (namespace.metadata as { name: string }).name);
   const found: { name: string; namespace: string }[] = [];
   for (const namespace of namespaces) {
     for (const rule of await member.api.list(`/apis/networking.istio.io/v1/namespaces/${namespace}/destinationrules`)) {

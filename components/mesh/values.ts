@@ -141,7 +141,7 @@ export function istiodValues(settings: IstiodSettings): Record<string, unknown> 
 }
 
 /** The gateway's pod-template annotation naming the revision it is at. */
-export const gatewayRevisionAnnotation = "burstmesh.io/istio-revision";
+const gatewayRevisionAnnotation = "burstmesh.io/istio-revision";
 
 /**
  * Seconds a new gateway pod stays ready before the rollout counts it and retires an old one: long

@@ -7,7 +7,7 @@ import type { Log, MeshPlan, MeshWorkspace } from "../ports";
 import type { MeshValidation } from "../validate";
 
 /** Options only some commands take; `--stacks`, `--yes` and `--help` go with every command. */
-export type CommandOption = "max-passes" | "json" | "member" | "pre" | "start" | "istiod-url";
+export type CommandOption = "max-passes" | "json" | "member" | "pre" | "start" | "istiod-url" | "to" | "resume" | "rollback";
 
 /** The command line, parsed. */
 export interface Invocation {
@@ -28,6 +28,12 @@ export interface Invocation {
   start: boolean;
   /** `--istiod-url member=url`, repeatable: where a member's istiod debug endpoints answer. */
   istiodUrls: string[];
+  /** `--to x.y.z`: the Istio version an upgrade goes to. */
+  to?: string;
+  /** `--resume`: go on with an interrupted upgrade. */
+  resume: boolean;
+  /** `--rollback`: undo an upgrade before its phase 3. */
+  rollback: boolean;
 }
 
 /** What a command runs against, once the CLI, the backend and the passphrase are settled. */

@@ -3,6 +3,7 @@ import type { StackConfig } from "../../config";
 import { type CheckResult, exitCode, formatResults } from "../../doctor/check";
 import type { ExpectedMember, ExpectedMesh, PublishedPeer } from "../../doctor/expected";
 import { kubectlPortForward } from "../../doctor/portForward";
+import { istiodServiceName, type IstioInstall, unrevisioned } from "../../model/istioRevisions";
 import { type DoctorRun, type MemberAccess, runDoctor } from "../../doctor/run";
 import { preflightChecks } from "../preflight";
 import type { Log, MeshPlan, MeshWorkspace, StackOutputs } from "../ports";
@@ -67,7 +68,10 @@ function memberAccess(
   const access = new Map<string, MemberAccess>();
   for (const [stack, published] of outputs) {
     const kubeconfig = published?.kubeconfig?.value;
-    if (typeof kubeconfig === "string") access.set(stack, { kubeconfig, istiod: istiodUrls.get(stack) ?? kubectlPortForward(kubeconfig) });
+    // The stable tag's istiod is the one the member's workloads use; a stack from before revisions runs `istiod`.
+    const stable = (published?.istio?.value as IstioInstall | undefined)?.tags.stable ?? unrevisioned;
+    if (typeof kubeconfig === "string")
+      access.set(stack, { kubeconfig, istiod: istiodUrls.get(stack) ?? kubectlPortForward(kubeconfig, istiodServiceName(stable)) });
   }
   return access;
 }

@@ -9,6 +9,7 @@ import { rotateIntermediateCommand } from "./rotateIntermediate";
 import { rotateRootCommand } from "./rotateRoot";
 import { statusCommand } from "./status";
 import { upCommand } from "./up";
+import { upgradeCommand } from "./upgrade";
 import { validateCommand } from "./validate";
 
 export const COMMANDS: readonly MeshCommand[] = [
@@ -22,4 +23,5 @@ export const COMMANDS: readonly MeshCommand[] = [
   rotateIntermediateCommand,
   addMemberCommand,
   removeMemberCommand,
+  upgradeCommand,
 ];

@@ -112,7 +112,13 @@ describe("cli", () => {
       pre: false,
       start: false,
       istiodUrls: [],
+      to: undefined,
+      resume: false,
+      rollback: false,
     });
+    assert.equal(parseCommandLine(["upgrade", "--to", "1.30.8"]).to, "1.30.8");
+    assert.equal(parseCommandLine(["upgrade", "--resume"]).resume, true);
+    assert.throws(() => parseCommandLine(["up", "--rollback"]), /--rollback/);
   });
 
   it("keeps each stack's engine output in its own log file, printing the path once, and streams it with --verbose", async () => {

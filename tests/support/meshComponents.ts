@@ -24,7 +24,7 @@ import { steadyInstall } from "../../model/istioRevisions";
 export const istioVersion = "1.30.3";
 
 /** The fixture members' Istio: `istioVersion` as one revision, as a fresh member runs it. */
-export const install = steadyInstall(istioVersion);
+const install = steadyInstall(istioVersion);
 
 export function pem(label: string, seed: string): string {
   const body = createHash("sha512").update(seed).digest("base64");

@@ -23,6 +23,8 @@ const invocation = (overrides: Partial<Invocation> = {}): Invocation => ({
   pre: false,
   start: false,
   istiodUrls: [],
+  resume: false,
+  rollback: false,
   ...overrides,
 });
 
