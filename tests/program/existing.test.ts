@@ -56,7 +56,9 @@ describe("existing member clusters under mocks", function () {
           .sort();
       assert.deepEqual(shape(mesh.second.onprem), shape(mesh.second.eks));
       assert.deepEqual(shape(mesh.second.onprem), shape(mesh.second.aks));
-      const istiod = reveal<{ values: { global: Record<string, unknown> } }>(helmRelease(mesh.second.onprem, "istiod-1-30-8").inputs).values;
+      const istiod = reveal<{ values: { global: Record<string, unknown> } }>(
+        helmRelease(mesh.second.onprem, "istiod-1-30-8").inputs,
+      ).values;
       assert.deepEqual(istiod.global.multiCluster, { clusterName: "onprem" });
       assert.equal(istiod.global.network, "network-onprem");
     });

@@ -38,7 +38,10 @@ describe("observability under mocks: the stacks", () => {
         assert.equal(inputs.namespace, observabilityNamespace);
         assert.match(providerOf(run, prometheus).name, new RegExp(cloud));
         const namespace = k8sObject(run, "kubernetes:core/v1:Namespace", observabilityNamespace);
-        assert.ok(namespace.dependencies.includes(helmRelease(run, "istiod-1-30-8").urn), "the namespace waits for istiod (sidecar injection)");
+        assert.ok(
+          namespace.dependencies.includes(helmRelease(run, "istiod-1-30-8").urn),
+          "the namespace waits for istiod (sidecar injection)",
+        );
         assert.ok(prometheus.dependencies.includes(namespace.urn));
         for (const m of members) k8sObject(run, "kubernetes:core/v1:Service", `prometheus-${m}`, observabilityNamespace);
       }
