@@ -145,14 +145,15 @@ const metadataName = (object: Record<string, unknown>) => (object.metadata as { 
 /** The namespaces the program labelled for injection: those that ask for the stable tag. */
 export const injectedNamespacesPath = `/api/v1/namespaces?labelSelector=${encodeURIComponent(`istio.io/rev=${stableTag}`)}`;
 
+/** The stable tag's webhook. */
+const stableTagPath = `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-revision-tag-${stableTag}`;
+
 /**
  * The API path of the istiod Deployment the stable tag's webhook points to, which is the one the
  * rehearsal runs; undefined until the program has created the tag.
  */
 export async function stableIstiodPath(member: RunningMember): Promise<string | undefined> {
-  const tag = await member.api.get<{ metadata: { labels?: Record<string, string> } }>(
-    `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-revision-tag-${stableTag}`,
-  );
+  const tag = await member.api.get<{ metadata: { labels?: Record<string, string> } }>(stableTagPath);
   const revision = tag?.metadata.labels?.["istio.io/rev"];
   return revision && `/apis/apps/v1/namespaces/istio-system/deployments/${istiodServiceName(revision)}`;
 }
@@ -161,11 +162,27 @@ async function injectedNamespaces(member: RunningMember): Promise<string[]> {
   return (await member.api.list(injectedNamespacesPath)).map(metadataName);
 }
 
-/** Labels every pod of the injected namespaces as the injector would have ({@link injectedPodLabels}). */
+/**
+ * Marks every pod the stable tag's injector would have injected, as it would have: the label
+ * ({@link injectedPodLabels}) and the status annotation that names the injecting revision (the one
+ * the tag points to when the pod is first marked), which an upgrade reads to find pods still on a
+ * revision. The pods of the injected namespaces, and the east-west gateway's, which ask for the tag.
+ */
 export async function markInjectedPods(member: RunningMember): Promise<void> {
-  for (const namespace of await injectedNamespaces(member)) {
-    for (const pod of (await member.api.list(`/api/v1/namespaces/${namespace}/pods`)).map(metadataName)) {
-      await member.api.mergePatch(`/api/v1/namespaces/${namespace}/pods/${pod}`, { metadata: { labels: injectedPodLabels } });
+  const tag = await member.api.get<{ metadata: { labels?: Record<string, string> } }>(stableTagPath);
+  const revision = tag?.metadata.labels?.["istio.io/rev"] ?? "default";
+  const marked = { metadata: { labels: injectedPodLabels, annotations: { [sidecarStatusAnnotation]: JSON.stringify({ revision }) } } };
+  const gatewayPods = `/api/v1/namespaces/istio-system/pods?labelSelector=${encodeURIComponent(`istio.io/rev=${stableTag}`)}`;
+  const paths = [...(await injectedNamespaces(member)).map((namespace) => `/api/v1/namespaces/${namespace}/pods`), gatewayPods];
+  for (const listPath of paths) {
+    for (const pod of (await member.api.list(listPath)) as {
+      metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+    }[]) {
+      if (pod.metadata.annotations?.[sidecarStatusAnnotation] !== undefined) continue;
+      await member.api.mergePatch(`/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, marked);
     }
   }
 }
+
+/** The injector's annotation on the pods it injects, naming (among others) its revision. */
+const sidecarStatusAnnotation = "sidecar.istio.io/status";

@@ -24,6 +24,7 @@ import { checkDoctor, type DoctorReport } from "./faults";
 import { checkMembers } from "./members";
 import { checkIntermediateRotation } from "./rotation";
 import { markInjectedPods, startIstiods } from "./istiod";
+import { checkUpgrade } from "./upgrade";
 import { createMemberNetwork, memberNetwork, removeMemberNetwork } from "./network";
 import { ProcessGroup } from "./processes";
 import { istiodNamespaceCopies, leftovers, snapshot } from "./snapshot";
@@ -327,6 +328,20 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
         );
       });
     }
+    await timed("upgrade", async () => {
+      report.checks.push(
+        ...(await checkUpgrade({
+          members,
+          istioVersion,
+          projectDir: workdir.project,
+          mesh: (args) => mesh(workdir, [...args, ...urls], path.join(logs, "upgrade.log")),
+          restartIstiods: async () => {
+            await processes.stop(istiods.map((istiod) => istiod.process));
+            istiods.splice(0, istiods.length, ...(await startIstiods({ members, bin, workRoot: options.workRoot, processes })));
+          },
+        })),
+      );
+    });
     await timed("doctor, healthy and under faults", async () => {
       let run = 0;
       const doctor = async (): Promise<DoctorReport> => {

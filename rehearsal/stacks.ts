@@ -75,5 +75,7 @@ export function memberStackConfig(settings: RehearsalSettings, member: Rehearsal
     ],
     drill: { enabled: false, service: "podinfo" },
     observability: { enabled: false },
+    // The non-revisioned istiod of a mesh deployed before revisions: the rehearsal's upgrade moves it onto a revision.
+    istio: { revisions: [{ version: settings.istioVersion, name: "default" }] },
   });
 }

@@ -80,7 +80,7 @@ async function fetchSchema(chart: PinnedChart): Promise<string[]> {
 /** Istio's files, under the names tests/support/istioReference.ts reads, per chart: file in the archive -> kept as. */
 const istioFiles: [ChartName, Record<string, string>][] = [
   ["base", { "base/files/crd-all.gen.yaml": "crd-all.gen.yaml", "base/values.yaml": "base.values.yaml" }],
-  ["istiod", { "istiod/values.yaml": "istiod.values.yaml" }],
+  ["istiod", { "istiod/values.yaml": "istiod.values.yaml", "istiod/templates/revision-tags-mwc.yaml": "istiod.revision-tags-mwc.yaml" }],
   ["gateway", { "gateway/values.yaml": "gateway.values.yaml", "gateway/values.schema.json": "gateway.values.schema.json" }],
 ];
 

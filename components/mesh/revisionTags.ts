@@ -37,10 +37,7 @@ const notOptedOut: MatchExpression = { key: "sidecar.istio.io/inject", operator:
  * revision's injector. The labels are the chart's, with `app: sidecar-injector`, which the doctor
  * and `istioctl tag list` find injectors by.
  */
-export function revisionTagWebhook(
-  tag: RevisionTag,
-  revision: string,
-): k8s.types.input.admissionregistration.v1.MutatingWebhookConfiguration {
+export function revisionTagWebhook(tag: RevisionTag, revision: string) {
   return {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "MutatingWebhookConfiguration",
@@ -74,5 +71,5 @@ export function revisionTagWebhook(
         [notOptedOut, { key: "istio.io/rev", operator: "In", values: [tag] }],
       ),
     ],
-  };
+  } satisfies k8s.types.input.admissionregistration.v1.MutatingWebhookConfiguration;
 }

@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import { parseDocument } from "yaml";
-import { istioConfigValue, istioKey, istioReleases, resolveInstall } from "../../config";
+import { istioConfigValue, istioKey, istioReleases, projectName, resolveInstall } from "../../config";
 import { blockingProblems } from "../../doctor/check";
 import { KubeApi } from "../../doctor/kubeApi";
 import { type IstioInstall, stableTag } from "../../model/istioRevisions";
@@ -181,16 +181,23 @@ async function memberApi(workspace: MeshWorkspace, member: string): Promise<Kube
 /** How long one member's workloads may take to roll out. */
 const rolloutTimeoutMs = 20 * 60_000;
 
-/** Sets `burstmesh:istioVersion` in Pulumi.yaml and drops `burstmesh:istio` from every stack file, keeping the rest. */
-function finishInFiles(files: { project: string; stacks: Readonly<Record<string, string>> }, version: string | undefined): void {
+/**
+ * Sets `burstmesh:istioVersion` in Pulumi.yaml (and in any stack file that sets it) and drops
+ * `burstmesh:istio` from every stack file, keeping the rest of each file.
+ */
+export function finishInFiles(files: { project: string; stacks: Readonly<Record<string, string>> }, version: string | undefined): void {
   if (version !== undefined) {
     const project = parseDocument(fs.readFileSync(files.project, "utf8"));
     project.setIn(["config", "istioVersion", "default"], version);
     fs.writeFileSync(files.project, project.toString());
   }
+  const versionKey = `${projectName}:istioVersion`;
   for (const file of Object.values(files.stacks)) {
     const document = parseDocument(fs.readFileSync(file, "utf8"));
-    if (document.hasIn(["config", istioKey]) && document.deleteIn(["config", istioKey])) fs.writeFileSync(file, document.toString());
+    const pinned = version !== undefined && document.hasIn(["config", versionKey]);
+    if (pinned) document.setIn(["config", versionKey], version);
+    const dropped = document.hasIn(["config", istioKey]) && document.deleteIn(["config", istioKey]);
+    if (pinned || dropped) fs.writeFileSync(file, document.toString());
   }
 }
 

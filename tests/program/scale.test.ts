@@ -98,3 +98,38 @@ describe("ten members, fifty services under mocks", function () {
     }
   });
 });
+
+describe("a fifth member joins four under mocks", function () {
+  this.timeout(600_000);
+  const four = { eks: 2, aks: 1, existing: 1, services: 4 };
+  const five = { ...four, existing: 2 };
+  let grownFrom: MeshRuns<string>;
+  let after: MeshRuns<string>;
+  let joined: string[];
+
+  before(async () => {
+    grownFrom = await simulateMesh(scaledMesh(four).trust, scaledMesh(four).clusters);
+    // The same services and the same four members first, so that only the fifth is new.
+    const grown = scaledMesh(five);
+    joined = grown.members.filter((member) => !(member in grownFrom.second));
+    assert.deepEqual(joined, ["onprem2"]);
+    after = await simulateMesh(grown.trust, grown.clusters);
+  });
+
+  it("leaves every existing member's cacerts byte-identical", () => {
+    const cacerts = (runs: MeshRuns<string>) => runs.trust.outputs.cacerts!.value as Record<string, Record<string, string>>;
+    for (const member of Object.keys(grownFrom.second)) assert.deepEqual(cacerts(after)[member], cacerts(grownFrom)[member], member);
+    assert.ok(cacerts(after).onprem2, "the fifth has its own intermediate");
+  });
+
+  it("leaves every existing remote secret byte-identical, and adds one for the fifth in each member", () => {
+    const secrets = (run: StackRun) =>
+      Object.fromEntries(remoteSecrets(run).map((r) => [reveal<{ metadata: { name: string } }>(r.inputs).metadata.name, reveal(r.inputs)]));
+    for (const member of Object.keys(grownFrom.second)) {
+      const [was, now] = [secrets(grownFrom.second[member]!), secrets(after.second[member]!)];
+      const { "istio-remote-secret-onprem2": added, ...kept } = now;
+      assert.deepEqual(kept, was, `${member}'s remote secrets for the other four`);
+      assert.ok(added, `${member} links the fifth`);
+    }
+  });
+});
