@@ -8,7 +8,17 @@
  */
 import * as fs from "node:fs";
 import { parseDocument } from "yaml";
-import { istioConfigValue, istioKey, istioReleases, projectName, resolveInstall } from "../../config";
+import * as path from "node:path";
+import {
+  istioConfigValue,
+  istioKey,
+  istioReleases,
+  parseIstioConfig,
+  projectDefaults,
+  projectName,
+  readStackFileConfig,
+  resolveInstall,
+} from "../../config";
 import { blockingProblems } from "../../doctor/check";
 import { KubeApi } from "../../doctor/kubeApi";
 import { type IstioInstall, stableTag } from "../../model/istioRevisions";
@@ -30,6 +40,8 @@ import type { StackCommand } from "./command";
 import { meshHealth } from "./doctor";
 import { only } from "./addMember";
 import { meshUp } from "./up";
+
+type MeshFiles = NonNullable<MeshPlan["files"]>;
 
 /** What the upgrade is asked to do. */
 export type UpgradeMode = { to: string } | { resume: true } | { rollback: true };
@@ -156,19 +168,40 @@ async function take(run: UpgradeRun, step: UpgradeStep): Promise<string[]> {
   return [];
 }
 
-/** Each member's install as its stack last published it; a stack without the output runs its config's. */
-async function publishedInstalls(workspace: MeshWorkspace, plan: MeshPlan): Promise<Record<string, IstioInstall>> {
+/**
+ * Each member's install as its stack last published it. A stack deployed before revisions published
+ * none: it runs what its stack file says, read as written (a stack file with encrypted values has no
+ * config offline; `validate` has checked its shape).
+ */
+async function publishedInstalls(workspace: MeshWorkspace, plan: MeshPlan, files: MeshFiles): Promise<Record<string, IstioInstall>> {
+  const defaults = projectDefaults(path.dirname(files.project));
   const installs: Record<string, IstioInstall> = {};
   for (const stack of plan.clusters) {
     const outputs = await (await workspace.open(stack, { create: false }))?.outputs();
-    const config = plan.configs?.get(stack);
-    if (config?.role !== "cluster") throw new Error(`cannot read ${stack}'s config: run npm run mesh -- validate`);
-    const published = outputs?.istio?.value as IstioInstall | undefined;
-    const deployed = outputs?.clusterName !== undefined;
-    if (!deployed) throw new Error(`${stack} has not been deployed: npm run mesh -- up first`);
-    installs[stack] = published ?? resolveInstall(config.istio, config.mesh.istioVersion, "before-revisions");
+    if (outputs?.clusterName === undefined) throw new Error(`${stack} has not been deployed: npm run mesh -- up first`);
+    const published = outputs.istio?.value as IstioInstall | undefined;
+    if (published) {
+      installs[stack] = published;
+      continue;
+    }
+    const raw = readStackFileConfig(files.stacks[stack]!).raw;
+    const configured = parseIstioConfig(raw[istioKey]);
+    if (!configured.ok) throw new Error(configured.issues.join("; "));
+    const version = raw[`${projectName}:istioVersion`] ?? String(defaults[`${projectName}:istioVersion`]);
+    installs[stack] = resolveInstall(configured.install, version, "before-revisions");
   }
   return installs;
+}
+
+/** How many services call each member home, from the stack files as written (each one's `burstmesh:services`, else Pulumi.yaml's). */
+function homes(files: MeshFiles, clusters: readonly string[]): Record<string, number> {
+  const key = `${projectName}:services`;
+  const raw = readStackFileConfig(files.stacks[clusters[0]!]!).raw[key];
+  const services = (raw === undefined ? projectDefaults(path.dirname(files.project))[key] : JSON.parse(raw)) as
+    { homeCluster?: string }[] | undefined;
+  const counts: Record<string, number> = {};
+  for (const { homeCluster } of services ?? []) if (homeCluster) counts[homeCluster] = (counts[homeCluster] ?? 0) + 1;
+  return counts;
 }
 
 /** The member's Kubernetes API, through the admin kubeconfig its stack publishes. */
@@ -185,7 +218,7 @@ const rolloutTimeoutMs = 20 * 60_000;
  * Sets `burstmesh:istioVersion` in Pulumi.yaml (and in any stack file that sets it) and drops
  * `burstmesh:istio` from every stack file, keeping the rest of each file.
  */
-export function finishInFiles(files: { project: string; stacks: Readonly<Record<string, string>> }, version: string | undefined): void {
+export function finishInFiles(files: MeshFiles, version: string | undefined): void {
   if (version !== undefined) {
     const project = parseDocument(fs.readFileSync(files.project, "utf8"));
     project.setIn(["config", "istioVersion", "default"], version);
@@ -216,16 +249,12 @@ export const upgradeCommand: StackCommand = {
     if (modes !== 1) throw new Error("upgrade takes exactly one of --to <version>, --resume and --rollback");
     if (!plan.files) throw new Error("upgrade needs the stack files: run it from the project folder");
     const files = plan.files;
-    const installs = await publishedInstalls(workspace, plan);
-    // Every cluster stack reads the same services (Pulumi.yaml): the first one's say where each is home.
-    const config = plan.configs?.get(plan.clusters[0]!);
-    const homes: Record<string, number> = {};
-    for (const service of config?.role === "cluster" ? config.services : [])
-      homes[service.homeCluster] = (homes[service.homeCluster] ?? 0) + 1;
+    const installs = await publishedInstalls(workspace, plan, files);
     return runUpgrade({
       log,
       installs,
-      order: upgradeOrder(plan.clusters, homes),
+      // Every cluster stack reads the same services: the first one's say where each is home.
+      order: upgradeOrder(plan.clusters, homes(files, plan.clusters)),
       mode: invocation.to !== undefined ? { to: invocation.to } : invocation.resume ? { resume: true } : { rollback: true },
       record: (member, install) => setStackConfig(files.stacks[member]!, istioKey, istioConfigValue(install)),
       finish: (version) => finishInFiles(files, version),

@@ -1,6 +1,10 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { type IstioInstall, steadyInstall } from "../../../model/istioRevisions";
-import { runUpgrade, type UpgradeMode, type UpgradeRun } from "../../../orchestrator/commands/upgrade";
+import { finishInFiles, runUpgrade, type UpgradeMode, type UpgradeRun } from "../../../orchestrator/commands/upgrade";
 import { CapturedLog } from "../fakeMesh";
 
 /**
@@ -140,5 +144,29 @@ describe("orchestrator/commands/upgrade on fake clusters", () => {
       run.log.all,
       /stopped at step 2 \(eks: add istiod 1-30-8 beside 1-30-4.*\): eks: the engine failed\. Fix that, then npm run mesh -- upgrade --resume/,
     );
+  });
+});
+
+describe("orchestrator/commands/upgrade: the files at the end", () => {
+  it("sets istioVersion in Pulumi.yaml and in stack files that pin it, and drops every burstmesh:istio, keeping the rest", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burstmesh-upgrade-"));
+    try {
+      const project = path.join(dir, "Pulumi.yaml");
+      fs.writeFileSync(project, "name: burstmesh\nconfig:\n  # the mesh's Istio\n  istioVersion:\n    type: string\n    default: 1.30.4\n");
+      const eks = path.join(dir, "Pulumi.eks.yaml");
+      const aks = path.join(dir, "Pulumi.aks.yaml");
+      fs.writeFileSync(
+        eks,
+        "config:\n  burstmesh:cloud: aws # kept\n  burstmesh:istio:\n    revisions: [{version: 1.30.4}, {version: 1.30.8}]\n",
+      );
+      fs.writeFileSync(aks, "config:\n  burstmesh:cloud: azure\n  burstmesh:istioVersion: 1.30.4\n");
+      finishInFiles({ project, stacks: { eks, aks } }, "1.30.8");
+      assert.deepEqual(parseYaml(fs.readFileSync(project, "utf8")).config.istioVersion.default, "1.30.8");
+      assert.match(fs.readFileSync(project, "utf8"), /# the mesh's Istio/);
+      assert.equal(fs.readFileSync(eks, "utf8"), "config:\n  burstmesh:cloud: aws # kept\n");
+      assert.deepEqual(parseYaml(fs.readFileSync(aks, "utf8")).config, { "burstmesh:cloud": "azure", "burstmesh:istioVersion": "1.30.8" });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
