@@ -11,11 +11,12 @@ import { allStacks, openAll, streamed } from "./steps";
 export const DEFAULT_MAX_PASSES = 4;
 
 /**
- * The cluster-stack outputs that only the stack itself reads, on its next run (the peers it links
- * and an AKS member's node pool, `clusterOutputNames.linkedPeers` and `.aksNodePool`): no other
- * stack's program depends on them, so a change in them cannot make another pass change anything.
+ * The cluster-stack outputs that only the stack itself reads, on its next run (the peers it links,
+ * an AKS member's node pool and its Istio revisions, `clusterOutputNames.linkedPeers`, `.aksNodePool`
+ * and `.istio`): no other stack's program depends on them, so a change in them cannot make another
+ * pass change anything.
  */
-export const ownBookkeepingOutputs: readonly string[] = ["linkedPeers", "aksNodePool"];
+export const ownBookkeepingOutputs: readonly string[] = ["linkedPeers", "aksNodePool", "istio"];
 
 /**
  * A digest of the outputs other stacks read, values (secret ones included) and secretness,

@@ -342,8 +342,16 @@ describe("up", () => {
 
   it("leaves out of the digest the outputs only the stack itself reads, and they are the contract's", () => {
     const a = { meshPeer: secret("peer") };
-    assert.equal(outputsDigest(a), outputsDigest({ ...a, linkedPeers: plain(["aks"]), aksNodePool: plain({ vmSize: "Standard_D4s_v5" }) }));
-    assert.deepEqual(ownBookkeepingOutputs, [clusterOutputNames.linkedPeers, clusterOutputNames.aksNodePool]);
+    assert.equal(
+      outputsDigest(a),
+      outputsDigest({
+        ...a,
+        linkedPeers: plain(["aks"]),
+        aksNodePool: plain({ vmSize: "Standard_D4s_v5" }),
+        istio: plain({ tags: { stable: "1-30-8" } }),
+      }),
+    );
+    assert.deepEqual(ownBookkeepingOutputs, [clusterOutputNames.linkedPeers, clusterOutputNames.aksNodePool, clusterOutputNames.istio]);
   });
 
   it("counts an update as unchanged only when it reported nothing but 'same'", () => {
