@@ -170,7 +170,8 @@ export function versionSkewCheck(all: readonly MemberFacts[]): CheckResult {
   const spread = minors.map((m) => Number(m.split(".")[1])).filter(Number.isFinite);
   const detail = [...new Set(versions.map((v) => `${v.member} ${v.version}`))].join(", ");
   const base = { id: "istio.version-skew", title: "Istio versions across members" };
-  const hint = "run npm run mesh -- up so that every member runs burstmesh:istioVersion (Pulumi.yaml)";
+  const hint =
+    "finish an upgrade under way with npm run mesh -- upgrade --resume; otherwise npm run mesh -- up brings every member to burstmesh:istioVersion (Pulumi.yaml)";
   if (spread.length > 1 && Math.max(...spread) - Math.min(...spread) > 1) return { ...base, status: "fail", detail, hint };
   if (minors.length > 1 || new Set(versions.map((v) => v.version)).size > 1) return { ...base, status: "warn", detail, hint };
   return { ...base, status: "ok", detail: detail || "no istiod" };
