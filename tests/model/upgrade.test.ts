@@ -74,6 +74,23 @@ function acceptedTarget(from: string, random: () => number): string | undefined 
   return candidates[Math.floor(random() * candidates.length)];
 }
 
+/**
+ * Runs `check` on `count` random upgrades (seeded by `seed`): a random mesh, a target its first
+ * member accepts, and the plan there. Meshes with no accepted target are skipped.
+ */
+function forRandomUpgrades(
+  seed: number,
+  count: number,
+  check: (upgrade: { installs: Record<string, IstioInstall>; order: string[]; to: string; plan: UpgradeStep[] }) => void,
+): void {
+  const random = seededRandom(seed);
+  for (let i = 0; i < count; i++) {
+    const { installs, order } = randomMesh(random);
+    const to = acceptedTarget(installs[order[0]!]!.revisions[0]!.version, random);
+    if (to) check({ installs, order, to, plan: upgradeSteps(installs, to, order) });
+  }
+}
+
 function play(mesh: Mesh, steps: readonly UpgradeStep[]): void {
   for (const step of steps) mesh.play(step);
 }
@@ -170,25 +187,16 @@ describe("model/upgrade", () => {
     });
 
     it("a property over random meshes: one member mid-migration at most, no revision removed under its pods, every deployment a step the program takes, every member steady at the end", () => {
-      const random = seededRandom(22);
-      for (let i = 0; i < 300; i++) {
-        const { installs, order } = randomMesh(random);
-        const to = acceptedTarget(installs[order[0]!]!.revisions[0]!.version, random);
-        if (!to) continue;
+      forRandomUpgrades(22, 300, ({ installs, order, to, plan }) => {
         const mesh = new Mesh(installs);
-        play(mesh, upgradeSteps(installs, to, order));
+        play(mesh, plan);
         for (const member of order) assert.deepEqual(mesh.installs[member], steadyInstall(to), `${member} ends on ${revisionName(to)}`);
         assert.equal(mesh.migrating.size, 0, "every migrated member passed its gate");
-      }
+      });
     });
 
     it("resumes after an interruption at every step: from the step after the last deployment that landed", () => {
-      const random = seededRandom(31);
-      for (let i = 0; i < 60; i++) {
-        const { installs, order } = randomMesh(random);
-        const to = acceptedTarget(installs[order[0]!]!.revisions[0]!.version, random);
-        if (!to) continue;
-        const plan = upgradeSteps(installs, to, order);
+      forRandomUpgrades(31, 60, ({ installs, order, to, plan }) => {
         for (let k = 0; k <= plan.length; k++) {
           const mesh = new Mesh(installs);
           play(mesh, plan.slice(0, k));
@@ -198,18 +206,13 @@ describe("model/upgrade", () => {
           play(mesh, resumed);
           for (const member of order) assert.deepEqual(mesh.installs[member], steadyInstall(to));
         }
-      }
+      });
     });
   });
 
   describe("rollback", () => {
     it("before phase 3, from every step: back to the old revision everywhere, the new one removed, never under its pods", () => {
-      const random = seededRandom(43);
-      for (let i = 0; i < 60; i++) {
-        const { installs, order } = randomMesh(random);
-        const to = acceptedTarget(installs[order[0]!]!.revisions[0]!.version, random);
-        if (!to) continue;
-        const plan = upgradeSteps(installs, to, order);
+      forRandomUpgrades(43, 60, ({ installs, order, plan }) => {
         const phase3 = plan.findIndex((step) => step.phase === 3);
         for (let k = 1; k <= phase3; k++) {
           const mesh = new Mesh(installs);
@@ -218,11 +221,11 @@ describe("model/upgrade", () => {
           play(mesh, rollbackSteps(mesh.installs, order));
           for (const member of order) assert.deepEqual(mesh.installs[member], installs[member], `${member} back where it was`);
         }
-        if (order.length === 1) continue;
+        if (order.length === 1) return;
         const mesh = new Mesh(installs);
         play(mesh, plan.slice(0, phase3 + 1));
         assert.match(rollbackProblems(mesh.installs)[0]!, /removed the old revision already \(phase 3\).*--resume/);
-      }
+      });
     });
 
     it("refuses when no upgrade is under way", () => {
