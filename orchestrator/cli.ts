@@ -153,19 +153,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help)
-    return {
-      help: true,
-      maxPasses: DEFAULT_MAX_PASSES,
-      yes: false,
-      json: false,
-      verbose: false,
-      pre: false,
-      start: false,
-      istiodUrls: [],
-      resume: false,
-      rollback: false,
-    };
+  if (values.help) return { ...noOptions, help: true };
   if (positionals.length === 0) throw new UsageError("no command given");
   const command = commandNamed(positionals[0]);
   if (!command) throw new UsageError(`unknown command '${positionals[0]}' (expected ${COMMANDS.map((c) => c.name).join(", ")})`);
@@ -221,6 +209,20 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     rollback: !!values.rollback,
   };
 }
+
+/** An invocation that gives no options: each one's default. */
+export const noOptions: Omit<Invocation, "command" | "argument"> = {
+  help: false,
+  maxPasses: DEFAULT_MAX_PASSES,
+  yes: false,
+  json: false,
+  verbose: false,
+  pre: false,
+  start: false,
+  istiodUrls: [],
+  resume: false,
+  rollback: false,
+};
 
 /** Runs one command; resolves with the process exit code. */
 export async function main(argv: readonly string[], deps: CliDeps = defaultDeps()): Promise<number> {

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { doctorCommand, expectedMesh, parseIstiodUrls } from "../../../orchestrator/commands/doctor";
 import type { Invocation } from "../../../orchestrator/commands/command";
+import { noOptions } from "../../../orchestrator/cli";
 import type { ToolRunner } from "../../../orchestrator/preflight";
 import type { MeshPlan } from "../../../orchestrator/ports";
 import { validateMesh } from "../../../orchestrator/validate";
@@ -14,19 +15,7 @@ function repoPlan(): MeshPlan {
   return { trust: layout.trust, clusters: layout.clusters, selection: { trust: layout.trust, clusters: layout.clusters }, configs };
 }
 
-const invocation = (overrides: Partial<Invocation> = {}): Invocation => ({
-  help: false,
-  maxPasses: 1,
-  yes: false,
-  json: false,
-  verbose: false,
-  pre: false,
-  start: false,
-  istiodUrls: [],
-  resume: false,
-  rollback: false,
-  ...overrides,
-});
+const invocation = (overrides: Partial<Invocation> = {}): Invocation => ({ ...noOptions, maxPasses: 1, ...overrides });
 
 const settled = { cliVersion: "v3.200.0", backend: "file:///state (PULUMI_BACKEND_URL)", secretsProvider: "passphrase" };
 const noTools: ToolRunner = () => assert.fail("no tool may run");
