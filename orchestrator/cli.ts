@@ -126,6 +126,20 @@ function requireAccepted(command: MeshCommand, option: CommandOption): void {
   throw new UsageError(`--${option} applies to ${accepting.join(", ")} only`);
 }
 
+/** An invocation that gives no options: each one's default. */
+export const noOptions: Omit<Invocation, "command" | "argument"> = {
+  help: false,
+  maxPasses: DEFAULT_MAX_PASSES,
+  yes: false,
+  json: false,
+  verbose: false,
+  pre: false,
+  start: false,
+  istiodUrls: [],
+  resume: false,
+  rollback: false,
+};
+
 export function parseCommandLine(argv: readonly string[]): Invocation {
   let parsed;
   try {
@@ -209,20 +223,6 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     rollback: !!values.rollback,
   };
 }
-
-/** An invocation that gives no options: each one's default. */
-export const noOptions: Omit<Invocation, "command" | "argument"> = {
-  help: false,
-  maxPasses: DEFAULT_MAX_PASSES,
-  yes: false,
-  json: false,
-  verbose: false,
-  pre: false,
-  start: false,
-  istiodUrls: [],
-  resume: false,
-  rollback: false,
-};
 
 /** Runs one command; resolves with the process exit code. */
 export async function main(argv: readonly string[], deps: CliDeps = defaultDeps()): Promise<number> {
